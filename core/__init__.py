@@ -1,0 +1,1 @@
+"""The portal service: domain, rules, persistence and services. Knows nothing of Telegram."""

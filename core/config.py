@@ -1,0 +1,146 @@
+"""Settings, from the environment (prefix EHCP_) and an optional .env file.
+
+One class per concern, composed into `Settings`. Secrets are `SecretStr`: their repr is masked,
+so they never reach a log by accident. Every field here is listed in the README's settings table
+(a test checks that), with its default.
+"""
+
+from __future__ import annotations
+
+from datetime import time
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _config() -> SettingsConfigDict:
+    return SettingsConfigDict(
+        env_prefix="EHCP_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+
+class TelegramSettings(BaseSettings):
+    model_config = _config()
+
+    bot_token: SecretStr | None = Field(None, description="The bot's token from @BotFather.")
+    telegram_api_base: str = Field(
+        "https://api.telegram.org",
+        description="Bot API base URL. Tests and the sandbox point it at the local stand-in.",
+    )
+    polling_timeout: int = Field(30, description="Long-polling timeout in seconds.")
+
+
+class StorageSettings(BaseSettings):
+    model_config = _config()
+
+    data_dir: Path = Field(Path("var"), description="Folder for the SQLite file, secret key, mail and files.")
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL. Default: sqlite+aiosqlite under the data folder. "
+        "At scale: postgresql+asyncpg://user:password@host/db.",
+    )
+    sqlite_busy_timeout_ms: int = Field(5000, description="How long SQLite waits on a lock.")
+    secret_key: SecretStr | None = Field(
+        None,
+        description="Server secret for code HMACs and page tokens. Generated into "
+        "<data_dir>/secret_key on first run when not given.",
+    )
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'ehcp.sqlite3').resolve()}"
+
+
+class MailSettings(BaseSettings):
+    model_config = _config()
+
+    smtp_host: str | None = Field(None, description="SMTP server. Unset: emails are written as .eml files to mail_dir.")
+    smtp_port: int = Field(587, description="SMTP port.")
+    smtp_user: str | None = Field(None, description="SMTP user name, if the server needs one.")
+    smtp_password: SecretStr | None = Field(None, description="SMTP password.")
+    smtp_from: str = Field("SEND Team <send-team@example.invalid>", description="From address of every email.")
+    smtp_tls: Literal["starttls", "tls", "none"] = Field(
+        "starttls", description="starttls (port 587), tls (implicit, port 465) or none (loopback only)."
+    )
+    smtp_timeout: float = Field(30.0, description="Seconds before an SMTP attempt is given up and retried.")
+    mail_dir: Path | None = Field(None, description="Folder for .eml files when no SMTP host. Default: <data_dir>/mail.")
+
+
+class HttpSettings(BaseSettings):
+    model_config = _config()
+
+    api_host: str = Field("127.0.0.1", description="Caseworker API listen address (keep it internal).")
+    api_port: int = Field(8081, description="Caseworker API port.")
+    web_host: str = Field("127.0.0.1", description="Parents' pages listen address.")
+    web_port: int = Field(8080, description="Parents' pages port.")
+    public_url: str = Field(
+        "http://127.0.0.1:8080",
+        description="Where parents reach the pages. HTTPS makes them open as a Telegram Mini App.",
+    )
+
+    @field_validator("public_url")
+    @classmethod
+    def _strip(cls, v: str) -> str:
+        return v.rstrip("/")
+
+
+class DeliverySettings(BaseSettings):
+    model_config = _config()
+
+    delivery_rate: float = Field(25.0, description="Telegram sends per second, all chats together.")
+    delivery_rate_per_chat: float = Field(1.0, description="Telegram sends per second to one chat.")
+    delivery_interval: float = Field(1.0, description="Seconds between outbox ticks.")
+    delivery_batch: int = Field(200, description="Notices claimed from the outbox per tick.")
+    delivery_max_attempts: int = Field(8, description="Attempts before a notice is marked failed.")
+    delivery_lease_seconds: int = Field(120, description="How long a claimed notice stays locked to one worker.")
+    quiet_hours_start: time = Field(time(21, 0), description="Quiet hours begin (Europe/London).")
+    quiet_hours_end: time = Field(time(8, 0), description="Quiet hours end (Europe/London).")
+
+
+class ProductSettings(BaseSettings):
+    model_config = _config()
+
+    council_name: str = Field("the council", description="The council's name, as parents know it.")
+    send_team_contact: str = Field(
+        "the SEND team at the council", description="How to reach a person, shown in /help."
+    )
+    log_level: str = Field("INFO", description="Logging level.")
+
+
+class Settings:
+    """All settings, one object per concern."""
+
+    def __init__(self, _env_file: str | None = ".env", **overrides: object) -> None:
+        groups = {
+            "telegram": TelegramSettings,
+            "storage": StorageSettings,
+            "mail": MailSettings,
+            "http": HttpSettings,
+            "delivery": DeliverySettings,
+            "product": ProductSettings,
+        }
+        for name, cls in groups.items():
+            own = {k: v for k, v in overrides.items() if k in cls.model_fields}
+            setattr(self, name, cls(_env_file=_env_file, **own))
+        known = {f for cls in groups.values() for f in cls.model_fields}
+        unknown = set(overrides) - known
+        if unknown:
+            raise TypeError(f"unknown settings: {sorted(unknown)}")
+
+    telegram: TelegramSettings
+    storage: StorageSettings
+    mail: MailSettings
+    http: HttpSettings
+    delivery: DeliverySettings
+    product: ProductSettings
+
+    @staticmethod
+    def groups() -> list[type[BaseSettings]]:
+        return [TelegramSettings, StorageSettings, MailSettings, HttpSettings, DeliverySettings, ProductSettings]
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.mail.mail_dir or self.storage.data_dir / "mail"

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from core.clock import FrozenClock
+from core.config import Settings
+from core.migrations import upgrade_async
+from core.portal import Portal, create_portal
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    # A Tuesday afternoon in London (GMT), well away from quiet hours.
+    return FrozenClock(datetime(2026, 11, 24, 14, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    d = tmp_path / "var"
+    d.mkdir()
+    return d
+
+
+@pytest.fixture
+def settings(data_dir: Path) -> Settings:
+    return Settings(_env_file=None, data_dir=data_dir, secret_key="test-secret-key-" + "x" * 32)
+
+
+@pytest.fixture
+async def portal(settings: Settings, clock: FrozenClock) -> Portal:
+    await upgrade_async(settings.storage.resolved_database_url())
+    p = create_portal(settings, clock)
+    yield p
+    await p.close()
