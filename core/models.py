@@ -171,11 +171,23 @@ class DialogState(Base):
     updated_at: Mapped[datetime]
 
 
-class ProcessedUpdate(Base):
-    """Telegram update ids already handled, so a repeated update is processed once."""
+class InboundUpdate(Base):
+    """A Telegram update, stored before Telegram is answered and processed from here.
 
-    __tablename__ = "processed_updates"
+    The row is written before getUpdates confirms it (or before a webhook gets its 200), so an
+    update in flight survives a crash; the primary key drops a repeated update_id. Once handled,
+    the payload is cleared (the message lives in its own tables) and the row stays a while as
+    the record that this update_id was seen.
+    """
+
+    __tablename__ = "inbound_updates"
 
     bot_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    chat_id: Mapped[int | None] = mapped_column(BigInteger)
     received_at: Mapped[datetime] = mapped_column(index=True)
+    payload: Mapped[str | None] = mapped_column(Text)  # JSON; None once processed
+    processed_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (Index("ix_inbound_pending", "bot_id", "processed_at"),)

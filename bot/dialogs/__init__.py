@@ -1,0 +1,13 @@
+"""Multi-step dialogues (aiogram-dialog), one module per dialogue with its states."""
+
+from __future__ import annotations
+
+from aiogram import Router
+
+
+def dialog_routers() -> list[Router]:
+    """Every dialogue, built fresh (a router can be attached to one parent only)."""
+    from bot.dialogs.help import help_dialog
+    from bot.dialogs.main_menu import main_menu_dialog
+
+    return [main_menu_dialog(), help_dialog()]

@@ -1,0 +1,13 @@
+"""Dialogue states, kept apart so one dialogue can start another without import cycles."""
+
+from aiogram.fsm.state import State, StatesGroup
+
+
+class MainMenuSG(StatesGroup):
+    menu = State()
+
+
+class HelpSG(StatesGroup):
+    main = State()
+    privacy = State()
+    contact = State()

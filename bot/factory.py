@@ -1,0 +1,68 @@
+"""Factories for the Bot and the Dispatcher. No module-level globals: tests build their own."""
+
+from __future__ import annotations
+
+from aiogram import Bot, Dispatcher, Router
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
+from aiogram.fsm.storage.memory import SimpleEventIsolation
+from aiogram_dialog import setup_dialogs
+
+from bot.dialogs import dialog_routers
+from bot.handlers import command_routers, last_routers
+from bot.handlers.fallback import register_error_handlers
+from bot.menu import COMMANDS
+from bot.storage import DatabaseStorage
+from core.chats import ChatService
+from core.config import Settings
+from core.dialog_state import DialogStateStore
+from core.portal import Portal
+
+
+class MissingBotToken(RuntimeError):
+    pass
+
+
+def create_bot(settings: Settings) -> Bot:
+    if settings.telegram.bot_token is None or not settings.telegram.bot_token.get_secret_value():
+        raise MissingBotToken(
+            "No bot token. Create a bot with @BotFather in Telegram, then set EHCP_BOT_TOKEN "
+            "(in the environment or in a .env file). See README, 'Connect a real bot'."
+        )
+    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram.telegram_api_base))
+    return Bot(
+        settings.telegram.bot_token.get_secret_value(),
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
+    )
+
+
+def create_dispatcher(
+    portal: Portal,
+    *,
+    storage: BaseStorage | None = None,
+    events_isolation: BaseEventIsolation | None = None,
+    extra_routers: list[Router] | None = None,
+) -> Dispatcher:
+    """The Dispatcher with every router, dialogue state in the database, core services as data."""
+    isolation = events_isolation or SimpleEventIsolation()
+    dp = Dispatcher(
+        storage=storage or DatabaseStorage(DialogStateStore(portal)),
+        events_isolation=isolation,
+    )
+    dp["portal"] = portal
+    dp["settings"] = portal.settings
+    dp["chats"] = ChatService(portal)
+
+    dp.include_routers(*command_routers(), *(extra_routers or []), *dialog_routers(), *last_routers())
+    register_error_handlers(dp)
+    setup_dialogs(dp, events_isolation=isolation)
+
+    @dp.startup()
+    async def _set_commands(bot: Bot) -> None:
+        await bot.set_my_commands(COMMANDS)
+
+    return dp

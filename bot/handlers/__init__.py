@@ -1,0 +1,19 @@
+"""Commands, the fallback answers, chat membership and error handling. One router per module."""
+
+from __future__ import annotations
+
+from aiogram import Router
+
+
+def command_routers() -> list[Router]:
+    from bot.handlers.commands import commands_router
+    from bot.handlers.membership import membership_router
+
+    return [membership_router(), commands_router()]
+
+
+def last_routers() -> list[Router]:
+    """Routers that catch what nothing else handled; included after every dialogue."""
+    from bot.handlers.fallback import fallback_router
+
+    return [fallback_router()]

@@ -1,0 +1,91 @@
+"""What the bot says. Plain English: short sentences, the next step obvious."""
+
+from __future__ import annotations
+
+from html import escape
+
+from core.config import Settings
+
+
+def privacy_notice(settings: Settings) -> str:
+    council = escape(settings.product.council_name)
+    return (
+        "<b>Before you start: your privacy</b>\n\n"
+        f"This chat is run by {council}'s SEND team. It is part of the EHCP Parent Portal.\n\n"
+        "• <b>What we keep:</b> your chat number, your place in any form you are filling in, "
+        "the messages and forms you send us, and a record of the notices we send you.\n"
+        f"• <b>Who keeps it:</b> {council}. Your child's case records are kept as the law "
+        "requires, as they are in the web portal.\n"
+        "• <b>Telegram</b> also holds this chat on its servers, like any Telegram chat. "
+        "Please do not send passwords here. We will never ask for one in the chat.\n"
+        "• <b>To stop:</b> send /logout to unlink this chat, or /deletemydata to also erase "
+        "what we hold only because of this chat. You can also block the bot at any time."
+    )
+
+
+def welcome() -> str:
+    return (
+        "<b>Welcome to the EHCP Parent Portal</b>\n\n"
+        "Here you can see your child's SEND Dashboard, send and read messages, "
+        "get letters and plans, and fill in forms. We will remind you before each key date.\n\n"
+        "If the SEND team sent you an invitation email, please tap the link in that email. "
+        "It brings you back here to set up your account."
+    )
+
+
+def help_text(settings: Settings) -> str:
+    contact = escape(settings.product.send_team_contact)
+    return (
+        "<b>Help</b>\n\n"
+        "<b>What this chat can do</b>\n"
+        "• Show your child's SEND Dashboard: the stage, key dates and your caseworker.\n"
+        "• Send messages to the SEND team and read their replies.\n"
+        "• Send you letters and plans, and let you fill in forms.\n"
+        "• Remind you before each key date.\n\n"
+        "<b>Talking to a person</b>\n"
+        f"The SEND team reads every message. You can also contact {contact}.\n\n"
+        "<b>Commands</b>\n"
+        "/start – the main menu\n"
+        "/help – this help\n"
+        "/privacy – what we keep and how to stop\n"
+        "/cancel – stop what you are doing"
+    )
+
+
+def unexpected_text() -> str:
+    return (
+        "Sorry, I did not understand that. Nothing has been sent to the SEND team.\n\n"
+        "Please choose an option below, or send /help."
+    )
+
+
+def stale_button() -> str:
+    return (
+        "That button is from an earlier conversation and no longer works. "
+        "Nothing has been changed.\n\nPlease choose an option below."
+    )
+
+
+def cancelled() -> str:
+    return "Stopped. Nothing more has been sent. Please choose an option below."
+
+
+def main_menu_title() -> str:
+    return "<b>Main menu</b>\nWhat would you like to do?"
+
+
+def something_went_wrong() -> str:
+    return (
+        "Sorry, something went wrong on our side. What you sent is safe with us. "
+        "Please try again in a minute."
+    )
+
+
+def contact_text(settings: Settings) -> str:
+    contact = escape(settings.product.send_team_contact)
+    return (
+        "<b>Talking to a person</b>\n\n"
+        "The SEND team reads every message sent from this chat and answers within their "
+        "stated response time.\n\n"
+        f"If something is urgent, please contact {contact} directly."
+    )

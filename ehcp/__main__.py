@@ -1,0 +1,3 @@
+from ehcp.cli import main
+
+main()

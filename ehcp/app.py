@@ -1,0 +1,77 @@
+"""One process that runs everything on embedded defaults: the bot by long polling, the caseworker
+API, the parents' pages and the scheduled delivery jobs."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+
+from aiogram import Bot
+
+from bot.factory import MissingBotToken, create_bot, create_dispatcher
+from bot.updates import run_polling
+from core.api import start_api
+from core.config import Settings
+from core.inbox import UpdateInbox
+from core.migrations import upgrade_async
+from core.portal import Portal, create_portal
+from core.web import start_web
+from notifications.worker import run_delivery
+
+log = logging.getLogger("ehcp")
+
+
+def install_stop_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):  # pragma: no cover - not on this platform
+            pass
+
+
+NO_TOKEN = """
+  EHCP_BOT_TOKEN is not set, so the Telegram bot is not running.
+  The caseworker API and the parents' pages are running.
+
+  To run the bot: create a bot with @BotFather in Telegram, then either
+      export EHCP_BOT_TOKEN=123456:ABC...      (or put it in a .env file)
+  and run this command again. See README.md, "Connect a real bot".
+"""
+
+
+async def run_everything(settings: Settings, stop: asyncio.Event, portal: Portal | None = None) -> None:
+    """Migrate, then run every part until `stop` is set. Without a bot token, run what can run."""
+    try:
+        bot: Bot | None = create_bot(settings)
+    except MissingBotToken:
+        bot = None
+        print(NO_TOKEN, file=sys.stderr, flush=True)
+    await upgrade_async(settings.storage.resolved_database_url())
+    portal = portal or create_portal(settings)
+    api = await start_api(portal)
+    web = await start_web(portal)
+    log.info(
+        "Caseworker API on http://%s:%s; parents' pages on %s",
+        settings.http.api_host, settings.http.api_port, settings.http.public_url,
+    )
+    try:
+        if bot is None:
+            await run_email_only(portal, stop)
+            return
+        me = await bot.get_me()
+        log.info("Telegram bot running as @%s", me.username)
+        dp = create_dispatcher(portal)
+        inbox = UpdateInbox(portal, bot_id=me.id)
+        await asyncio.gather(
+            run_polling(bot, dp, inbox, stop, poll_timeout=settings.telegram.polling_timeout),
+            run_delivery(portal, bot, stop),
+        )
+    finally:
+        await web.cleanup()
+        await api.cleanup()
+        if bot is not None:
+            await bot.session.close()
+        await portal.close()
