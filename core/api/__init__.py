@@ -1,0 +1,21 @@
+"""The caseworker HTTP API (aiohttp, JSON, bearer tokens, OpenAPI 3.1 at /v1/openapi.json).
+
+A feature adds endpoints with an `ApiRoutes` group (see core.api.routes) and passes it to
+`create_api_app(portal, [group])` / `start_api(portal, [group])`.
+"""
+
+from core.api.app import bound_port, create_api_app, start_api
+from core.api.idempotency import purge_expired as purge_idempotency_keys
+from core.api.routes import ApiError, ApiRequest, ApiResponse, ApiRoutes, Route
+
+__all__ = [
+    "ApiError",
+    "ApiRequest",
+    "ApiResponse",
+    "ApiRoutes",
+    "Route",
+    "bound_port",
+    "create_api_app",
+    "purge_idempotency_keys",
+    "start_api",
+]

@@ -1,0 +1,184 @@
+"""The caseworker API application: the frame's own routes, error handling, access log, server."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from typing import Any, Literal
+
+from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
+from pydantic import BaseModel
+from sqlalchemy import text
+
+from core.api import notices
+from core.api.idempotency import purge_expired
+from core.api.openapi import build_openapi
+from core.api.routes import (
+    ACTOR,
+    DEFAULT_MAX_BODY,
+    ApiError,
+    ApiRequest,
+    ApiResponse,
+    ApiRoutes,
+    Route,
+    all_routes,
+    error_body,
+    error_response,
+    json_response,
+    make_handler,
+)
+from core.portal import Portal
+
+log = logging.getLogger("ehcp.api")
+access_log = logging.getLogger("ehcp.api.access")
+
+PORTAL = web.AppKey("ehcp_api_portal", Portal)
+ROUTES = web.AppKey("ehcp_api_routes", list)
+OPENAPI = web.AppKey("ehcp_api_openapi", dict)
+
+frame = ApiRoutes()
+
+
+class Health(BaseModel):
+    status: Literal["ok", "unavailable"]
+
+
+@frame.get(
+    "/v1/health",
+    response=Health,
+    auth=False,
+    other_statuses=(503,),
+    summary="Is the service up (database reachable)?",
+    tags=["meta"],
+)
+async def health(req: ApiRequest) -> ApiResponse:
+    try:
+        async with req.portal.engine.connect() as conn:
+            await asyncio.wait_for(conn.execute(text("SELECT 1")), timeout=5)
+    except Exception:  # noqa: BLE001 - any failure means "not healthy"
+        log.warning("health check: the database is not reachable", exc_info=True)
+        return ApiResponse(Health(status="unavailable"), status=503)
+    return ApiResponse(Health(status="ok"))
+
+
+@frame.get("/v1/openapi.json", auth=False, summary="This API's OpenAPI 3.1 document", tags=["meta"])
+async def openapi(req: ApiRequest) -> web.Response:
+    return json_response(req.request.app[OPENAPI])
+
+
+_HTTP_ERRORS = {
+    404: ("not_found", "There is no such endpoint."),
+    405: ("method_not_allowed", "This method is not allowed on this endpoint."),
+    413: ("payload_too_large", "The request body is too large."),
+}
+
+
+@web.middleware
+async def json_errors(request: web.Request, handler: Any) -> web.StreamResponse:
+    """Every error is JSON: {"error": {"code", "message"}}; never an HTML page or a traceback."""
+    try:
+        return await handler(request)
+    except ApiError as exc:
+        return error_response(exc)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        code, message = _HTTP_ERRORS.get(exc.status, ("http_error", exc.reason))
+        headers = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
+        return json_response(error_body(code, message), exc.status, headers)
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("unhandled error in %s %s", request.method, request.path)
+        return json_response(error_body("internal_error", "Something went wrong on our side."), 500)
+
+
+class ApiAccessLogger(AbstractAccessLogger):
+    """One line per request: who, method, path (no query string), status, size, time.
+
+    Never headers (so never the Authorization header) and never bodies.
+    """
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        actor = request.get(ACTOR)
+        self.logger.info(
+            "%s %s %s %s %sB %.1fms %s",
+            request.remote,
+            request.method,
+            request.path,
+            response.status,
+            response.body_length,
+            time * 1000,
+            actor.id if actor is not None else "-",
+        )
+
+
+def create_api_app(portal: Portal, routes: list[ApiRoutes] | None = None) -> web.Application:
+    """The API app: health, the OpenAPI document, notices, and the given feature routes."""
+    registered: list[Route] = all_routes([frame, notices.api, *(routes or [])])
+    app = web.Application(
+        middlewares=[json_errors],
+        client_max_size=max([DEFAULT_MAX_BODY, *(r.max_body for r in registered)]),
+    )
+    app[PORTAL] = portal
+    app[ROUTES] = registered
+    app[OPENAPI] = build_openapi(registered)  # built once; a bad model fails here, at start-up
+    for route in registered:
+        app.router.add_route(route.method, route.aiohttp_path, make_handler(route, portal))
+    return app
+
+
+def _purge_now_and_then(every: float) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        async def loop() -> None:
+            while True:
+                try:
+                    removed = await purge_expired(app[PORTAL])
+                    if removed:
+                        log.info("removed %d expired idempotency keys", removed)
+                except Exception:  # noqa: BLE001 - try again next time
+                    log.warning("could not purge idempotency keys", exc_info=True)
+                await asyncio.sleep(every)
+
+        task = asyncio.create_task(loop(), name="purge-idempotency-keys")
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    return ctx
+
+
+async def start_api(
+    portal: Portal,
+    routes: list[ApiRoutes] | None = None,
+    *,
+    host: str | None = None,
+    port: int | None = None,
+    purge_every: float | None = 3600,
+) -> web.AppRunner:
+    """Serve the API on settings.http.api_host/api_port (port 0: any free port; see bound_port).
+
+    Expired idempotency keys are purged every `purge_every` seconds (None: never; then call
+    core.api.purge_idempotency_keys from a scheduled job).
+    """
+    app = create_api_app(portal, routes)
+    if purge_every:
+        app.cleanup_ctx.append(_purge_now_and_then(purge_every))
+    runner = web.AppRunner(app, access_log_class=ApiAccessLogger, access_log=access_log, shutdown_timeout=5)
+    await runner.setup()
+    site = web.TCPSite(
+        runner,
+        host if host is not None else portal.settings.http.api_host,
+        port if port is not None else portal.settings.http.api_port,
+    )
+    await site.start()
+    return runner
+
+
+def bound_port(runner: web.AppRunner) -> int:
+    """The port a started runner listens on (useful when it was asked for port 0)."""
+    return int(runner.addresses[0][1])

@@ -1,0 +1,402 @@
+"""The caseworker API's route registry: one decorator per endpoint.
+
+    api = ApiRoutes()
+
+    @api.post("/v1/things", body=ThingIn, response=ThingOut, status=201,
+              summary="Create a thing", tags=["things"])
+    async def create_thing(req: ApiRequest, body: ThingIn) -> ThingOut:
+        ...
+
+    @api.get("/v1/things/{id:int}", response=ThingOut, summary="Read a thing", tags=["things"])
+    async def read_thing(req: ApiRequest) -> ThingOut:
+        thing_id = req.params["id"]   # an int; a non-number in the path is a 404
+        ...
+
+The frame authenticates the bearer token (unless `auth=False`), validates the JSON body
+(`body=`) and the query string (`query=`, a pydantic model; its instance is `req.query`) with
+pydantic (422 with pydantic's error list), handles `Idempotency-Key` on POST/PATCH/DELETE,
+serialises the return value with the `response=` model and feeds the OpenAPI document from the
+same models. A handler refuses with `raise ApiError(404, "not_found", "No such thing.")`.
+
+A handler returns a model instance (or anything `response.model_validate` accepts), `None`
+(answered with `status`, usually 204), an `ApiResponse` to choose the status or add headers
+per call, or (escape hatch) an aiohttp response, which is passed through untouched.
+
+Path parameters: `{name}` is a string, `{name:int}` an integer.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel, ValidationError
+
+from core.api import idempotency
+from core.audit import Actor
+from core.portal import Portal
+from core.tokens import authenticate
+
+log = logging.getLogger("ehcp.api")
+
+DEFAULT_MAX_BODY = 1024 * 1024  # 1 MiB of JSON
+IDEMPOTENT_METHODS = frozenset({"POST", "PATCH", "DELETE"})
+ACTOR = web.RequestKey("ehcp_api_actor", Actor)
+PUBLIC = Actor.system("public")
+
+_PARAM = re.compile(r"\{(\w+)(?::(int|str))?\}")
+
+
+class ApiError(Exception):
+    """An answer other than success: becomes {"error": {"code", "message"[, "details"]}}."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        details: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details
+        self.headers = dict(headers or {})
+
+    @classmethod
+    def not_found(cls, what: str = "resource") -> ApiError:
+        return cls(404, "not_found", f"No such {what}.")
+
+    @classmethod
+    def conflict(cls, message: str, code: str = "conflict") -> ApiError:
+        return cls(409, code, message)
+
+
+def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
+    err: dict[str, Any] = {"code": code, "message": message}
+    if details is not None:
+        err["details"] = details
+    return {"error": err}
+
+
+def json_response(
+    data: Any, status: int = 200, headers: Mapping[str, str] | None = None
+) -> web.Response:
+    return web.Response(
+        text=json.dumps(data, ensure_ascii=False, separators=(",", ":")),
+        status=status,
+        content_type="application/json",
+        headers=headers,
+    )
+
+
+def error_response(exc: ApiError) -> web.Response:
+    return json_response(error_body(exc.code, exc.message, exc.details), exc.status, exc.headers)
+
+
+def validation_details(exc: ValidationError) -> list[dict[str, Any]]:
+    """pydantic's error list, JSON-safe, without echoing the input back."""
+    return json.loads(exc.json(include_url=False, include_input=False))
+
+
+@dataclass(slots=True)
+class ApiResponse:
+    """A handler's answer when it needs another status or extra headers."""
+
+    body: BaseModel | Any = None
+    status: int | None = None
+    headers: Mapping[str, str] | None = None
+
+
+@dataclass(slots=True)
+class ApiRequest:
+    portal: Portal
+    actor: Actor  # Actor.caseworker(token name); Actor.system("public") on open routes
+    params: dict[str, Any]  # path parameters, converted ({id:int} -> int)
+    query: Any  # the validated `query=` model instance, or None
+    request: web.Request  # the raw aiohttp request (headers, raw query string)
+
+    @property
+    def now(self) -> datetime:
+        return self.portal.clock.now()
+
+    def db(self):  # noqa: ANN201 - an AsyncSession context manager
+        return self.portal.db()
+
+
+Handler = Callable[..., Awaitable[Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    method: str
+    path: str
+    handler: Handler
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    response: type[BaseModel] | None = None
+    status: int = 200
+    summary: str = ""
+    description: str | None = None
+    tags: tuple[str, ...] = ()
+    auth: bool = True
+    max_body: int = DEFAULT_MAX_BODY
+    errors: tuple[int, ...] = ()  # further error statuses worth documenting (e.g. 404, 409)
+    other_statuses: tuple[int, ...] = ()  # further statuses answered with the `response` model
+    operation_id: str = ""
+
+    @property
+    def path_params(self) -> list[tuple[str, str]]:
+        return [(m.group(1), m.group(2) or "str") for m in _PARAM.finditer(self.path)]
+
+    @property
+    def aiohttp_path(self) -> str:
+        def one(m: re.Match[str]) -> str:
+            return "{" + m.group(1) + (r":\d+" if m.group(2) == "int" else "") + "}"
+
+        return _PARAM.sub(one, self.path)
+
+    @property
+    def openapi_path(self) -> str:
+        return _PARAM.sub(r"{\1}", self.path)
+
+    @property
+    def idempotent(self) -> bool:
+        return self.auth and self.method in IDEMPOTENT_METHODS
+
+
+@dataclass
+class ApiRoutes:
+    """A group of endpoints. Feature modules make one and hand it to create_api_app."""
+
+    routes: list[Route] = field(default_factory=list)
+
+    def route(self, method: str, path: str, **options: Any) -> Callable[[Handler], Handler]:
+        def decorator(handler: Handler) -> Handler:
+            opts = dict(options)
+            opts["tags"] = tuple(opts.get("tags") or ())
+            opts["errors"] = tuple(opts.get("errors") or ())
+            opts["other_statuses"] = tuple(opts.get("other_statuses") or ())
+            opts.setdefault("operation_id", handler.__name__)
+            self.routes.append(Route(method=method.upper(), path=path, handler=handler, **opts))
+            return handler
+
+        return decorator
+
+    def get(self, path: str, **options: Any) -> Callable[[Handler], Handler]:
+        return self.route("GET", path, **options)
+
+    def post(self, path: str, **options: Any) -> Callable[[Handler], Handler]:
+        return self.route("POST", path, **options)
+
+    def put(self, path: str, **options: Any) -> Callable[[Handler], Handler]:
+        return self.route("PUT", path, **options)
+
+    def patch(self, path: str, **options: Any) -> Callable[[Handler], Handler]:
+        return self.route("PATCH", path, **options)
+
+    def delete(self, path: str, **options: Any) -> Callable[[Handler], Handler]:
+        return self.route("DELETE", path, **options)
+
+    def __iter__(self):  # noqa: ANN204
+        return iter(self.routes)
+
+
+# --- running a route ------------------------------------------------------------------------
+
+
+UNAUTHORIZED_HEADERS = {"WWW-Authenticate": 'Bearer realm="ehcp"'}
+
+
+async def _actor(portal: Portal, request: web.Request) -> Actor:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if not header or scheme.lower() != "bearer" or not token.strip():
+        raise ApiError(401, "unauthorized", "A bearer token is needed.", headers=UNAUTHORIZED_HEADERS)
+    name = await authenticate(portal, token.strip())
+    if name is None:
+        raise ApiError(
+            401,
+            "invalid_token",
+            "The bearer token is not valid or has been revoked.",
+            headers={"WWW-Authenticate": 'Bearer realm="ehcp", error="invalid_token"'},
+        )
+    return Actor.caseworker(name)
+
+
+async def read_body(request: web.Request, limit: int) -> bytes:
+    """The request body, refusing (413) more than `limit` bytes before reading it all."""
+    if request.content_length is not None and request.content_length > limit:
+        raise ApiError(413, "payload_too_large", f"The request body is larger than {limit} bytes.")
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        chunk = await request.content.readany()
+        if not chunk:
+            break
+        size += len(chunk)
+        if size > limit:
+            raise ApiError(413, "payload_too_large", f"The request body is larger than {limit} bytes.")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _params(route: Route, request: web.Request) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, kind in route.path_params:
+        raw = request.match_info[name]
+        if kind == "int" and len(raw) > 18:  # beyond any id (and a 64-bit column)
+            raise ApiError(404, "not_found", "There is no such resource.")
+        out[name] = int(raw) if kind == "int" else raw
+    return out
+
+
+def _query(route: Route, request: web.Request) -> Any:
+    if route.query is None:
+        return None
+    data: dict[str, Any] = {}
+    for key in request.query:
+        values = request.query.getall(key)
+        data[key] = values if len(values) > 1 else values[0]
+    try:
+        return route.query.model_validate(data)
+    except ValidationError as exc:
+        raise ApiError(422, "validation_error", "The query parameters are not valid.", details=validation_details(exc)) from None
+
+
+def _body(route: Route, raw: bytes) -> Any:
+    assert route.body is not None
+    if not raw.strip():
+        raise ApiError(422, "validation_error", "A JSON body is needed.")
+    try:
+        return route.body.model_validate_json(raw)
+    except ValidationError as exc:
+        raise ApiError(422, "validation_error", "The request body is not valid.", details=validation_details(exc)) from None
+
+
+def _serialise(route: Route, result: Any) -> web.StreamResponse:
+    if isinstance(result, web.StreamResponse):
+        return result
+    status, headers, body = route.status, None, result
+    if isinstance(result, ApiResponse):
+        status, headers, body = result.status or route.status, result.headers, result.body
+    if body is None:
+        return web.Response(status=status, headers=headers)
+    if route.response is not None and not isinstance(body, route.response):
+        body = route.response.model_validate(body)
+    if isinstance(body, BaseModel):
+        text = body.model_dump_json(by_alias=True)
+        return web.Response(text=text, status=status, content_type="application/json", headers=headers)
+    return json_response(body, status, headers)
+
+
+async def _run(route: Route, req: ApiRequest, raw_body: bytes | None) -> web.StreamResponse:
+    try:
+        body = _body(route, raw_body or b"") if route.body is not None else None
+        result = await route.handler(*([req] if route.body is None else [req, body]))
+        return _serialise(route, result)
+    except ApiError as exc:
+        return error_response(exc)
+
+
+def make_handler(route: Route, portal: Portal) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    async def handle(request: web.Request) -> web.StreamResponse:
+        try:
+            actor = await _actor(portal, request) if route.auth else PUBLIC
+            request[ACTOR] = actor
+            req = ApiRequest(portal, actor, _params(route, request), _query(route, request), request)
+            wants_body = route.body is not None or route.method in IDEMPOTENT_METHODS
+            raw_body = await read_body(request, route.max_body) if wants_body else None
+        except ApiError as exc:
+            return error_response(exc)
+
+        key = request.headers.get("Idempotency-Key") if route.idempotent else None
+        if key is None:
+            return await _run(route, req, raw_body)
+        return await _run_idempotent(route, req, key, raw_body or b"")
+
+    handle.__name__ = route.handler.__name__
+    return handle
+
+
+async def _run_idempotent(route: Route, req: ApiRequest, key: str, raw_body: bytes) -> web.StreamResponse:
+    portal, request = req.portal, req.request
+    if not idempotency.valid_key(key):
+        return error_response(
+            ApiError(
+                400,
+                "invalid_idempotency_key",
+                f"Idempotency-Key must be 1 to {idempotency.KEY_MAX} printable ASCII characters.",
+            )
+        )
+    path = request.rel_url.path_qs
+    claim = await idempotency.claim(
+        portal,
+        token_name=req.actor.id,
+        key=key,
+        method=route.method,
+        path=path,
+        req_hash=idempotency.request_hash(route.method, path, raw_body),
+    )
+    if claim.outcome == "mismatch":
+        return error_response(
+            ApiError(
+                422,
+                "idempotency_key_reused",
+                "This Idempotency-Key was used with a different request in the last 24 hours.",
+            )
+        )
+    if claim.outcome == "in_progress":
+        return error_response(
+            ApiError(409, "idempotency_in_progress", "A request with this Idempotency-Key is still in progress.")
+        )
+    if claim.outcome == "replay":
+        headers = {"Idempotency-Replayed": "true"}
+        if claim.body:
+            return web.Response(text=claim.body, status=claim.status or 200, content_type="application/json", headers=headers)
+        return web.Response(status=claim.status or 200, headers=headers)
+
+    assert claim.record_id is not None
+    keep = False
+    try:
+        try:
+            body = _body(route, raw_body) if route.body is not None else None
+        except ApiError as exc:
+            return error_response(exc)  # refused before running: not kept, a fixed retry may reuse the key
+        args: list[Any] = [req] if route.body is None else [req, body]
+        try:
+            result = await route.handler(*args)
+            response = _serialise(route, result)
+        except ApiError as exc:
+            response = error_response(exc)
+        if response.status < 500 and isinstance(response, web.Response):
+            await idempotency.complete(portal, claim.record_id, response.status, response.text or "")
+            keep = True
+        return response
+    finally:
+        if not keep:
+            await idempotency.release(portal, claim.record_id)
+
+
+def all_routes(groups: Iterable[ApiRoutes]) -> list[Route]:
+    """Every route of the groups; refuses two routes with the same operation id."""
+    routes = [r for g in groups for r in g.routes]
+    seen: dict[str, Route] = {}
+    for r in routes:
+        if r.operation_id in seen:
+            other = seen[r.operation_id]
+            raise ValueError(
+                f"two API routes share the operation id {r.operation_id!r} ({other.method} {other.path}, "
+                f"{r.method} {r.path}): rename a handler or pass operation_id="
+            )
+        seen[r.operation_id] = r
+    return routes

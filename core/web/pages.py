@@ -1,0 +1,108 @@
+"""Registering the parents' pages: a GET renders a form, a POST handles it (CSRF checked first).
+
+    pages = WebPages()
+
+    @pages.get("/hello/{token}")
+    async def hello(req: PageRequest) -> web.StreamResponse:
+        return page("Say hello", req.form_html(
+            h('<label for="name">Your name</label><input id="name" name="name" autocomplete="name">'),
+            submit="Send"))
+
+    @pages.post("/hello/{token}")
+    async def hello_sent(req: PageRequest) -> web.StreamResponse:
+        return message_page("Thank you", f"Thank you, {req.form.get('name', '')}.")
+
+    create_web_app(portal, [pages])   # or start_web(portal, [pages])
+
+Every POST registered here is refused with a kind 403 page, before its handler runs, unless it
+carries a valid, unexpired CSRF token made for its own path (`req.csrf_field()` in the form) and,
+when the browser says where the request came from (Origin/Referer), it came from this site.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from aiohttp import web
+from multidict import MultiDictProxy
+
+from core.portal import Portal
+from core.web.csrf import CSRF_FIELD, DEFAULT_MAX_AGE, make_csrf_token
+from core.web.html import Html, escape, h, join
+
+PageHandler = Callable[["PageRequest"], Awaitable[web.StreamResponse | Html | str]]
+
+
+@dataclass(slots=True)
+class PageRequest:
+    portal: Portal
+    request: web.Request
+    params: dict[str, str]  # path parameters, e.g. {"token": ...}
+    form: MultiDictProxy[Any] | None = None  # the posted fields (POST only, after the CSRF check)
+
+    @property
+    def now(self) -> datetime:
+        return self.portal.clock.now()
+
+    def db(self):  # noqa: ANN201 - an AsyncSession context manager
+        return self.portal.db()
+
+    def csrf_token(self, action: str | None = None) -> str:
+        """A CSRF token for a form that posts to `action` (default: this page's own path)."""
+        return make_csrf_token(self.portal.secret_key, action or self.request.path, self.now)
+
+    def csrf_field(self, action: str | None = None) -> Html:
+        """The hidden input every form must carry."""
+        return h('<input type="hidden" name="{}" value="{}">', CSRF_FIELD, self.csrf_token(action))
+
+    def form_html(self, *fields: object, submit: str = "Continue", action: str | None = None) -> Html:
+        """A POST form with its CSRF field, the given fields and a submit button."""
+        return h(
+            '<form method="post" action="{action}" novalidate>\n{csrf}\n{fields}\n'
+            '<button type="submit">{submit}</button>\n</form>',
+            action=action or self.request.path,
+            csrf=self.csrf_field(action),
+            fields=join(fields),
+            submit=submit,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    method: str  # GET or POST
+    path: str
+    handler: PageHandler
+    max_age: timedelta = DEFAULT_MAX_AGE  # POST: how long a rendered form stays valid
+
+
+@dataclass
+class WebPages:
+    """A group of pages. Feature modules make one and hand it to create_web_app/start_web."""
+
+    pages: list[Page] = field(default_factory=list)
+
+    def get(self, path: str) -> Callable[[PageHandler], PageHandler]:
+        def decorator(handler: PageHandler) -> PageHandler:
+            self.pages.append(Page("GET", path, handler))
+            return handler
+
+        return decorator
+
+    def post(self, path: str, *, max_age: timedelta = DEFAULT_MAX_AGE) -> Callable[[PageHandler], PageHandler]:
+        def decorator(handler: PageHandler) -> PageHandler:
+            self.pages.append(Page("POST", path, handler, max_age))
+            return handler
+
+        return decorator
+
+    def __iter__(self) -> Iterator[Page]:
+        return iter(self.pages)
+
+
+def to_response(result: web.StreamResponse | Html | str) -> web.StreamResponse:
+    if isinstance(result, web.StreamResponse):
+        return result
+    return web.Response(text=escape(result) if not isinstance(result, Html) else result, content_type="text/html")
