@@ -12,7 +12,7 @@ from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram_dialog import setup_dialogs
 
 from bot.dialogs import dialog_routers
-from bot.handlers import command_routers, last_routers
+from bot.handlers import command_routers, guard_routers, last_routers
 from bot.handlers.fallback import register_error_handlers
 from bot.menu import COMMANDS
 from bot.storage import DatabaseStorage
@@ -57,7 +57,13 @@ def create_dispatcher(
     dp["settings"] = portal.settings
     dp["chats"] = ChatService(portal)
 
-    dp.include_routers(*command_routers(), *(extra_routers or []), *dialog_routers(), *last_routers())
+    dp.include_routers(
+        *command_routers(),
+        *(extra_routers or []),
+        *guard_routers(),
+        *dialog_routers(),
+        *last_routers(),
+    )
     register_error_handlers(dp)
     setup_dialogs(dp, events_isolation=isolation)
 

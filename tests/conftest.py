@@ -35,3 +35,23 @@ async def portal(settings: Settings, clock: FrozenClock) -> Portal:
     p = create_portal(settings, clock)
     yield p
     await p.close()
+
+
+@pytest.fixture
+async def stand():
+    from standin import BotAPIStandIn
+
+    s = BotAPIStandIn(token="123456:TEST-token-abcdefghijklmnop", bot_username="ehcp_test_bot", bot_name="SEND Portal")
+    await s.start()
+    yield s
+    await s.stop()
+
+
+@pytest.fixture
+async def running_bot(portal, stand):
+    from tests.harness import RunningBot
+
+    rb = RunningBot(portal, stand)
+    await rb.start()
+    yield rb
+    await rb.stop()

@@ -9,6 +9,7 @@ from aiogram_dialog.widgets.kbd import Back, Start, SwitchTo
 from aiogram_dialog.widgets.text import Const, Format
 
 from bot import texts
+from bot.dialogs.common import unexpected_input
 from bot.dialogs.states import HelpSG, MainMenuSG
 from core.config import Settings
 
@@ -33,24 +34,24 @@ def help_dialog() -> Dialog:
             SwitchTo(Const("👤 Talk to a person"), id="contact", state=HelpSG.contact),
             SwitchTo(Const("🔒 Privacy and your data"), id="privacy", state=HelpSG.privacy),
             _to_menu("⬅️ Main menu"),
+            unexpected_input(),
             state=HelpSG.main,
             getter=_texts,
-            disable_web_page_preview=True,
         ),
         Window(
             Format("{contact}"),
             Back(Const("⬅️ Back")),
             _to_menu("Main menu"),
+            unexpected_input(),
             state=HelpSG.contact,
             getter=_texts,
-            disable_web_page_preview=True,
         ),
         Window(
             Format("{privacy}"),
             SwitchTo(Const("⬅️ Back to help"), id="back_help", state=HelpSG.main),
             _to_menu("Main menu"),
+            unexpected_input(),
             state=HelpSG.privacy,
             getter=_texts,
-            disable_web_page_preview=True,
         ),
     )

@@ -7,6 +7,7 @@ from aiogram_dialog.widgets.kbd import Start
 from aiogram_dialog.widgets.text import Const
 
 from bot import texts
+from bot.dialogs.common import unexpected_input
 from bot.dialogs.states import HelpSG, MainMenuSG
 
 
@@ -16,7 +17,7 @@ def main_menu_dialog() -> Dialog:
             Const(texts.main_menu_title()),
             Start(Const("❓ Help"), id="help", state=HelpSG.main),
             Start(Const("🔒 Privacy and your data"), id="privacy", state=HelpSG.privacy),
+            unexpected_input(),
             state=MainMenuSG.menu,
-            disable_web_page_preview=True,
         ),
     )

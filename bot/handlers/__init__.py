@@ -12,6 +12,13 @@ def command_routers() -> list[Router]:
     return [membership_router(), commands_router()]
 
 
+def guard_routers() -> list[Router]:
+    """Included after every feature router and before the dialogues."""
+    from bot.handlers.fallback import foreign_button_router
+
+    return [foreign_button_router()]
+
+
 def last_routers() -> list[Router]:
     """Routers that catch what nothing else handled; included after every dialogue."""
     from bot.handlers.fallback import fallback_router

@@ -10,6 +10,7 @@ from aiogram.filters import ExceptionTypeFilter
 from aiogram.types import CallbackQuery, ErrorEvent, Message
 from aiogram_dialog import DialogManager
 from aiogram_dialog.api.exceptions import OutdatedIntent, UnknownIntent, UnknownState
+from aiogram_dialog.utils import CB_SEP
 
 from bot import texts
 from bot.menu import show_main_menu
@@ -27,6 +28,22 @@ def fallback_router() -> Router:
 
     @router.callback_query()
     async def unknown_button(query: CallbackQuery, dialog_manager: DialogManager) -> None:
+        await _stale(query, dialog_manager)
+
+    return router
+
+
+def foreign_button_router() -> Router:
+    """Buttons that no dialogue made and no feature handles (old or forged): refused plainly.
+
+    Included after the feature routers and before the dialogues, which would otherwise swallow
+    such a press silently while a dialogue is open.
+    """
+    router = Router(name="foreign-buttons")
+
+    @router.callback_query(~F.data.contains(CB_SEP))
+    async def foreign(query: CallbackQuery, dialog_manager: DialogManager) -> None:
+        log.info("refused a button press with unknown data")
         await _stale(query, dialog_manager)
 
     return router
