@@ -18,6 +18,8 @@ from core.inbox import UpdateInbox
 from core.migrations import upgrade_async
 from core.portal import Portal, create_portal
 from core.web import start_web
+from notifications.mail import EmailDelivery, Mailer
+from notifications.scheduler import new_worker_id
 from notifications.worker import run_delivery
 
 log = logging.getLogger("ehcp")
@@ -30,6 +32,12 @@ def install_stop_signals(stop: asyncio.Event) -> None:
             loop.add_signal_handler(sig, stop.set)
         except (NotImplementedError, RuntimeError):  # pragma: no cover - not on this platform
             pass
+
+
+async def run_email_only(portal: Portal, stop: asyncio.Event) -> None:
+    """Without a bot, emails (invitations, codes) still go out."""
+    mail = EmailDelivery(portal, Mailer(portal.settings, portal.clock), f"{new_worker_id()}:mail")
+    await mail.run(stop)
 
 
 NO_TOKEN = """
