@@ -144,3 +144,23 @@ class Settings:
     @property
     def mail_dir(self) -> Path:
         return self.mail.mail_dir or self.storage.data_dir / "mail"
+
+
+def settings_table() -> str:
+    """The README's settings table, made from the classes above (`python -m core.config`)."""
+    rows = ["| setting | default | what it is |", "|---|---|---|"]
+    for cls in Settings.groups():
+        for name, field in cls.model_fields.items():
+            default = field.default
+            if default is None:
+                shown = "(unset)"
+            elif isinstance(default, time):
+                shown = default.strftime("%H:%M")
+            else:
+                shown = str(default)
+            rows.append(f"| `EHCP_{name.upper()}` | `{shown}` | {field.description or ''} |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(settings_table())
