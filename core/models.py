@@ -191,3 +191,7 @@ class InboundUpdate(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
 
     __table_args__ = (Index("ix_inbound_pending", "bot_id", "processed_at"),)
+
+
+# Feature tables, so that Base.metadata (and so Alembic) sees every table.
+import core.accounts.models  # noqa: E402,F401
