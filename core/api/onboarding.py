@@ -1,0 +1,340 @@
+"""Onboarding in the caseworker API: invitations, verification, activation, revoking a chat.
+
+    POST /v1/invitations                      invite a carer for a child (201)
+    GET  /v1/invitations                      list, newest first (filters: status, case_reference, child_id)
+    GET  /v1/invitations/{id}                 one invitation
+    POST /v1/invitations/{id}/verify          mark verified after a phone check (body {} or {"code": ...})
+    POST /v1/invitations/{id}/resend          new code and link, old ones dead, lock lifted, new email
+    POST /v1/access/{grant_id}/activate       activate an accepted carer's access (the parent is told)
+    GET  /v1/children/{id}/access             a child's carers and the status of their access
+    GET  /v1/accounts/{id}/chats              the chats logged in to an account (to revoke one)
+    POST /v1/chats/{chat_id}/revoke           unlink a chat (the holder is emailed)
+
+Activation is by grant (`grant_id` is in every invitation's answer): a grant is one carer's
+access to one child. The API never returns an invitation's unique code or link: they are only in
+the email to the parent (and stored only as an HMAC and a digest). Every POST takes an
+`Idempotency-Key` (the frame replays the first answer).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from functools import cache
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from core.api.routes import ApiError, ApiRequest, ApiRoutes
+from core.onboarding import (
+    AccessService,
+    ChatLinkService,
+    GrantView,
+    InvitationService,
+    InvitationStatus,
+    InvitationView,
+    OnboardingError,
+    OnboardingSettings,
+)
+from core.onboarding.errors import NotFound, WrongCode
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+# --- models ------------------------------------------------------------------------------------
+
+
+class InvitationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    parent_email: str = Field(max_length=254, description="Where the invitation goes (the parent's email).")
+    parent_forename: str = Field(min_length=1, max_length=100)
+    parent_surname: str = Field(min_length=1, max_length=100)
+    child_forename: str = Field(min_length=1, max_length=100)
+    child_surname: str = Field(min_length=1, max_length=100)
+    child_date_of_birth: date
+    case_reference: str = Field(
+        min_length=1,
+        max_length=50,
+        description="The case system's reference. An existing reference reuses its child and case; "
+        "a different child with the same reference is refused (409).",
+    )
+
+    @field_validator("parent_email")
+    @classmethod
+    def _email(cls, v: str) -> str:
+        v = v.strip().lower()
+        if not _EMAIL.match(v) or not v.isprintable():
+            raise ValueError("not an email address")
+        return v
+
+
+class InvitationOut(BaseModel):
+    """An invitation. Never its unique code or link."""
+
+    id: int
+    status: InvitationStatus = Field(description="sent | verified | accepted | declined | expired")
+    locked: bool = Field(description="Too many wrong unique codes were tried: resend to unlock.")
+    case_reference: str
+    case_id: int
+    child_id: int
+    child_forename: str
+    child_surname: str
+    child_date_of_birth: date
+    parent_email: str
+    parent_forename: str
+    parent_surname: str
+    grant_id: int = Field(description="The carer's access grant: activate it once accepted.")
+    grant_status: str = Field(description="pending | accepted | declined | active | revoked")
+    created_at: datetime
+    expires_at: datetime
+    sent_count: int = Field(description="How many times the invitation email was sent (1 + resends).")
+    last_sent_at: datetime
+    verified_at: datetime | None
+    verified_by: str | None = Field(description="code (given in the chat) | phone (marked by the SEND team)")
+    responded_at: datetime | None
+
+    @classmethod
+    def of(cls, v: InvitationView) -> InvitationOut:
+        return cls(**{f: getattr(v, f) for f in cls.model_fields})
+
+
+class InvitationQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: InvitationStatus | None = Field(None, description="Only invitations in this state.")
+    case_reference: str | None = Field(None, max_length=50, description="Only this case's invitations.")
+    child_id: int | None = Field(None, ge=1, description="Only this child's invitations.")
+    limit: int = Field(50, ge=1, le=200, description="Page size.")
+    cursor: int | None = Field(None, ge=1, description="`next_cursor` of the previous page.")
+
+
+class InvitationPage(BaseModel):
+    items: list[InvitationOut]
+    next_cursor: int | None = Field(description="Pass as `cursor` for the next page; null on the last.")
+
+
+class VerifyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str | None = Field(
+        None,
+        max_length=40,
+        description="The unique code the parent quoted on the phone, checked against the invitation "
+        "(422 if it is not this invitation's). Send {} to mark verified without it.",
+    )
+
+
+class GrantOut(BaseModel):
+    """A carer's access to a child: their name and its status, nothing else."""
+
+    id: int
+    invitation_id: int
+    child_id: int
+    account_id: int | None = Field(description="The carer's portal account, once they answered.")
+    carer_forename: str
+    carer_surname: str
+    status: str = Field(description="pending | accepted | declined | active | revoked")
+    created_at: datetime
+    responded_at: datetime | None
+    activated_at: datetime | None
+
+    @classmethod
+    def of(cls, v: GrantView) -> GrantOut:
+        return cls(**{f: getattr(v, f) for f in cls.model_fields})
+
+
+class ChildAccessOut(BaseModel):
+    child_id: int
+    grants: list[GrantOut]
+
+
+class ChatLinkOut(BaseModel):
+    id: int
+    chat_id: int
+    linked_at: datetime
+
+
+class AccountChatsOut(BaseModel):
+    account_id: int
+    chats: list[ChatLinkOut]
+
+
+class RevokedOut(BaseModel):
+    chat_id: int
+    account_id: int = Field(description="The account the chat was linked to (its holder is emailed).")
+    unlinked_at: datetime
+
+
+# --- routes --------------------------------------------------------------------------------------
+
+
+@cache
+def _default_settings() -> OnboardingSettings:
+    return OnboardingSettings()
+
+
+def _error(exc: OnboardingError) -> ApiError:
+    if isinstance(exc, NotFound):
+        return ApiError(404, "not_found", exc.message)
+    if isinstance(exc, WrongCode):
+        return ApiError(422, exc.code, exc.message)
+    return ApiError(409, exc.code, exc.message)
+
+
+def build_routes(settings: OnboardingSettings | None = None) -> ApiRoutes:
+    """The onboarding endpoints; `settings` default to OnboardingSettings() from the environment."""
+    api = ApiRoutes()
+
+    def cfg() -> OnboardingSettings:
+        return settings or _default_settings()
+
+    @api.post(
+        "/v1/invitations",
+        body=InvitationIn,
+        response=InvitationOut,
+        status=201,
+        errors=(409,),
+        summary="Invite a carer for a child (emails the unique code and the link)",
+        tags=["onboarding"],
+    )
+    async def create_invitation(req: ApiRequest, body: InvitationIn) -> InvitationOut:
+        try:
+            view = await InvitationService(req.portal, cfg()).create_invitation(
+                req.actor,
+                parent_email=body.parent_email,
+                parent_forename=body.parent_forename,
+                parent_surname=body.parent_surname,
+                child_forename=body.child_forename,
+                child_surname=body.child_surname,
+                child_date_of_birth=body.child_date_of_birth,
+                case_reference=body.case_reference,
+            )
+        except OnboardingError as exc:
+            raise _error(exc) from None
+        return InvitationOut.of(view)
+
+    @api.get(
+        "/v1/invitations",
+        query=InvitationQuery,
+        response=InvitationPage,
+        summary="Invitations and their status, newest first",
+        tags=["onboarding"],
+    )
+    async def list_invitations(req: ApiRequest) -> InvitationPage:
+        q: InvitationQuery = req.query
+        views, next_cursor = await InvitationService(req.portal, cfg()).list_invitations(
+            req.actor,
+            status=q.status,
+            case_reference=q.case_reference,
+            child_id=q.child_id,
+            limit=q.limit,
+            cursor=q.cursor,
+        )
+        return InvitationPage(items=[InvitationOut.of(v) for v in views], next_cursor=next_cursor)
+
+    @api.get(
+        "/v1/invitations/{id:int}",
+        response=InvitationOut,
+        errors=(404,),
+        summary="An invitation and its status",
+        tags=["onboarding"],
+    )
+    async def read_invitation(req: ApiRequest) -> InvitationOut:
+        try:
+            view = await InvitationService(req.portal, cfg()).get_invitation(req.params["id"], req.actor)
+        except OnboardingError as exc:
+            raise _error(exc) from None
+        return InvitationOut.of(view)
+
+    @api.post(
+        "/v1/invitations/{id:int}/verify",
+        body=VerifyIn,
+        response=InvitationOut,
+        errors=(404, 409),
+        summary="Mark an invitation verified after a phone check (the parent then skips the unique code)",
+        description="Refused (409) once the invitation is answered, expired or locked (resend a "
+        "locked one first). Body: {} or {\"code\": \"<the code the parent quoted>\"}.",
+        tags=["onboarding"],
+    )
+    async def verify_invitation(req: ApiRequest, body: VerifyIn) -> InvitationOut:
+        try:
+            view = await InvitationService(req.portal, cfg()).mark_verified(
+                req.params["id"], req.actor, code=body.code
+            )
+        except OnboardingError as exc:
+            raise _error(exc) from None
+        return InvitationOut.of(view)
+
+    @api.post(
+        "/v1/invitations/{id:int}/resend",
+        response=InvitationOut,
+        errors=(404, 409),
+        summary="Resend an invitation: a new code and link (the old ones stop working), unlocked, a new email",
+        tags=["onboarding"],
+    )
+    async def resend_invitation(req: ApiRequest) -> InvitationOut:
+        try:
+            view = await InvitationService(req.portal, cfg()).resend(req.params["id"], req.actor)
+        except OnboardingError as exc:
+            raise _error(exc) from None
+        return InvitationOut.of(view)
+
+    @api.post(
+        "/v1/access/{grant_id:int}/activate",
+        response=GrantOut,
+        errors=(404, 409),
+        summary="Activate a carer's access to a child, once they accepted (their chat is told)",
+        tags=["onboarding"],
+    )
+    async def activate_access(req: ApiRequest) -> GrantOut:
+        try:
+            view = await AccessService(req.portal, cfg()).activate_access(req.params["grant_id"], req.actor)
+        except OnboardingError as exc:
+            raise _error(exc) from None
+        return GrantOut.of(view)
+
+    @api.get(
+        "/v1/children/{id:int}/access",
+        response=ChildAccessOut,
+        errors=(404,),
+        summary="A child's carers and the status of their access",
+        tags=["onboarding"],
+    )
+    async def child_access(req: ApiRequest) -> ChildAccessOut:
+        try:
+            grants = await AccessService(req.portal, cfg()).access_for_child(req.params["id"], req.actor)
+        except OnboardingError as exc:
+            raise _error(exc) from None
+        return ChildAccessOut(child_id=req.params["id"], grants=[GrantOut.of(g) for g in grants])
+
+    @api.get(
+        "/v1/accounts/{id:int}/chats",
+        response=AccountChatsOut,
+        summary="The Telegram chats logged in to an account",
+        tags=["onboarding"],
+    )
+    async def account_chats(req: ApiRequest) -> AccountChatsOut:
+        links = await ChatLinkService(req.portal, cfg()).active_links(req.params["id"])
+        return AccountChatsOut(
+            account_id=req.params["id"],
+            chats=[ChatLinkOut(id=link.id, chat_id=link.chat_id, linked_at=link.linked_at) for link in links],
+        )
+
+    @api.post(
+        "/v1/chats/{chat_id:int}/revoke",
+        response=RevokedOut,
+        errors=(404,),
+        summary="Unlink a chat from its account (the chat then reaches no child; the holder is emailed)",
+        tags=["onboarding"],
+    )
+    async def revoke_chat(req: ApiRequest) -> RevokedOut:
+        chat_id = req.params["chat_id"]
+        done = await ChatLinkService(req.portal, cfg()).unlink_chat(chat_id, "revoked", actor=req.actor)
+        if done is None:
+            raise ApiError(404, "not_found", "That chat is not linked to an account.")
+        return RevokedOut(chat_id=chat_id, account_id=done.account_id, unlinked_at=done.at)
+
+    return api
+
+
+api = build_routes()
