@@ -15,8 +15,8 @@ from bot.dialogs import dialog_routers
 from bot.handlers import command_routers, guard_routers, last_routers
 from bot.handlers.fallback import register_error_handlers
 from bot.menu import COMMANDS
+from bot.services import Services
 from bot.storage import DatabaseStorage
-from core.chats import ChatService
 from core.config import Settings
 from core.dialog_state import DialogStateStore
 from core.portal import Portal
@@ -55,7 +55,9 @@ def create_dispatcher(
     )
     dp["portal"] = portal
     dp["settings"] = portal.settings
-    dp["chats"] = ChatService(portal)
+    services = Services.build(portal)
+    dp["services"] = services
+    dp["chats"] = services.chats
 
     dp.include_routers(
         *command_routers(),

@@ -12,6 +12,8 @@ COMMANDS = [
     BotCommand(command="help", description="What this chat can do, and how to reach a person"),
     BotCommand(command="privacy", description="What we keep and how to stop"),
     BotCommand(command="cancel", description="Stop what you are doing"),
+    BotCommand(command="logout", description="Unlink this chat from your portal account"),
+    BotCommand(command="deletemydata", description="Delete my data from this chat"),
 ]
 
 

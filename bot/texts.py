@@ -89,3 +89,165 @@ def contact_text(settings: Settings) -> str:
         "stated response time.\n\n"
         f"If something is urgent, please contact {contact} directly."
     )
+
+
+# ---------------------------------------------------------------- onboarding
+
+
+def unique_code_prompt() -> str:
+    return (
+        "<b>Verify your identity</b>\n\n"
+        "Your invitation email has a <b>unique code</b>. Please type it here.\n\n"
+        "If you cannot find the email, please contact the SEND team."
+    )
+
+
+def unique_code_needed() -> str:
+    return "Please type the unique code from your invitation email."
+
+
+def unique_code_answer(outcome, tries_left: int | None) -> str:  # noqa: ANN001
+    from core.onboarding import CheckOutcome
+
+    if outcome is CheckOutcome.WRONG:
+        left = f" You have {tries_left} more {'try' if tries_left == 1 else 'tries'}." if tries_left else ""
+        return "That code is not right. Please check the invitation email and type the code again." + left
+    if outcome is CheckOutcome.MALFORMED:
+        return "That does not look like the unique code. It is in your invitation email. Please type it again."
+    if outcome is CheckOutcome.LOCKED:
+        return (
+            "That code was not right too many times, so this invitation is now locked. "
+            "Please contact the SEND team: they can send you a new invitation."
+        )
+    if outcome is CheckOutcome.EXPIRED:
+        return "This invitation has expired. Please contact the SEND team for a new one."
+    if outcome is CheckOutcome.USED:
+        return "This invitation has already been answered. Nothing more is needed."
+    return "This invitation link does not work here. Please use the link from your own invitation email."
+
+
+def identity_confirmed(child: str | None) -> str:
+    who = f" for {escape(child)}" if child else ""
+    return f"Thank you. Your identity is confirmed{who}."
+
+
+def account_question() -> str:
+    return (
+        "<b>Your portal account</b>\n\n"
+        "Do you already have an account for the EHCP Parent Portal?\n"
+        "If you sent your request for assessment online, you already have one."
+    )
+
+
+def page_prompt(register: bool, url: str, mini_app: bool) -> str:
+    what = "register your account" if register else "log in with your email address and password"
+    if mini_app:
+        where = f"Tap <b>Open the form</b> below to {what}."
+    else:
+        where = f"Please open this page to {what}:\n{escape(url)}"
+    return (
+        f"{where}\n\n"
+        "For your safety, never type your password in this chat.\n\n"
+        "We will then email you a <b>6-digit code</b>. Type the code here. "
+        "The link works for 30 minutes."
+    )
+
+
+def fill_in_page_first() -> str:
+    return "Please fill in the form on the page first. We will then email you a code to type here."
+
+
+def code_problem(message: str) -> str:
+    return f"{escape(message)}\n\nYou can type the code again, or tap <b>Please send me a new code</b>."
+
+
+def chat_linked(registered: bool) -> str:
+    first = "Your account is registered" if registered else "You are logged in"
+    return f"{first}, and this chat is now linked to it. We have emailed you to say so."
+
+
+def no_invitations_waiting() -> str:
+    return "There are no invitations waiting for you at the moment."
+
+
+def invitations_intro() -> str:
+    return (
+        "<b>Invitations awaiting approval</b>\n\n"
+        "This is to confirm you wish to see this person's information here. "
+        "Please tick each child, then answer the question and tap <b>Confirm</b>."
+    )
+
+
+def confirm_summary(children: list[str], yes: bool) -> str:
+    names = ", ".join(escape(c) for c in children) or "no one"
+    answer = "Yes, continue setting up my account" if yes else "No, do not set up access"
+    return f"<b>Confirm</b>\n\nChildren: {names}\nYour answer: {answer}"
+
+
+def submit_warning() -> str:
+    return (
+        "\nHave you entered all the information you need to? "
+        "You will not be able to make any further changes once you press <b>Submit</b>."
+    )
+
+
+def stale_choice() -> str:
+    return "That choice is no longer available. Nothing has been changed."
+
+
+def response_done(accepted: list[str], declined: list[str]) -> str:
+    parts = ["<b>Thank you. Your answer has been sent to the SEND team.</b>"]
+    if accepted:
+        parts.append(
+            f"You accepted the invitation for {escape(', '.join(accepted))}. "
+            "The SEND team will now activate your access. We will tell you here when they have."
+        )
+    if declined:
+        parts.append(f"You declined the invitation for {escape(', '.join(declined))}. The SEND team will see this.")
+    parts.append("We have emailed you a copy.")
+    return "\n\n".join(parts)
+
+
+def invitation_link_problem(outcome) -> str:  # noqa: ANN001
+    from core.onboarding import CheckOutcome
+
+    if outcome is CheckOutcome.EXPIRED:
+        return "This invitation link has expired. Please contact the SEND team for a new invitation."
+    if outcome is CheckOutcome.USED:
+        return "This invitation has already been answered. You can log in from the menu below."
+    if outcome is CheckOutcome.LOCKED:
+        return "This invitation is locked. Please contact the SEND team: they can send you a new one."
+    return (
+        "This invitation link does not work here. Please tap the link in your own invitation email, "
+        "on the phone where you use this Telegram account."
+    )
+
+
+def logged_out(was_linked: bool) -> str:
+    if not was_linked:
+        return "This chat is not linked to a portal account, so there is nothing to log out of."
+    return (
+        "You have logged out. This chat is no longer linked to your portal account and shows no "
+        "child's information. We have emailed you to say so.\n\nTo log in again, use the menu below."
+    )
+
+
+def delete_data_question() -> str:
+    return (
+        "<b>Delete my data from this chat</b>\n\n"
+        "This will log this chat out of your portal account and erase what we keep only because "
+        "of this chat: its number, your place in any form, and the record of notices sent here.\n\n"
+        "Your child's records with the council (messages, letters, plans, forms) are kept, as the "
+        "law requires. You can still see them by logging in again.\n\n"
+        "Do you want to delete your data from this chat?"
+    )
+
+
+def data_deleted() -> str:
+    return (
+        "Done. This chat is no longer linked to your account and we have erased what we kept "
+        "because of it.\n\n"
+        "Your child's records with the council are kept, as the law requires.\n\n"
+        "A bot cannot delete messages older than 48 hours from Telegram. To remove them, "
+        "delete this chat in Telegram (press and hold the chat, then Delete)."
+    )

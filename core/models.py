@@ -193,5 +193,23 @@ class InboundUpdate(Base):
     __table_args__ = (Index("ix_inbound_pending", "bot_id", "processed_at"),)
 
 
-# Feature tables, so that Base.metadata (and so Alembic) sees every table.
-import core.accounts.models  # noqa: E402,F401
+
+class PageLink(Base):
+    """A link from the chat to one of the parents' pages (register, log in, reset a password).
+
+    Made for one chat, so bound to it from the start; only its SHA-256 digest is kept. Opening
+    it does not use it up (link previews open links); it is used up when its step completes.
+    """
+
+    __tablename__ = "page_links"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    purpose: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    opened_at: Mapped[datetime | None]
+    submitted_at: Mapped[datetime | None]  # the form was accepted; a code was emailed
+    completed_at: Mapped[datetime | None]  # the step is done: the link is used up
+    cancelled_at: Mapped[datetime | None]  # a newer link for the same chat replaced it

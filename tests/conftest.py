@@ -55,3 +55,13 @@ async def running_bot(portal, stand):
     await rb.start()
     yield rb
     await rb.stop()
+
+
+@pytest.fixture
+async def stack(portal, stand):
+    from tests.stack import start_stack
+
+    s, cleanups = await start_stack(portal, stand)
+    yield s
+    for c in cleanups:
+        await c()

@@ -1,23 +1,73 @@
-"""The main menu: where every journey starts, and where a stale button sends you back to."""
+"""The main menu: where every journey starts, and where a stale button sends you back to.
+
+What it offers depends on the chat: not linked (log in, register) or linked to an account.
+"""
 
 from __future__ import annotations
 
-from aiogram_dialog import Dialog, Window
-from aiogram_dialog.widgets.kbd import Start
-from aiogram_dialog.widgets.text import Const
+from typing import Any
+
+from aiogram.types import CallbackQuery
+from aiogram_dialog import Dialog, DialogManager, StartMode, Window
+from aiogram_dialog.widgets.kbd import Button, Start
+from aiogram_dialog.widgets.text import Const, Format
 
 from bot import texts
 from bot.dialogs.common import unexpected_input
-from bot.dialogs.states import HelpSG, MainMenuSG
+from bot.dialogs.onboarding import OnboardingSG, chat_id_of, on_login, on_register
+from bot.dialogs.states import DeleteDataSG, HelpSG, MainMenuSG
+from bot.services import Services
+
+
+async def menu_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
+    svc: Services = dialog_manager.middleware_data["services"]
+    chat_id = chat_id_of(dialog_manager)
+    account_id = await svc.chat_links.account_for_chat(chat_id)
+    pending = len(await svc.invitations.pending_invitations_for(account_id)) if account_id else 0
+    children = await svc.access.children_for_account(account_id) if account_id else []
+    if account_id is None:
+        status = "You are not logged in. Log in or register to see your child's information."
+    elif children:
+        names = ", ".join(f"{c.forename} {c.surname}" for c in children)
+        status = f"You are logged in. You can see: {names}."
+    else:
+        status = "You are logged in. The SEND team has not activated access to a child yet."
+    return {"linked": account_id is not None, "pending": pending, "status": status}
+
+
+async def _start_login(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
+    await manager.start(OnboardingSG.account)
+    await on_login(callback, button, manager)
+
+
+async def _start_register(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
+    await manager.start(OnboardingSG.account)
+    await on_register(callback, button, manager)
 
 
 def main_menu_dialog() -> Dialog:
     return Dialog(
         Window(
             Const(texts.main_menu_title()),
+            Format("{status}"),
+            Start(
+                Format("📨 Invitations awaiting approval ({pending})"),
+                id="invitations", state=OnboardingSG.invitations, when="pending",
+            ),
+            Button(Const("🔑 I already have an account"), id="login", on_click=_start_login, when=~_linked()),
+            Button(Const("📝 Register for new account"), id="register", on_click=_start_register, when=~_linked()),
             Start(Const("❓ Help"), id="help", state=HelpSG.main),
             Start(Const("🔒 Privacy and your data"), id="privacy", state=HelpSG.privacy),
+            Start(Const("🗑 Delete my data from this chat"), id="delete", state=DeleteDataSG.confirm,
+                  mode=StartMode.NORMAL),
             unexpected_input(),
             state=MainMenuSG.menu,
+            getter=menu_getter,
         ),
     )
+
+
+def _linked():  # noqa: ANN202
+    from aiogram import F
+
+    return F["linked"]

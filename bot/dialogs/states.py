@@ -11,3 +11,7 @@ class HelpSG(StatesGroup):
     main = State()
     privacy = State()
     contact = State()
+
+
+class DeleteDataSG(StatesGroup):
+    confirm = State()

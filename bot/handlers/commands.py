@@ -1,4 +1,5 @@
-"""/start, /help, /privacy, /cancel."""
+"""/start (with an invitation's deep link or without), /help, /privacy, /cancel, /logout,
+/deletemydata."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ from aiogram.types import Message
 from aiogram_dialog import DialogManager, ShowMode, StartMode
 
 from bot import texts
-from bot.dialogs.states import HelpSG
+from bot.dialogs.onboarding import OnboardingSG
+from bot.dialogs.states import DeleteDataSG, HelpSG
 from bot.menu import show_main_menu
-from core.chats import ChatService
+from bot.services import Services
 from core.config import Settings
+from core.onboarding import CheckOutcome
 
 
 def commands_router() -> Router:
@@ -23,11 +26,15 @@ def commands_router() -> Router:
         message: Message,
         command: CommandObject,
         dialog_manager: DialogManager,
-        chats: ChatService,
+        services: Services,
         settings: Settings,
     ) -> None:
-        if await chats.first_contact(message.chat.id):
+        chat_id = message.chat.id
+        if await services.chats.first_contact(chat_id):
             await message.answer(texts.privacy_notice(settings))
+        if command.args:
+            await _invitation_link(message, command.args, dialog_manager, services)
+            return
         await message.answer(texts.welcome())
         await show_main_menu(dialog_manager)
 
@@ -44,4 +51,35 @@ def commands_router() -> Router:
         await message.answer(texts.cancelled())
         await show_main_menu(dialog_manager)
 
+    @router.message(Command("logout"))
+    async def logout(message: Message, dialog_manager: DialogManager, services: Services) -> None:
+        unlinked = await services.chat_links.unlink_chat(message.chat.id, "logout")
+        await message.answer(texts.logged_out(unlinked is not None))
+        await show_main_menu(dialog_manager)
+
+    @router.message(Command("deletemydata"))
+    async def delete_my_data(message: Message, dialog_manager: DialogManager) -> None:
+        await dialog_manager.start(DeleteDataSG.confirm, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
+
     return router
+
+
+async def _invitation_link(message: Message, token: str, manager: DialogManager, services: Services) -> None:
+    check = await services.invitations.open_invitation_link(token, message.chat.id)
+    if check.outcome is CheckOutcome.NEEDS_CODE:
+        await manager.start(
+            OnboardingSG.unique_code, data={"invitation_id": check.invitation_id},
+            mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND,
+        )
+        return
+    if check.outcome is CheckOutcome.ALREADY_VERIFIED:
+        await message.answer(texts.identity_confirmed(check.child_forename))
+        linked = await services.chat_links.account_for_chat(message.chat.id) is not None
+        await manager.start(
+            OnboardingSG.invitations if linked else OnboardingSG.account,
+            data={"invitation_id": check.invitation_id},
+            mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND,
+        )
+        return
+    await message.answer(texts.invitation_link_problem(check.outcome))
+    await show_main_menu(manager)

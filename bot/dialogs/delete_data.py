@@ -1,0 +1,37 @@
+""""Delete my data from this chat": say what goes and what stays, ask, then do it."""
+
+from __future__ import annotations
+
+from aiogram.types import CallbackQuery
+from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode, Window
+from aiogram_dialog.widgets.kbd import Button, Row, Start
+from aiogram_dialog.widgets.text import Const
+
+from bot import texts
+from bot.dialogs.common import unexpected_input
+from bot.dialogs.states import DeleteDataSG, MainMenuSG
+from bot.services import Services
+
+
+async def on_delete(callback: CallbackQuery, _b: Button, manager: DialogManager) -> None:
+    svc: Services = manager.middleware_data["services"]
+    chat_id = callback.from_user.id
+    await manager.reset_stack(remove_keyboard=True)
+    await svc.chat_links.delete_chat_data(chat_id)
+    await callback.answer()
+    await callback.message.answer(texts.data_deleted())
+    manager.show_mode = ShowMode.NO_UPDATE
+
+
+def delete_data_dialog() -> Dialog:
+    return Dialog(
+        Window(
+            Const(texts.delete_data_question()),
+            Row(
+                Button(Const("Yes, delete it"), id="yes", on_click=on_delete),
+                Start(Const("No, keep it"), id="no", state=MainMenuSG.menu, mode=StartMode.RESET_STACK),
+            ),
+            unexpected_input(),
+            state=DeleteDataSG.confirm,
+        ),
+    )

@@ -1,0 +1,31 @@
+"""The core services the bot's handlers call, built once per Dispatcher (no globals)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.chats import ChatService
+from core.onboarding import AccessService, ChatLinkService, InvitationService
+from core.page_links import PageLinks
+from core.portal import Portal
+
+
+@dataclass
+class Services:
+    portal: Portal
+    chats: ChatService
+    invitations: InvitationService
+    access: AccessService
+    chat_links: ChatLinkService
+    page_links: PageLinks
+
+    @classmethod
+    def build(cls, portal: Portal) -> Services:
+        return cls(
+            portal=portal,
+            chats=ChatService(portal),
+            invitations=InvitationService(portal),
+            access=AccessService(portal),
+            chat_links=ChatLinkService(portal),
+            page_links=PageLinks(portal),
+        )
