@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from core.chats import ChatService
 from core.onboarding import AccessService, ChatLinkService, InvitationService
+from core.page_flow import PageFlow
 from core.page_links import PageLinks
 from core.portal import Portal
 
@@ -18,6 +19,7 @@ class Services:
     access: AccessService
     chat_links: ChatLinkService
     page_links: PageLinks
+    page_flow: PageFlow
 
     @classmethod
     def build(cls, portal: Portal) -> Services:
@@ -28,4 +30,5 @@ class Services:
             access=AccessService(portal),
             chat_links=ChatLinkService(portal),
             page_links=PageLinks(portal),
+            page_flow=PageFlow(portal),
         )

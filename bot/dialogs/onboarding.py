@@ -18,8 +18,8 @@ from bot import texts
 from bot.dialogs.common import unexpected_input
 from bot.dialogs.states import MainMenuSG
 from bot.services import Services
-from core import accounts
 from core.onboarding import CheckOutcome, NotYourInvitation, OnboardingError
+from core.page_flow import CodeOutcome
 from core.page_links import Purpose
 
 log = logging.getLogger(__name__)
@@ -125,22 +125,17 @@ async def on_email_code(message: Message, _w: MessageInput, manager: DialogManag
     chat_id = message.chat.id
     typed = (message.text or "").strip()
     await _delete(message)
-    link = await svc.page_links.awaiting_code(chat_id)
-    if link is None:
+    result = await svc.page_flow.submit_code(chat_id, typed)
+    if result.outcome is CodeOutcome.NO_PAGE:
         await message.answer(texts.fill_in_page_first())
         manager.show_mode = ShowMode.SEND
         return
-    if link.purpose is Purpose.REGISTER:
-        result = await accounts.confirm_registration(svc.portal, link.request_id, typed, chat_id=chat_id)
-    else:
-        result = await accounts.finish_login(svc.portal, link.request_id, typed, chat_id=chat_id)
-    if result.status is not accounts.CodeStatus.OK or result.account_id is None:
+    if result.outcome is CodeOutcome.PROBLEM:
         await message.answer(texts.code_problem(result.message))
         manager.show_mode = ShowMode.SEND
         return
-    await svc.page_links.complete(link.id)
     await svc.chat_links.link_chat(result.account_id, chat_id)
-    await message.answer(texts.chat_linked(link.purpose is Purpose.REGISTER))
+    await message.answer(texts.chat_linked(result.purpose is Purpose.REGISTER))
     pending = await svc.invitations.pending_invitations_for(result.account_id)
     if pending:
         await manager.switch_to(OnboardingSG.invitations, show_mode=ShowMode.SEND)
@@ -150,14 +145,8 @@ async def on_email_code(message: Message, _w: MessageInput, manager: DialogManag
 
 
 async def on_new_code(callback: CallbackQuery, _b: Button, manager: DialogManager) -> None:
-    svc = _services(manager)
-    link = await svc.page_links.awaiting_code(callback.from_user.id)
-    if link is None:
-        await callback.answer(texts.fill_in_page_first(), show_alert=True)
-        return
-    purpose = accounts.Purpose.REGISTER if link.purpose is Purpose.REGISTER else accounts.Purpose.LOGIN
-    result = await accounts.resend_code(svc.portal, link.request_id, purpose, chat_id=callback.from_user.id)
-    await callback.answer(result.message[:190], show_alert=True)
+    answer = await _services(manager).page_flow.new_code(callback.from_user.id)
+    await callback.answer((answer or texts.fill_in_page_first())[:190], show_alert=True)
 
 
 # ---------------------------------------------------------------- invitations awaiting approval
