@@ -148,8 +148,11 @@ class Settings:
 
 def settings_table() -> str:
     """The README's settings table, made from the classes above (`python -m core.config`)."""
+    from core.accounts.config import AccountSettings
+    from core.onboarding.settings import OnboardingSettings
+
     rows = ["| setting | default | what it is |", "|---|---|---|"]
-    for cls in Settings.groups():
+    for cls in [*Settings.groups(), OnboardingSettings, AccountSettings]:
         for name, field in cls.model_fields.items():
             default = field.default
             if default is None:

@@ -13,11 +13,13 @@ from aiogram import Bot
 from bot.factory import MissingBotToken, create_bot, create_dispatcher
 from bot.updates import run_polling
 from core.api import start_api
+from core.api.onboarding import api as onboarding_api
 from core.config import Settings
 from core.inbox import UpdateInbox
 from core.migrations import upgrade_async
 from core.portal import Portal, create_portal
 from core.web import start_web
+from core.web.account_pages import account_pages
 from notifications.mail import EmailDelivery, Mailer
 from notifications.scheduler import new_worker_id
 from notifications.worker import run_delivery
@@ -59,8 +61,8 @@ async def run_everything(settings: Settings, stop: asyncio.Event, portal: Portal
         print(NO_TOKEN, file=sys.stderr, flush=True)
     await upgrade_async(settings.storage.resolved_database_url())
     portal = portal or create_portal(settings)
-    api = await start_api(portal)
-    web = await start_web(portal)
+    api = await start_api(portal, [onboarding_api])
+    web = await start_web(portal, [account_pages()])
     log.info(
         "Caseworker API on http://%s:%s; parents' pages on %s",
         settings.http.api_host, settings.http.api_port, settings.http.public_url,
