@@ -1,0 +1,157 @@
+"""Delivery benchmark: N notices to M chats, through the Bot API stand-in with Telegram's limits.
+
+    .venv/bin/python -m bench.delivery [--notices 2000] [--chats 200] [--workers 1]
+
+A fresh SQLite database in a temporary folder (migrated as in production), the outbox filled in
+one transaction, then delivered by the real worker(s) over HTTP to the stand-in, which enforces
+30 messages/s overall and 1/s per chat. Prints the elapsed time, messages/s, the highest rate any
+one chat saw, the stand-in's 429 count and peak memory (of this process: the stand-in included).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import resource
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+
+from aiogram import Bot
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from sqlalchemy import func, select
+
+from core.clock import FrozenClock
+from core.config import Settings
+from core.migrations import upgrade_async
+from core.models import OutboxItem
+from core.portal import create_portal
+from notifications.outbox import enqueue
+from notifications.telegram import TelegramDelivery
+from standin import BotAPIStandIn
+
+TOKEN = "123456:BENCH-token"
+
+
+def per_chat_peak(times_by_chat: dict[int, list[float]]) -> tuple[int, float | None]:
+    """(most sends to one chat inside any 1-second window, smallest gap between two sends)."""
+    peak, min_gap = 0, None
+    for times in times_by_chat.values():
+        times = sorted(times)
+        j = 0
+        for i, t in enumerate(times):
+            while t - times[j] >= 1.0:
+                j += 1
+            peak = max(peak, i - j + 1)
+            if i:
+                gap = t - times[i - 1]
+                min_gap = gap if min_gap is None else min(min_gap, gap)
+    return peak, min_gap
+
+
+def global_peak(times: list[float]) -> int:
+    times = sorted(times)
+    j = peak = 0
+    for i, t in enumerate(times):
+        while t - times[j] >= 1.0:
+            j += 1
+        peak = max(peak, i - j + 1)
+    return peak
+
+
+async def run(notices: int, chats: int, workers: int, rate: float | None) -> dict[str, float]:
+    with tempfile.TemporaryDirectory(prefix="ehcp-bench-") as tmp:
+        overrides: dict[str, object] = {"data_dir": Path(tmp), "secret_key": "bench-" + "x" * 40}
+        if rate is not None:
+            overrides["delivery_rate"] = rate
+        settings = Settings(_env_file=None, **overrides)
+        await upgrade_async(settings.storage.resolved_database_url())
+        portal = create_portal(settings, FrozenClock(datetime(2026, 11, 24, 14, 0, tzinfo=UTC)))
+        stand = BotAPIStandIn(token=TOKEN, bot_username="ehcp_bench_bot")
+        await stand.start()
+        stand.set_limits(global_per_second=30, per_chat_per_second=1, slack=0.05)
+        bots = [
+            Bot(TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(stand.base_url)))
+            for _ in range(workers)
+        ]
+        try:
+            users = [stand.user(first_name=f"Parent{i}") for i in range(chats)]
+            t0 = time.perf_counter()
+            now = portal.clock.now()
+            async with portal.db() as session, session.begin():
+                for i in range(notices):
+                    u = users[i * chats // notices] if notices >= chats else users[i % chats]
+                    enqueue(session, now=now, text=f"Notice {i}: your child's plan moved on", chat_id=u.id)
+            enqueue_s = time.perf_counter() - t0
+
+            stop = asyncio.Event()
+            started = time.perf_counter()
+            tasks = [
+                asyncio.create_task(TelegramDelivery(portal, b, f"bench-{n}").run(stop)) for n, b in enumerate(bots)
+            ]
+
+            def sent() -> int:
+                return sum(1 for r in stand.sent_log if r.method.lower() == "sendmessage")
+
+            await stand.world.changed.wait_for(lambda: sent() >= notices, None)
+            elapsed = time.perf_counter() - started
+            stop.set()
+            await asyncio.gather(*tasks)
+
+            async with portal.db() as session:
+                done = await session.scalar(
+                    select(func.count()).select_from(OutboxItem).where(OutboxItem.status == "sent")
+                )
+            by_chat: dict[int, list[float]] = defaultdict(list)
+            for r in stand.sent_log:
+                by_chat[r.chat_id].append(r.at)
+            peak_chat, min_gap = per_chat_peak(by_chat)
+            return {
+                "notices": notices,
+                "chats": chats,
+                "workers": workers,
+                "enqueue_s": enqueue_s,
+                "elapsed_s": elapsed,
+                "msgs_per_s": notices / elapsed,
+                "recorded_sent": done or 0,
+                "stand_in_sends": sent(),
+                "peak_global_per_s": global_peak([r.at for r in stand.sent_log]),
+                "peak_per_chat_per_s": peak_chat,
+                "min_per_chat_gap_s": min_gap if min_gap is not None else float("nan"),
+                "rate_limited_429": stand.stats.rate_limited,
+                "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            }
+        finally:
+            for b in bots:
+                await b.session.close()
+            await stand.stop()
+            await portal.close()
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--notices", type=int, default=2000)
+    p.add_argument("--chats", type=int, default=200)
+    p.add_argument("--workers", type=int, default=1, help="delivery workers sharing the outbox")
+    p.add_argument("--rate", type=float, default=None, help="override delivery_rate (default 25/s)")
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    r = asyncio.run(run(args.notices, args.chats, args.workers, args.rate))
+    print(f"notices            {r['notices']} to {r['chats']} chats, {r['workers']} worker(s)")
+    print(f"enqueue            {r['enqueue_s']:.2f} s")
+    print(f"elapsed            {r['elapsed_s']:.1f} s")
+    print(f"throughput         {r['msgs_per_s']:.1f} messages/s")
+    print(f"recorded sent      {r['recorded_sent']} (stand-in accepted {r['stand_in_sends']})")
+    print(f"peak overall       {r['peak_global_per_s']} in any 1 s (limit 30)")
+    print(f"peak per chat      {r['peak_per_chat_per_s']} in any 1 s; smallest gap {r['min_per_chat_gap_s']:.3f} s")
+    print(f"429 answers        {r['rate_limited_429']}")
+    print(f"peak memory (RSS)  {r['peak_rss_mb']:.0f} MB (this process, stand-in included)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,87 @@
+"""The delivery process: `python -m notifications.worker` (and `ehcp-bot deliver`).
+
+Runs the Telegram and the email delivery loops until SIGTERM or SIGINT. Several such processes
+can share one database: claims are leased rows (SKIP LOCKED on PostgreSQL). It does not run
+migrations: `ehcp-bot migrate` (or `ehcp-bot run`) does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+
+from aiogram import Bot
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+
+from core.config import Settings
+from core.portal import Portal, create_portal
+from notifications.mail import EmailDelivery, Mailer
+from notifications.scheduler import new_worker_id
+from notifications.telegram import TelegramDelivery
+
+log = logging.getLogger(__name__)
+
+
+def make_bot(settings: Settings) -> Bot:
+    """A Bot for sending, pointed at `telegram_api_base` (the real API, or the local stand-in)."""
+    if settings.telegram.bot_token is None:
+        raise SystemExit("EHCP_BOT_TOKEN is not set")
+    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram.telegram_api_base))
+    return Bot(settings.telegram.bot_token.get_secret_value(), session=session)
+
+
+async def run_delivery(
+    portal: Portal,
+    bot: Bot,
+    stop: asyncio.Event,
+    *,
+    mailer: Mailer | None = None,
+    worker_id: str | None = None,
+) -> None:
+    """Run the Telegram and email delivery loops until `stop` is set (then finish in-flight sends
+    and give back unsent claims)."""
+    wid = worker_id or new_worker_id()
+    telegram = TelegramDelivery(portal, bot, f"{wid}:tg")
+    email = EmailDelivery(portal, mailer or Mailer(portal.settings, portal.clock), f"{wid}:mail")
+    log.info("delivery started as %s", wid)
+    tasks = [asyncio.create_task(telegram.run(stop)), asyncio.create_task(email.run(stop))]
+    try:
+        await asyncio.gather(*tasks)
+    finally:
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        log.info("delivery stopped")
+
+
+async def _main(settings: Settings) -> None:
+    bot = make_bot(settings)
+    portal = create_portal(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        await run_delivery(portal, bot, stop)
+    finally:
+        await bot.session.close()
+        await portal.close()
+
+
+def main() -> None:
+    settings = Settings()
+    logging.basicConfig(
+        level=getattr(logging, settings.product.log_level.upper(), logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    asyncio.run(_main(settings))
+
+
+if __name__ == "__main__":
+    main()
