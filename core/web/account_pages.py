@@ -1,14 +1,26 @@
-"""The pages a parent opens from the chat to register or to log in: passwords are typed here,
-never in the chat. After the form, the emailed code is typed in the chat."""
+"""The pages a parent opens from the chat: register, log in, "Forgotten password", change the
+password, change the email. Passwords are typed here, never in the chat; the emailed codes are
+typed in the chat (see core.page_flow).
+
+- register, log in: the form -> a code emailed -> typed in the chat -> the chat is linked.
+- forgotten password (from the login page's button, a new link for the same chat): the email ->
+  a code emailed (the same answer whether or not the address has an account) -> typed in the
+  chat -> this same page, reloaded, asks for the new password -> done.
+- change password (a linked chat): the current password and the new one -> done.
+- change email (a linked chat): the password and the new address -> a code to the new address
+  -> typed in the chat -> done (the old address is told).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from aiohttp import web
+from multidict import MultiDictProxy
 
 from core import accounts
-from core.page_links import Link, LinkState, PageLinks, Purpose
+from core.accounts.service import PASSWORDS_DIFFER
+from core.page_links import SIGNED_IN, Link, LinkState, PageLinks, Purpose
 from core.web.html import Html, h, join, message_page, page
 from core.web.pages import PageRequest, WebPages
 from notifications.outbox import enqueue
@@ -16,6 +28,7 @@ from notifications.outbox import enqueue
 EXPIRED = (
     "This link has expired or has already been used. Please go back to the chat and ask for a new one."
 )
+TRY_LATER = "Please try again later"
 
 
 def _field(name: str, label: str, *, kind: str = "text", value: str = "", hint: str = "",
@@ -35,6 +48,21 @@ def _field(name: str, label: str, *, kind: str = "text", value: str = "", hint: 
 def _rules() -> Html:
     items = join(h("<li>{}</li>", r) for r in accounts.password_rules())
     return h("<details><summary>Password policy</summary><ul>{}</ul></details>", items)
+
+
+def _rules_list() -> Html:
+    items = join(h("<li>{}</li>", r) for r in accounts.password_rules())
+    return h("<p>Your password must meet the following requirements:</p><ul>{}</ul>", items)
+
+
+def _alert(errors: object) -> Html:
+    return (
+        h('<p class="error" role="alert">Please correct the answers marked below.</p>') if errors else Html("")
+    )
+
+
+def _expired() -> web.Response:
+    return message_page("This link has expired", EXPIRED, status=410)
 
 
 def _register_form(req: PageRequest, values: dict[str, str], errors: dict[str, list[str]]) -> web.Response:
@@ -78,8 +106,105 @@ def _login_form(req: PageRequest, email: str = "", error: str = "") -> web.Respo
             _field("password", "Password", kind="password", autocomplete="current-password"),
             submit="Submit",
         ),
+        h("<p>If you cannot remember your password, we can email you a code to choose a new one.</p>"),
+        req.form_html(submit="Forgotten password?", action=f"{req.request.path}/forgotten"),
         status=400 if error else 200,
     )
+
+
+def _reset_form(req: PageRequest, email: str = "", errors: list[str] | None = None) -> web.Response:
+    return page(
+        "Forgotten password",
+        _alert(errors),
+        h("<p>Enter the email address you registered. If it has an account, we will email it a code. "
+          "You type the code in the chat, then come back to this page to choose a new password.</p>"),
+        req.form_html(
+            _field("email", "Email", kind="email", value=email, autocomplete="email", errors=errors),
+            submit="Send me a code",
+        ),
+        status=400 if errors else 200,
+    )
+
+
+def _reset_waiting(req: PageRequest, first: str) -> web.Response:
+    return page(
+        "Check your email",
+        h("<p>{}</p>", first),
+        h("<p>Please go back to Telegram and type the 6-digit code in the chat. "
+          "If you can't find the email, it may be in your spam or junk folder.</p>"),
+        h("<p>When the chat says the code is accepted, come back to this page and tap the button below "
+          "to choose your new password. If this page has not changed, the chat has not had the right "
+          "code yet.</p>"),
+        h('<p><a class="button" href="{}">I have typed the code</a></p>', req.request.path),
+    )
+
+
+def _new_password_form(req: PageRequest, errors: dict[str, list[str]] | None = None) -> web.Response:
+    e = (errors or {}).get
+    return page(
+        "Choose a new password",
+        _alert(errors),
+        h("<p>Your code was accepted. Please choose a new password.</p>"),
+        _rules_list(),
+        req.form_html(
+            _field("password", "New password", kind="password", autocomplete="new-password",
+                   errors=e("password")),
+            _field("confirm_password", "Confirm new password", kind="password", autocomplete="new-password",
+                   errors=e("confirm_password")),
+            submit="Change password",
+        ),
+        status=400 if errors else 200,
+    )
+
+
+def _change_password_form(req: PageRequest, errors: dict[str, list[str]] | None = None) -> web.Response:
+    e = (errors or {}).get
+    return page(
+        "Change your password",
+        _alert(errors),
+        h("<p>To keep your account safe, please enter your current password first.</p>"),
+        req.form_html(
+            _field("current_password", "Current password", kind="password", autocomplete="current-password",
+                   errors=e("current_password")),
+            _rules_list(),
+            _field("password", "New password", kind="password", autocomplete="new-password",
+                   errors=e("password")),
+            _field("confirm_password", "Confirm new password", kind="password", autocomplete="new-password",
+                   errors=e("confirm_password")),
+            submit="Change password",
+        ),
+        status=400 if errors else 200,
+    )
+
+
+def _change_email_form(req: PageRequest, email: str = "", errors: dict[str, list[str]] | None = None) -> web.Response:
+    e = (errors or {}).get
+    return page(
+        "Change your email address",
+        _alert(errors),
+        h("<p>Enter your password and your new email address. We will email a code to the new address "
+          "to check that it is yours. You then type the code in the chat.</p>"),
+        req.form_html(
+            _field("password", "Password", kind="password", autocomplete="current-password",
+                   errors=e("password")),
+            _field("email", "New email address", kind="email", value=email, autocomplete="email",
+                   hint="Please check it is spelt correctly: you will use it to log in.", errors=e("email")),
+            submit="Send me a code",
+        ),
+        status=400 if errors else 200,
+    )
+
+
+def _password_errors(problems: list[str]) -> dict[str, list[str]]:
+    """The policy's answers under the new password; "the two are not the same" under the second box."""
+    differ = [p for p in problems if p == PASSWORDS_DIFFER]
+    rest = [p for p in problems if p != PASSWORDS_DIFFER]
+    errors: dict[str, list[str]] = {}
+    if rest:
+        errors["password"] = rest
+    if differ:
+        errors["confirm_password"] = differ
+    return errors
 
 
 async def _notify_chat(req: PageRequest, link: Link, text: str) -> None:
@@ -97,50 +222,192 @@ def _done_page(email_note: str) -> web.Response:
     )
 
 
+def _fields(form: MultiDictProxy[Any] | None) -> dict[str, str]:
+    return {k: str(form.get(k, "")) for k in form} if form else {}
+
+
+# ------------------------------------------------------------------ the steps after a POST
+
+
+async def _register(req: PageRequest, links: PageLinks, link: Link, form: dict[str, str]) -> web.Response:
+    result = await accounts.start_registration(req.portal, form, chat_id=link.chat_id, request_id=link.request_id)
+    if result.status is accounts.StartStatus.INVALID:
+        values = {k: v for k, v in form.items() if "password" not in k}
+        return _register_form(req, values, result.errors)
+    if result.status is not accounts.StartStatus.CODE_SENT:
+        return message_page(TRY_LATER, result.message, status=429)
+    await links.mark_submitted(link.id)
+    await _notify_chat(req, link, "We have emailed you a code to confirm your email address. "
+                       "Please type the 6-digit code here.")
+    return _done_page("We have just sent you an email to confirm your email address.")
+
+
+async def _login(req: PageRequest, links: PageLinks, link: Link, form: dict[str, str]) -> web.Response:
+    result = await accounts.start_login(
+        req.portal, form.get("email", ""), form.get("password", ""),
+        chat_id=link.chat_id, request_id=link.request_id,
+    )
+    if result.status is accounts.LoginStatus.WRONG_CREDENTIALS:
+        return _login_form(req, form.get("email", ""), result.message)
+    if result.status is not accounts.LoginStatus.CODE_SENT:
+        return message_page(TRY_LATER, result.message, status=429)
+    await links.mark_submitted(link.id)
+    await _notify_chat(req, link, "We have emailed you a code. Please type the 6-digit code here.")
+    return _done_page("We have just sent you an email with a one-time code.")
+
+
+async def _reset(req: PageRequest, links: PageLinks, link: Link, form: dict[str, str]) -> web.Response:
+    email = form.get("email", "")
+    result = await accounts.request_password_reset(
+        req.portal, email, chat_id=link.chat_id, request_id=link.request_id
+    )
+    if result.status is accounts.StartStatus.INVALID:
+        return _reset_form(req, email, result.errors.get("email") or [result.message])
+    if result.status is not accounts.StartStatus.CODE_SENT:
+        return message_page(TRY_LATER, result.message, status=429)
+    await links.mark_submitted(link.id)
+    await _notify_chat(req, link, "If the email address you gave has an account, we have emailed it a code "
+                       "to reset your password. Please type the 6-digit code here.")
+    return _reset_waiting(req, "If this email address has an account, we have just sent it an email "
+                          "with a 6-digit code.")
+
+
+async def _new_password(req: PageRequest, links: PageLinks, link: Link, form: dict[str, str]) -> web.Response:
+    result = await accounts.complete_password_reset(
+        req.portal, link.request_id, form.get("password", ""), confirm_password=form.get("confirm_password", "")
+    )
+    if result.status is accounts.PasswordStatus.INVALID:
+        return _new_password_form(req, _password_errors(result.problems))
+    if not result.ok:
+        return message_page("This link has expired", *(result.problems or [EXPIRED]), status=410)
+    await links.complete(link.id)
+    await _notify_chat(req, link, "Your password has been changed, and we have emailed you to say so. "
+                       'To log in, send /start and choose "I already have an account".')
+    return message_page(
+        "Your password has been changed",
+        "Your password has been changed. You can log in from the chat.",
+        "We have emailed you to say so. You can close this page now.",
+    )
+
+
+async def _change_password(
+    req: PageRequest, links: PageLinks, link: Link, account_id: int, form: dict[str, str]
+) -> web.Response:
+    result = await accounts.change_password(
+        req.portal, account_id, form.get("current_password", ""), form.get("password", ""),
+        confirm_password=form.get("confirm_password", ""), chat_id=link.chat_id,
+    )
+    status = accounts.PasswordStatus
+    if result.status is status.WRONG_PASSWORD:
+        return _change_password_form(req, {"current_password": ["That password is not right. Please try again."]})
+    if result.status is status.INVALID:
+        return _change_password_form(req, _password_errors(result.problems))
+    if result.status is status.RATE_LIMITED:
+        return message_page(TRY_LATER, "There have been too many tries for now. Please wait an hour and try "
+                            "again, or contact the SEND team.", status=429)
+    if not result.ok:
+        return _expired()
+    await links.complete(link.id)
+    await _notify_chat(req, link, "Your password has been changed, and we have emailed you to say so. "
+                       "If you did not do this, please contact the SEND team straight away.")
+    return message_page(
+        "Your password has been changed",
+        "Your password has been changed. Use your new password the next time you log in.",
+        "We have emailed you to say so. You can close this page and go back to the chat.",
+    )
+
+
+async def _change_email(
+    req: PageRequest, links: PageLinks, link: Link, account_id: int, form: dict[str, str]
+) -> web.Response:
+    email = form.get("email", "")
+    result = await accounts.start_email_change(
+        req.portal, account_id, form.get("password", ""), email, chat_id=link.chat_id, request_id=link.request_id
+    )
+    status = accounts.StartStatus
+    if result.status is status.INVALID:
+        return _change_email_form(req, email, result.errors or {"email": [result.message]})
+    if result.status is status.WRONG_PASSWORD:
+        return _change_email_form(req, email, {"password": [result.message]})
+    if result.status is status.NO_ACCOUNT:
+        return _expired()
+    if result.status is not status.CODE_SENT:
+        return message_page(TRY_LATER, result.message, status=429)
+    await links.mark_submitted(link.id)
+    await _notify_chat(req, link, "We have emailed a code to your new email address. "
+                       "Please type the 6-digit code here.")
+    return _done_page(f"We have just sent an email with a code to {email.strip()}.")
+
+
+# ------------------------------------------------------------------ the pages
+
+
 def account_pages() -> WebPages:
     pages = WebPages()
 
+    async def still_linked(links: PageLinks, link: Link) -> bool:
+        """False for a change-password or change-email link whose chat is no longer logged in."""
+        return link.purpose not in SIGNED_IN or await links.account_for(link) is not None
+
     @pages.get("/p/{token}")
     async def show(req: PageRequest) -> web.StreamResponse:
-        link = await PageLinks(req.portal).open(req.params["token"])
+        links = PageLinks(req.portal)
+        link = await links.open(req.params["token"])
         if link is None or link.state in (LinkState.EXPIRED, LinkState.USED, LinkState.UNKNOWN):
-            return message_page("This link has expired", EXPIRED, status=410)
+            return _expired()
+        if not await still_linked(links, link):
+            return _expired()
+        if link.state is LinkState.VERIFIED:
+            return _new_password_form(req) if link.purpose is Purpose.RESET else _expired()
         if link.state is LinkState.SUBMITTED:
+            if link.purpose is Purpose.RESET:
+                return _reset_waiting(req, "We have sent a code to the email address you gave, if it has an account.")
+            if link.purpose is Purpose.CHANGE_EMAIL:
+                return _done_page("We have already emailed a code to your new email address.")
             return _done_page("We have already emailed you a code.")
-        if link.purpose is Purpose.REGISTER:
-            return _register_form(req, {}, {})
-        return _login_form(req)
+        forms = {
+            Purpose.REGISTER: lambda: _register_form(req, {}, {}),
+            Purpose.LOGIN: lambda: _login_form(req),
+            Purpose.RESET: lambda: _reset_form(req),
+            Purpose.CHANGE_PASSWORD: lambda: _change_password_form(req),
+            Purpose.CHANGE_EMAIL: lambda: _change_email_form(req),
+        }
+        return forms[link.purpose]()
 
     @pages.post("/p/{token}")
     async def submit(req: PageRequest) -> web.StreamResponse:
         links = PageLinks(req.portal)
         link = await links.open(req.params["token"])
-        if link is None or link.state is not LinkState.OPEN:
-            return message_page("This link has expired", EXPIRED, status=410)
-        form: dict[str, Any] = {k: req.form.get(k, "") for k in req.form} if req.form else {}
+        if link is None:
+            return _expired()
+        form = _fields(req.form)
+        if link.state is LinkState.VERIFIED and link.purpose is Purpose.RESET:
+            return await _new_password(req, links, link, form)
+        if link.state is not LinkState.OPEN:
+            return _expired()
         if link.purpose is Purpose.REGISTER:
-            result = await accounts.start_registration(
-                req.portal, form, chat_id=link.chat_id, request_id=link.request_id
-            )
-            if result.status is accounts.StartStatus.INVALID:
-                values = {k: str(v) for k, v in form.items() if "password" not in k}
-                return _register_form(req, values, result.errors)
-            if result.status is not accounts.StartStatus.CODE_SENT:
-                return message_page("Please try again later", result.message, status=429)
-            await links.mark_submitted(link.id)
-            await _notify_chat(req, link, "We have emailed you a code to confirm your email address. "
-                               "Please type the 6-digit code here.")
-            return _done_page("We have just sent you an email to confirm your email address.")
-        result = await accounts.start_login(
-            req.portal, str(form.get("email", "")), str(form.get("password", "")),
-            chat_id=link.chat_id, request_id=link.request_id,
-        )
-        if result.status is accounts.LoginStatus.WRONG_CREDENTIALS:
-            return _login_form(req, str(form.get("email", "")), result.message)
-        if result.status is not accounts.LoginStatus.CODE_SENT:
-            return message_page("Please try again later", result.message, status=429)
-        await links.mark_submitted(link.id)
-        await _notify_chat(req, link, "We have emailed you a code. Please type the 6-digit code here.")
-        return _done_page("We have just sent you an email with a one-time code.")
+            return await _register(req, links, link, form)
+        if link.purpose is Purpose.LOGIN:
+            return await _login(req, links, link, form)
+        if link.purpose is Purpose.RESET:
+            return await _reset(req, links, link, form)
+        account = await links.account_for(link)  # change password or email: the chat's account
+        if account is None:
+            return _expired()
+        if link.purpose is Purpose.CHANGE_PASSWORD:
+            return await _change_password(req, links, link, account, form)
+        return await _change_email(req, links, link, account, form)
+
+    @pages.post("/p/{token}/forgotten")
+    async def forgotten(req: PageRequest) -> web.StreamResponse:
+        """The login page's "Forgotten password?": a reset link for the same chat, and off to it."""
+        links = PageLinks(req.portal)
+        link = await links.open(req.params["token"])
+        if link is None or link.purpose is not Purpose.LOGIN or link.state is not LinkState.OPEN:
+            return _expired()
+        token = await links.create_from(link, Purpose.RESET)
+        if token is None:
+            return _expired()
+        return web.Response(status=303, headers={"Location": f"/p/{token}"})
 
     return pages
