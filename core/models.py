@@ -83,7 +83,10 @@ class OutboxItem(Base):
     silent: Mapped[bool | None] = mapped_column(Boolean)
     telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
 
-    __table_args__ = (Index("ix_outbox_due", "status", "not_before"), Index("ix_outbox_chat", "chat_id"))
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "not_before"),
+        Index("ix_outbox_chat_status", "chat_id", "status"),  # the claim's "is this chat busy?"
+    )
 
 
 class EmailItem(Base):
@@ -102,6 +105,7 @@ class EmailItem(Base):
     status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | sending | sent | failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime]
+    locked_by: Mapped[str | None] = mapped_column(String(64))  # the worker holding the lease
     locked_until: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(String(500))
     sent_at: Mapped[datetime | None]
@@ -195,7 +199,8 @@ class InboundUpdate(Base):
 
 
 class PageLink(Base):
-    """A link from the chat to one of the parents' pages (register, log in, reset a password).
+    """A link from the chat to one of the parents' pages (register, log in, reset a password,
+    change the password or the email).
 
     Made for one chat, so bound to it from the start; only its SHA-256 digest is kept. Opening
     it does not use it up (link previews open links); it is used up when its step completes.
@@ -211,5 +216,6 @@ class PageLink(Base):
     expires_at: Mapped[datetime]
     opened_at: Mapped[datetime | None]
     submitted_at: Mapped[datetime | None]  # the form was accepted; a code was emailed
+    verified_at: Mapped[datetime | None]  # the emailed code was right (forgotten password): choose a new one
     completed_at: Mapped[datetime | None]  # the step is done: the link is used up
     cancelled_at: Mapped[datetime | None]  # a newer link for the same chat replaced it

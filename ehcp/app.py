@@ -20,8 +20,6 @@ from core.migrations import upgrade_async
 from core.portal import Portal, create_portal
 from core.web import start_web
 from core.web.account_pages import account_pages
-from notifications.mail import EmailDelivery, Mailer
-from notifications.scheduler import new_worker_id
 from notifications.worker import run_delivery
 
 log = logging.getLogger("ehcp")
@@ -34,12 +32,6 @@ def install_stop_signals(stop: asyncio.Event) -> None:
             loop.add_signal_handler(sig, stop.set)
         except (NotImplementedError, RuntimeError):  # pragma: no cover - not on this platform
             pass
-
-
-async def run_email_only(portal: Portal, stop: asyncio.Event) -> None:
-    """Without a bot, emails (invitations, codes) still go out."""
-    mail = EmailDelivery(portal, Mailer(portal.settings, portal.clock), f"{new_worker_id()}:mail")
-    await mail.run(stop)
 
 
 NO_TOKEN = """
@@ -69,7 +61,7 @@ async def run_everything(settings: Settings, stop: asyncio.Event, portal: Portal
     )
     try:
         if bot is None:
-            await run_email_only(portal, stop)
+            await run_delivery(portal, None, stop)  # emails (invitations, codes) still go out
             return
         me = await bot.get_me()
         log.info("Telegram bot running as @%s", me.username)

@@ -34,6 +34,10 @@ log = logging.getLogger(__name__)
 
 MAX_BACKOFF_SECONDS = 300
 RECORD_TRIES = 5
+# What `body` becomes once an email is sent or has failed for good: bodies carry one-time codes and
+# invitation codes, which must not stay in the database in clear.
+SENT_BODY = "(sent; body not kept)"
+FAILED_BODY = "(failed; body not kept)"
 
 
 class PermanentMailError(Exception):
@@ -153,21 +157,21 @@ class _Claimed:
     subject: str
     body: str
     attempts: int
-    fence: datetime  # the locked_until this worker wrote: the row is ours while it still says so
 
 
 class EmailDelivery:
     """The email outbox worker. Safe to run in several processes (leases, SKIP LOCKED on PostgreSQL).
 
-    `email_outbox` has no `locked_by` column, so the lease time this worker wrote (with random
-    microseconds) is the fencing token: a row is still ours while `locked_until` equals it.
+    A claimed row is `sending`, `locked_by` this worker until `locked_until`; a result is recorded
+    only on a row this worker still holds. Once an email is sent (or has failed for good) its body
+    is blanked in the same update: codes in it do not stay in the database.
     """
 
-    def __init__(self, portal: Portal, mailer: Mailer, worker_id: str) -> None:
+    def __init__(self, portal: Portal, mailer: Mailer, worker_id: str, *, stop: asyncio.Event | None = None) -> None:
         self.portal = portal
         self.mailer = mailer
         self.worker_id = worker_id
-        self._stop: asyncio.Event | None = None
+        self._stop = stop  # once set: finish the email in flight, give back the rest
 
     @property
     def _cfg(self):  # noqa: ANN202
@@ -182,7 +186,6 @@ class EmailDelivery:
         cfg = self._cfg
         now = self.portal.clock.now()
         lease = cfg.delivery_lease_seconds
-        fence = now + timedelta(seconds=lease, microseconds=random.randrange(1, 1_000_000))
         due = or_(
             and_(EmailItem.status == "pending", EmailItem.next_attempt_at <= now),
             and_(EmailItem.status == "sending", EmailItem.locked_until < now),
@@ -199,7 +202,7 @@ class EmailDelivery:
             await session.execute(
                 update(EmailItem)
                 .where(EmailItem.id.in_(ids), due)
-                .values(status="sending", locked_until=fence)
+                .values(status="sending", locked_by=self.worker_id, locked_until=now + timedelta(seconds=lease))
                 .execution_options(synchronize_session=False)
             )
             rows = (
@@ -207,11 +210,14 @@ class EmailDelivery:
                     select(
                         EmailItem.id, EmailItem.to_addr, EmailItem.subject, EmailItem.body, EmailItem.attempts
                     )
-                    .where(EmailItem.id.in_(ids), EmailItem.status == "sending", EmailItem.locked_until == fence)
+                    .where(EmailItem.id.in_(ids), self._mine())
                     .order_by(EmailItem.id)
                 )
             ).all()
-        return [_Claimed(r.id, r.to_addr, r.subject, r.body, r.attempts, fence) for r in rows]
+        return [_Claimed(r.id, r.to_addr, r.subject, r.body, r.attempts) for r in rows]
+
+    def _mine(self):  # noqa: ANN202
+        return and_(EmailItem.status == "sending", EmailItem.locked_by == self.worker_id)
 
     async def _record(self, item: _Claimed, **values: object) -> bool:
         # Retried on a busy database: an email sent but not recorded would be sent again.
@@ -220,11 +226,7 @@ class EmailDelivery:
                 async with self.portal.db() as session, session.begin():
                     res = await session.execute(
                         update(EmailItem)
-                        .where(
-                            EmailItem.id == item.id,
-                            EmailItem.status == "sending",
-                            EmailItem.locked_until == item.fence,
-                        )
+                        .where(EmailItem.id == item.id, self._mine())
                         .values(**values)
                         .execution_options(synchronize_session=False)
                     )
@@ -241,7 +243,7 @@ class EmailDelivery:
     async def _release(self, items: list[_Claimed], next_attempt_at: datetime | None = None) -> None:
         """Give rows back unsent (no attempt counted)."""
         for item in items:
-            values: dict[str, object] = {"status": "pending", "locked_until": None}
+            values: dict[str, object] = {"status": "pending", "locked_by": None, "locked_until": None}
             if next_attempt_at is not None:
                 values["next_attempt_at"] = next_attempt_at
             await self._record(item, **values)
@@ -271,7 +273,7 @@ class EmailDelivery:
                 if _is_permanent(exc) and attempts >= self._cfg.delivery_max_attempts:
                     log.error("email %s failed for good after %s attempts: %s", item.id, attempts, err)
                     await self._record(
-                        item, status="failed", attempts=attempts, last_error=err, locked_until=None
+                        item, status="failed", attempts=attempts, last_error=err, locked_until=None, body=FAILED_BODY
                     )
                     continue
                 retry_at = now + timedelta(seconds=backoff_seconds(attempts))
@@ -282,6 +284,7 @@ class EmailDelivery:
                     attempts=attempts,
                     last_error=err,
                     next_attempt_at=retry_at,
+                    locked_by=None,
                     locked_until=None,
                 )
                 if _is_connection_error(exc):
@@ -297,11 +300,14 @@ class EmailDelivery:
                 attempts=item.attempts + 1,
                 last_error=None,
                 locked_until=None,
+                body=SENT_BODY,
             )
         return handled
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Deliver until `stop` is set: straight on while there is work, else every interval."""
+        """Deliver until `stop` is set: straight on while there is work, else every interval.
+
+        A plain loop for tests; the service ticks `run_once` from APScheduler (`run_delivery`)."""
         self._stop = stop
         interval = self._cfg.delivery_interval
         while not stop.is_set():

@@ -3,13 +3,20 @@ email_outbox); the scheduler only ticks, so nothing is lost when it stops or mis
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import os
 import socket
 import uuid
+from collections.abc import Awaitable, Callable
+from datetime import datetime
 
 from aiogram import Bot
+from apscheduler.events import EVENT_JOB_EXECUTED, JobExecutionEvent
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.schedulers.base import STATE_RUNNING, STATE_STOPPED
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import func, select
@@ -49,46 +56,95 @@ _scheduler_log = logging.getLogger("notifications.scheduler.apscheduler")
 _scheduler_log.addFilter(_ExpectedSkips())
 
 
+class DeliveryTick:
+    """One delivery worker's tick, as a scheduler job: one `run_once`, or nothing once stopping.
+
+    It records whether a tick is in flight, so a shutdown can wait for it to finish its sends
+    and give back what it did not send (the scheduler's own shutdown would cancel it)."""
+
+    def __init__(self, name: str, run_once: Callable[[], Awaitable[int]], stop: asyncio.Event | None) -> None:
+        self.name = name
+        self._run_once = run_once
+        self._stop = stop
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    async def run(self) -> int:
+        if self._stop is not None and self._stop.is_set():
+            return 0
+        self._idle.clear()
+        try:
+            return await self._run_once()
+        except Exception:
+            log.exception("%s tick failed", self.name)
+            return 0
+        finally:
+            self._idle.set()
+
+    async def finished(self) -> None:
+        """Return once no tick is in flight."""
+        await self._idle.wait()
+
+
 def build_scheduler(
     portal: Portal,
-    bot: Bot,
+    bot: Bot | None,
     mailer: Mailer,
     *,
     worker_id: str | None = None,
+    stop: asyncio.Event | None = None,
 ) -> AsyncIOScheduler:
-    """An AsyncIOScheduler (not started) with the two delivery ticks and the daily hook.
+    """An AsyncIOScheduler (not started) with the delivery ticks and the daily hook.
 
-    Each tick runs one `run_once`; `max_instances=1` keeps one at a time, `coalesce=True` folds
-    ticks missed while a batch ran into one, and `misfire_grace_time` lets a late tick still run
-    (APScheduler 3's default of one second would drop it).
+    Each tick runs one `run_once` (a batch: about two seconds of sending at full rate); a tick
+    that found work is run again at once, so a backlog goes out at the full rate, and an idle
+    worker looks again every `delivery_interval`. `max_instances=1` keeps one tick of a job at
+    a time, `coalesce=True` folds ticks missed while a batch ran into one, and
+    `misfire_grace_time` lets a late tick still run (APScheduler 3's default of one second
+    would drop it). Without a bot (no token) there is only the email job.
+
+    `stop`, once set, makes the workers finish the sends in flight, give back the rest of
+    their batch and start no more ticks: see `run_delivery` for a clean shutdown.
     """
     wid = worker_id or new_worker_id()
-    telegram = TelegramDelivery(portal, bot, f"{wid}:tg")
-    email = EmailDelivery(portal, mailer, f"{wid}:mail")
     interval = max(0.1, portal.settings.delivery.delivery_interval)
     scheduler = AsyncIOScheduler(
         timezone=LONDON,
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
         logger=_scheduler_log,
     )
-    scheduler.add_job(
-        telegram.run_once,
-        IntervalTrigger(seconds=interval),
-        id="deliver_telegram",
-        name="deliver the outbox to Telegram",
-        max_instances=1,
-        coalesce=True,
-        misfire_grace_time=max(60, int(interval * 10)),
-    )
-    scheduler.add_job(
-        email.run_once,
-        IntervalTrigger(seconds=interval),
-        id="deliver_email",
-        name="deliver the email outbox",
-        max_instances=1,
-        coalesce=True,
-        misfire_grace_time=max(60, int(interval * 10)),
-    )
+    email = EmailDelivery(portal, mailer, f"{wid}:mail", stop=stop)
+    workers: list[tuple[str, str, Callable[[], Awaitable[int]]]] = [
+        ("deliver_email", "deliver the email outbox", email.run_once),
+    ]
+    telegram = None
+    if bot is not None:
+        telegram = TelegramDelivery(portal, bot, f"{wid}:tg", stop=stop)
+        workers.insert(0, ("deliver_telegram", "deliver the outbox to Telegram", telegram.run_once))
+    ticks: dict[str, DeliveryTick] = {}
+    for job_id, name, run_once in workers:
+        ticks[job_id] = DeliveryTick(job_id, run_once, stop)
+        scheduler.add_job(
+            ticks[job_id].run,
+            IntervalTrigger(seconds=interval),
+            id=job_id,
+            name=name,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=max(60, int(interval * 10)),
+            next_run_time=datetime.now(LONDON),  # the first tick at start, not an interval later
+        )
+
+    def again_if_busy(event: JobExecutionEvent) -> None:
+        # Called once the tick's instance is released, so the job can run again straight away.
+        if event.job_id not in ticks or not event.retval or (stop is not None and stop.is_set()):
+            return
+        if scheduler.state != STATE_RUNNING:
+            return
+        with contextlib.suppress(JobLookupError):
+            scheduler.modify_job(event.job_id, next_run_time=datetime.now(scheduler.timezone))
+
+    scheduler.add_listener(again_if_busy, EVENT_JOB_EXECUTED)
     scheduler.add_job(
         daily_cleanup,
         CronTrigger(hour=3, minute=30, timezone=LONDON),
@@ -99,9 +155,27 @@ def build_scheduler(
         coalesce=True,
         misfire_grace_time=3600,
     )
-    scheduler.telegram_delivery = telegram  # type: ignore[attr-defined]  # for tests and the CLI
+    scheduler.telegram_delivery = telegram  # type: ignore[attr-defined]  # for tests
     scheduler.email_delivery = email  # type: ignore[attr-defined]
+    scheduler.delivery_ticks = list(ticks.values())  # type: ignore[attr-defined]
     return scheduler
 
 
-__all__ = ["build_scheduler", "daily_cleanup", "new_worker_id"]
+async def stop_scheduler(scheduler: AsyncIOScheduler, grace: float) -> None:
+    """Stop a scheduler built by `build_scheduler` whose `stop` is set: no new ticks, the ticks in
+    flight finish their sends and give back unsent claims, then the scheduler shuts down. After
+    `grace` seconds a tick still running is cancelled (the Telegram worker then gives back what
+    it holds; anything else comes back when its lease runs out)."""
+    if scheduler.state == STATE_STOPPED:
+        return
+    scheduler.pause()
+    ticks: list[DeliveryTick] = getattr(scheduler, "delivery_ticks", [])
+    try:
+        await asyncio.wait_for(asyncio.gather(*(t.finished() for t in ticks)), grace)
+    except TimeoutError:
+        log.warning("a delivery tick was still running %ss after stop; cancelling it", grace)
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+__all__ = ["DeliveryTick", "build_scheduler", "daily_cleanup", "new_worker_id", "stop_scheduler"]

@@ -197,7 +197,7 @@ def _err(exc: BaseException) -> str:
 class TelegramDelivery:
     """Delivers the outbox to Telegram. Several may run at once (in one or many processes)."""
 
-    def __init__(self, portal: Portal, bot: Bot, worker_id: str) -> None:
+    def __init__(self, portal: Portal, bot: Bot, worker_id: str, *, stop: asyncio.Event | None = None) -> None:
         self.portal = portal
         self.bot = bot
         self.worker_id = worker_id
@@ -207,7 +207,7 @@ class TelegramDelivery:
         self._chat_next: dict[int, float] = {}
         self._in_flight = asyncio.Semaphore(max(1, min(MAX_IN_FLIGHT, math.ceil(cfg.delivery_rate))))
         self._error_streak = 0
-        self._stop: asyncio.Event | None = None
+        self._stop = stop  # once set: finish the sends in flight, give back the rest
         self._deadline = 0.0
 
     # ------------------------------------------------------------------ sizing
@@ -646,7 +646,10 @@ class TelegramDelivery:
         return tally.handled
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Deliver until `stop` is set: straight on while there is work, else every interval."""
+        """Deliver until `stop` is set: straight on while there is work, else every interval.
+
+        A plain loop for tests and the benchmark; the service ticks `run_once` from APScheduler
+        (`notifications.scheduler.build_scheduler`, run by `notifications.worker.run_delivery`)."""
         self._stop = stop
         interval = self._cfg.delivery_interval
         while not stop.is_set():

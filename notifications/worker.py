@@ -1,8 +1,8 @@
 """The delivery process: `python -m notifications.worker` (and `ehcp-bot deliver`).
 
-Runs the Telegram and the email delivery loops until SIGTERM or SIGINT. Several such processes
-can share one database: claims are leased rows (SKIP LOCKED on PostgreSQL). It does not run
-migrations: `ehcp-bot migrate` (or `ehcp-bot run`) does.
+Ticks the Telegram and the email delivery workers from APScheduler until SIGTERM or SIGINT.
+Several such processes can share one database: claims are leased rows (SKIP LOCKED on
+PostgreSQL). It does not run migrations: `ehcp-bot migrate` (or `ehcp-bot run`) does.
 """
 
 from __future__ import annotations
@@ -19,9 +19,8 @@ from aiogram.client.telegram import TelegramAPIServer
 
 from core.config import Settings
 from core.portal import Portal, create_portal
-from notifications.mail import EmailDelivery, Mailer
-from notifications.scheduler import new_worker_id
-from notifications.telegram import TelegramDelivery
+from notifications.mail import Mailer
+from notifications.scheduler import build_scheduler, new_worker_id, stop_scheduler
 
 log = logging.getLogger(__name__)
 
@@ -36,25 +35,27 @@ def make_bot(settings: Settings) -> Bot:
 
 async def run_delivery(
     portal: Portal,
-    bot: Bot,
+    bot: Bot | None,
     stop: asyncio.Event,
     *,
     mailer: Mailer | None = None,
     worker_id: str | None = None,
 ) -> None:
-    """Run the Telegram and email delivery loops until `stop` is set (then finish in-flight sends
-    and give back unsent claims)."""
+    """Tick the Telegram and email delivery workers from APScheduler until `stop` is set, then
+    let the ticks in flight finish their sends and give back unsent claims, and shut down.
+    With `bot=None` (no bot token) only emails are delivered."""
     wid = worker_id or new_worker_id()
-    telegram = TelegramDelivery(portal, bot, f"{wid}:tg")
-    email = EmailDelivery(portal, mailer or Mailer(portal.settings, portal.clock), f"{wid}:mail")
-    log.info("delivery started as %s", wid)
-    tasks = [asyncio.create_task(telegram.run(stop)), asyncio.create_task(email.run(stop))]
+    halt = asyncio.Event()  # set on `stop`, or when this task is cancelled
+    scheduler = build_scheduler(
+        portal, bot, mailer or Mailer(portal.settings, portal.clock), worker_id=wid, stop=halt
+    )
+    scheduler.start()
+    log.info("delivery started as %s%s", wid, "" if bot is not None else " (email only: no bot)")
     try:
-        await asyncio.gather(*tasks)
+        await stop.wait()
     finally:
-        for t in tasks:
-            t.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        halt.set()
+        await stop_scheduler(scheduler, grace=portal.settings.delivery.delivery_lease_seconds)
         log.info("delivery stopped")
 
 

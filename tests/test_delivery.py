@@ -27,8 +27,9 @@ from core.config import Settings
 from core.models import EmailItem, OutboxItem
 from core.portal import Portal
 from notifications.mail import EmailDelivery, Mailer
-from notifications.outbox import REMINDER, enqueue
+from notifications.outbox import REMINDER, enqueue, enqueue_email
 from notifications.telegram import TelegramDelivery
+from notifications.worker import run_delivery
 from standin import BotAPIStandIn
 from tests.test_delivery_errors import drain
 from tests.test_mail import SMTPServer, free_port
@@ -74,7 +75,9 @@ def sends(stand: BotAPIStandIn) -> list:
     return [r for r in stand.sent_log if r.method.lower() == "sendmessage"]
 
 
-async def test_2000_notices_to_200_chats_within_limits(portal: Portal, stand: BotAPIStandIn, bot: Bot) -> None:
+async def test_2000_notices_to_200_chats_within_limits(
+    portal: Portal, settings: Settings, stand: BotAPIStandIn, bot: Bot
+) -> None:
     stand.set_limits(global_per_second=30, per_chat_per_second=1, slack=0.05)
     users = [stand.user(first_name=f"Parent{i}") for i in range(200)]
     texts: dict[int, list[str]] = {}
@@ -85,10 +88,10 @@ async def test_2000_notices_to_200_chats_within_limits(portal: Portal, stand: Bo
             texts[u.id] = [f"Notice {j} for chat {u.id}" for j in range(10)]
             for t in texts[u.id]:
                 enqueue(session, now=now, text=t, chat_id=u.id)
-    worker = TelegramDelivery(portal, bot, "bulk-worker")
     stop = asyncio.Event()
     started = time.monotonic()
-    task = asyncio.create_task(worker.run(stop))
+    # As in service: the ticks come from the scheduler (run_delivery).
+    task = asyncio.create_task(run_delivery(portal, bot, stop, mailer=Mailer(settings, portal.clock)))
     try:
         await wait_until(stand, lambda: len(sends(stand)) >= 2000, 150, "2,000 sends")
     finally:
@@ -305,6 +308,7 @@ async def test_scheduler_ticks_the_workers(portal: Portal, settings: Settings, s
     for job_id in ("deliver_telegram", "deliver_email"):
         job = scheduler.get_job(job_id)
         assert job.max_instances == 1 and job.coalesce is True and job.misfire_grace_time >= 60
+        assert job.next_run_time is not None  # the first tick at start
     assert scheduler.get_job("daily_cleanup") is not None
     scheduler.start()
     try:
@@ -352,3 +356,72 @@ async def test_two_workers_share_the_outbox(portal: Portal, settings: Settings, 
     assert Counter((await statuses(portal)).values()) == {"sent": 200}
     assert stand.stats.min_gap() >= 1.0 and stand.stats.rate_limited == 0
     assert elapsed < 14  # both worked: 200 at 12.5/s alone would take 16 s
+
+
+async def test_run_delivery_reruns_a_busy_tick_at_once(
+    portal: Portal, settings: Settings, stand: BotAPIStandIn, bot: Bot
+) -> None:
+    """run_delivery ticks from APScheduler; a tick that found work runs again at once, so a
+    backlog goes at the full rate even with a long idle interval (here 5 s: three batches with
+    the interval between them would take over 14 s)."""
+    stand.set_limits(global_per_second=30, per_chat_per_second=1, slack=0.05)
+    settings.delivery.delivery_interval = 5.0
+    users = [stand.user(first_name=f"R{i}") for i in range(50)]
+    async with portal.db() as session, session.begin():
+        for u in users:
+            for j in range(3):
+                enqueue(session, now=portal.clock.now(), text=f"{u.id}:{j}", chat_id=u.id)
+    stop = asyncio.Event()
+    started = time.monotonic()
+    task = asyncio.create_task(run_delivery(portal, bot, stop, mailer=Mailer(settings, portal.clock)))
+    try:
+        await wait_until(stand, lambda: len(sends(stand)) >= 150, 30, "150 sends")
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 30)
+    elapsed = time.monotonic() - started
+    assert Counter((await statuses(portal)).values()) == {"sent": 150}
+    assert elapsed < 10, elapsed  # 150 at 25/s is 6 s
+    assert stand.stats.min_gap() >= 1.0 and stand.stats.rate_limited == 0
+
+
+async def test_run_delivery_stop_finishes_sends_and_gives_back_the_rest(
+    portal: Portal, settings: Settings, stand: BotAPIStandIn, bot: Bot
+) -> None:
+    """Stopping in the middle of a batch: the sends in flight are recorded, the unsent claims go
+    back to pending (none is left `sending`), and nothing is sent after run_delivery returns."""
+    users = [stand.user(first_name=f"S{i}") for i in range(40)]
+    async with portal.db() as session, session.begin():
+        for u in users:
+            enqueue(session, now=portal.clock.now(), text=f"stop {u.id}", chat_id=u.id)
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_delivery(portal, bot, stop, mailer=Mailer(settings, portal.clock)))
+    await wait_until(stand, lambda: len(sends(stand)) >= 5, 10, "the first sends")
+    stop.set()
+    await asyncio.wait_for(task, 10)
+    sent_then = len(sends(stand))
+    by_status = Counter((await statuses(portal)).values())
+    assert set(by_status) == {"sent", "pending"}, by_status
+    assert by_status["sent"] == sent_then < 40  # every send recorded; the rest given back
+    await asyncio.sleep(0.3)
+    assert len(sends(stand)) == sent_then
+
+
+async def test_run_delivery_without_a_bot_sends_only_email(portal: Portal, settings: Settings) -> None:
+    async with portal.db() as session, session.begin():
+        enqueue_email(session, now=portal.clock.now(), to_addr="p@example.org", subject="Your code", body="Code 1")
+    notice = await add(portal, 4242, "Waits for a bot")
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_delivery(portal, None, stop))
+    try:
+        deadline = time.monotonic() + 10
+        while not list(settings.mail_dir.glob("*.eml")):  # short polls with a deadline
+            assert time.monotonic() < deadline, "no email written"
+            await asyncio.sleep(0.05)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)
+    async with portal.db() as session:
+        [email] = (await session.scalars(select(EmailItem))).all()
+    assert email.status == "sent"
+    assert (await statuses(portal))[notice] == "pending"  # no Telegram job without a bot

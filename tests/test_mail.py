@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import socket
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
@@ -17,13 +18,13 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from pydantic import SecretStr
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from core.clock import FrozenClock
 from core.config import Settings
 from core.models import EmailItem
 from core.portal import Portal
-from notifications.mail import EmailDelivery, Mailer
+from notifications.mail import FAILED_BODY, SENT_BODY, EmailDelivery, Mailer
 from notifications.outbox import enqueue_email
 
 
@@ -224,8 +225,48 @@ async def test_5xx_fails_after_max_attempts(portal: Portal, smtp_settings: Setti
         assert row.status == expected
         clock.advance(minutes=10)
     assert row.attempts == 3 and "550" in (row.last_error or "")
+    assert row.body == FAILED_BODY  # failed for good: the body is not kept either
     assert await worker.run_once() == 0
     assert smtp.handler.messages == []
+
+
+async def test_a_sent_code_email_keeps_no_code_in_the_database(
+    portal: Portal, smtp_settings: Settings, smtp: SMTPServer
+) -> None:
+    """A one-time code travels in its email's body until the email is sent; then the body is
+    blanked in the transaction that marks it sent. A retried email keeps its body meanwhile."""
+    from core.accounts.codes import CodeScope, issue_code, new_request_id
+
+    async with portal.db() as session, session.begin():
+        await issue_code(
+            session,
+            key=portal.secret_key,
+            now=portal.clock.now(),
+            purpose="login",
+            request_id=new_request_id(),
+            scope=CodeScope(account_id=None, email="parent@example.org", chat_id=None),
+            email_to="parent@example.org",
+        )
+    [queued] = await items(portal)
+    code = re.search(r"Your code is (\d{6})\.", queued.body).group(1)
+    worker = EmailDelivery(portal, Mailer(smtp_settings, portal.clock), "mail-test")
+
+    smtp.handler.data_reply = "451 4.3.0 Try again later"
+    assert await worker.run_once() == 1
+    [row] = await items(portal)
+    assert row.status == "pending" and code in row.body  # still to be sent: kept
+
+    smtp.handler.data_reply = None
+    portal.clock.set(row.next_attempt_at)
+    assert await worker.run_once() == 1
+    [row] = await items(portal)
+    assert row.status == "sent" and row.body == SENT_BODY
+    assert row.locked_by == "mail-test" and row.locked_until is None
+    async with portal.db() as session:
+        stored = (await session.execute(text("SELECT * FROM email_outbox"))).one()
+    assert not [v for v in stored if isinstance(v, str) and code in v]
+    [msg] = smtp.handler.messages  # the parent got the code
+    assert f"Your code is {code}." in msg.get_content()
 
 
 async def test_expired_lease_is_taken_over(portal: Portal, settings: Settings, clock: FrozenClock) -> None:
@@ -235,7 +276,8 @@ async def test_expired_lease_is_taken_over(portal: Portal, settings: Settings, c
         row.status, row.locked_until = "sending", clock.now() - timedelta(seconds=1)
     worker = EmailDelivery(portal, Mailer(settings, clock), "mail-test")
     assert await worker.run_once() == 1
-    assert (await items(portal))[0].status == "sent"
+    [row] = await items(portal)
+    assert row.status == "sent" and row.locked_by == "mail-test" and row.body == SENT_BODY
     assert len(list(settings.mail_dir.glob("*.eml"))) == 1
 
 

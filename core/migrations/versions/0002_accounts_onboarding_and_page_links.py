@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-23 22:03:37.002044
+Create Date: 2026-11-23 22:37:52.756768
 """
 from alembic import op
 import sqlalchemy as sa
@@ -80,6 +80,7 @@ def upgrade() -> None:
     sa.Column('expires_at', core.db.UTCDateTime(), nullable=False),
     sa.Column('opened_at', core.db.UTCDateTime(), nullable=True),
     sa.Column('submitted_at', core.db.UTCDateTime(), nullable=True),
+    sa.Column('verified_at', core.db.UTCDateTime(), nullable=True),
     sa.Column('completed_at', core.db.UTCDateTime(), nullable=True),
     sa.Column('cancelled_at', core.db.UTCDateTime(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_page_links')),
@@ -208,10 +209,24 @@ def upgrade() -> None:
         batch_op.create_index('ix_access_grants_account_status', ['account_id', 'status'], unique=False)
         batch_op.create_index(batch_op.f('ix_access_grants_child_id'), ['child_id'], unique=False)
 
+    with op.batch_alter_table('email_outbox', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('locked_by', sa.String(length=64), nullable=True))
+
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_outbox_chat'))
+        batch_op.create_index('ix_outbox_chat_status', ['chat_id', 'status'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.drop_index('ix_outbox_chat_status')
+        batch_op.create_index(batch_op.f('ix_outbox_chat'), ['chat_id'], unique=False)
+
+    with op.batch_alter_table('email_outbox', schema=None) as batch_op:
+        batch_op.drop_column('locked_by')
+
     with op.batch_alter_table('access_grants', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_access_grants_child_id'))
         batch_op.drop_index('ix_access_grants_account_status')
