@@ -157,6 +157,10 @@ def fill_in_page_first() -> str:
     return "Please fill in the form on the page first. We will then email you a code to type here."
 
 
+def page_link_expired() -> str:
+    return 'The link to the page has expired. Please tap "Get a new link" and fill in the form again.'
+
+
 def code_problem(message: str) -> str:
     return f"{escape(message)}\n\nYou can type the code again, or tap <b>Please send me a new code</b>."
 
@@ -173,15 +177,26 @@ def no_invitations_waiting() -> str:
 def invitations_intro() -> str:
     return (
         "<b>Invitations awaiting approval</b>\n\n"
-        "This is to confirm you wish to see this person's information here. "
-        "Please tick each child, then answer the question and tap <b>Confirm</b>."
+        "This is to confirm you wish to see each child's information here.\n\n"
+        "<b>Do you wish to continue setting up your account?</b>\n"
+        "Tick each child, tap <b>Yes</b> or <b>No</b> under their name, then tap <b>Confirm</b>."
     )
 
 
-def confirm_summary(children: list[str], yes: bool) -> str:
-    names = ", ".join(escape(c) for c in children) or "no one"
-    answer = "Yes, continue setting up my account" if yes else "No, do not set up access"
-    return f"<b>Confirm</b>\n\nChildren: {names}\nYour answer: {answer}"
+def tick_first() -> str:
+    return "Please tick the child (or children) first, then tap Yes or No under their name."
+
+
+def choose_yes_or_no(child: str) -> str:
+    return f'Please tap "Yes" or "No" under {child} first.'
+
+
+def confirm_summary(children: list[tuple[str, bool]]) -> str:
+    lines = [
+        f"{escape(name)}: " + ("Yes, continue setting up my account" if yes else "No, do not set up access")
+        for name, yes in children
+    ]
+    return "<b>Confirm your answer</b>\n\n" + ("\n".join(lines) or "No child chosen.")
 
 
 def submit_warning() -> str:
@@ -214,7 +229,7 @@ def invitation_link_problem(outcome) -> str:  # noqa: ANN001
     if outcome is CheckOutcome.EXPIRED:
         return "This invitation link has expired. Please contact the SEND team for a new invitation."
     if outcome is CheckOutcome.USED:
-        return "This invitation has already been answered. You can log in from the menu below."
+        return "This invitation has already been answered, so the link no longer works. Nothing more is needed."
     if outcome is CheckOutcome.LOCKED:
         return "This invitation is locked. Please contact the SEND team: they can send you a new one."
     return (

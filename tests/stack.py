@@ -46,10 +46,19 @@ class Mailbox:
             self._cond.notify_all()
         return "250 OK"
 
-    async def wait_for(self, to: str, subject_part: str, *, after: int = 0, timeout: float = 10) -> EmailMessage:
+    async def wait_for(
+        self, to: str, subject_part: str, *, after: int = 0, timeout: float = 10, containing: str = ""  # noqa: ASYNC109
+    ) -> EmailMessage:
+        """The first email (from the `after`-th on) to `to` whose subject has `subject_part` and
+        whose body has `containing`, waiting for it to arrive."""
+
         def find() -> EmailMessage | None:
             for m in self.messages[after:]:
-                if to.lower() in str(m["To"]).lower() and subject_part.lower() in str(m["Subject"]).lower():
+                if (
+                    to.lower() in str(m["To"]).lower()
+                    and subject_part.lower() in str(m["Subject"]).lower()
+                    and containing in body(m)
+                ):
                     return m
             return None
 
@@ -98,9 +107,9 @@ class Stack:
             return r.status, await r.json()
 
     async def invite(self, email: str, child: str = "Sam", surname: str = "Jones", ref: str = "CASE-1",
-                     parent: str = "Alex") -> dict:
+                     parent: str = "Alex", parent_surname: str | None = None) -> dict:
         status, data = await self.api("POST", "/v1/invitations", {
-            "parent_email": email, "parent_forename": parent, "parent_surname": surname,
+            "parent_email": email, "parent_forename": parent, "parent_surname": parent_surname or surname,
             "child_forename": child, "child_surname": surname, "child_date_of_birth": "2016-05-04",
             "case_reference": ref,
         })
@@ -166,3 +175,141 @@ def page_url(text: str) -> str:
     match = re.search(r"(http://127\.0\.0\.1:\d+/p/[A-Za-z0-9_-]+)", text)
     assert match, text
     return match.group(1)
+
+
+# ------------------------------------------------------------------ the onboarding journey, step by step
+
+PASSWORD = "Correct Horse Battery 42"  # 24 characters, upper case, digit, spaces
+
+REGISTRATION = {
+    "forename": "Alex", "surname": "Jones", "house": "12", "street": "High Street", "area": "",
+    "town": "Worcester", "postcode": "wr1 2ab", "password": PASSWORD, "confirm_password": PASSWORD,
+}
+
+
+def deep_link_token(email_body: str) -> str:
+    return re.search(r"\?start=([A-Za-z0-9_-]+)", email_body).group(1)
+
+
+def unique_code(email_body: str) -> str:
+    match = re.search(r"unique verification code is:\s*([A-Z0-9-]+)", email_body)
+    assert match, email_body
+    return match.group(1)
+
+
+def seen_by(chat: Any) -> str:
+    """Everything the bot ever showed in a chat: every version of every message and its buttons."""
+    parts: list[str] = []
+    for m in chat.messages:
+        parts.extend([*m.versions, m.text])
+        if m.reply_markup is not None:
+            parts.extend(b.text for b in m.reply_markup.buttons)
+    return "\n".join(parts)
+
+
+async def invitation_secrets(stack: Stack, email: str, child: str = "Sam", *, after: int = 0) -> tuple[str, str]:
+    """(deep-link token, unique code) from the invitation email to `email` for `child`."""
+    mail = await stack.mail.wait_for(email, "invitation", after=after, containing=f"for {child} ")
+    text = body(mail)
+    return deep_link_token(text), unique_code(text)
+
+
+async def open_invitation(user: Any, token: str) -> Any:
+    """/start with the invitation's payload, up to the question for the unique code."""
+    await user.send(f"/start {token}")
+    return await user.wait_for(lambda m: "unique code" in m.text and "Verify your identity" in m.text)
+
+
+async def give_unique_code(user: Any, code: str, child: str = "Sam") -> None:
+    typed = await user.send(code)
+    await user.wait_for(lambda m: f"identity is confirmed for {child}" in m.text)
+    await user.wait_until(lambda: typed.deleted, what="the unique code to be deleted")
+
+
+async def register_through_chat(stack: Stack, user: Any, email: str, **fields: str) -> Any:
+    """From the account question to a linked chat, as a new parent does it."""
+    question = await user.wait_for(lambda m: "Do you already have an account" in m.text)
+    await user.press(question, "Register for new account")
+    prompt = await user.wait_for(lambda m: "never type your password" in m.text, include_consumed=True)
+    url = page_url(prompt.text)
+    status, html = await PageForm(stack.http, url).submit({**REGISTRATION, "email": email, **fields})
+    assert status == 200 and "Check your email" in html, html
+    await user.wait_for(lambda m: "type the 6-digit code here" in m.text)
+    code = six_digit_code(await stack.mail.wait_for(email, "Confirm your email"))
+    typed = await user.send(code)
+    linked = await user.wait_for(lambda m: "this chat is now linked" in m.text)
+    assert linked is not None
+    return typed
+
+
+async def login_page(user: Any) -> str:
+    """From the account question to the login page's address."""
+    question = await user.wait_for(lambda m: "Do you already have an account" in m.text, include_consumed=True)
+    await user.press(question, "I already have an account")
+    prompt = await user.wait_for(lambda m: "log in with your email address and password" in m.text,
+                                 include_consumed=True)
+    assert "never type your password" in prompt.text
+    return page_url(prompt.text)
+
+
+async def submit_login(stack: Stack, user: Any, url: str, email: str, password: str = PASSWORD) -> EmailMessage:
+    """The login page filled in: the chat is told to expect a code, and the code's email."""
+    after = len(stack.mail.messages)
+    status, html = await PageForm(stack.http, url).submit({"email": email, "password": password})
+    assert status == 200 and "Check your email" in html, html
+    await user.wait_for(lambda m: "emailed you a code" in m.text and "6-digit code" in m.text)
+    return await stack.mail.wait_for(email, "log in", after=after)
+
+
+async def login_through_chat(stack: Stack, user: Any, email: str, password: str = PASSWORD) -> Any:
+    """From the account question to a chat linked by logging in (email, password, emailed code)."""
+    url = await login_page(user)
+    code_mail = await submit_login(stack, user, url, email, password)
+    typed = await user.send(six_digit_code(code_mail))
+    await user.wait_for(lambda m: "You are logged in, and this chat is now linked" in m.text)
+    return typed
+
+
+async def create_account(stack: Stack, email: str, **fields: str) -> int:
+    """An account made earlier, outside this chat (through the core's registration)."""
+    from core import accounts
+
+    after = len(stack.mail.messages)
+    started = await accounts.start_registration(stack.portal, {**REGISTRATION, "email": email, **fields})
+    assert started.status is accounts.StartStatus.CODE_SENT, started
+    code = six_digit_code(await stack.mail.wait_for(email, "Confirm your email", after=after))
+    done = await accounts.confirm_registration(stack.portal, started.request_id, code)
+    assert done.ok and done.account_id is not None, done
+    return done.account_id
+
+
+def answer_data(msg: Any, child: str, answer: str) -> str:
+    """The callback data of the Yes or No button under a child's name on the invitations window."""
+    rows = msg.reply_markup.rows
+    for i, row in enumerate(rows):
+        if any(child in b.text for b in row):
+            for b in rows[i + 1]:
+                if answer in b.text:
+                    return b.callback_data
+    raise AssertionError(f"no {answer!r} for {child!r}: {[[b.text for b in r] for r in rows]}")
+
+
+async def answer_invitations(user: Any, answers: dict[str, bool]) -> Any:
+    """On "Invitations awaiting approval": Yes or No for each child named, Confirm, Submit.
+    Returns the message that says the answer was sent."""
+    def is_window(m: Any) -> bool:
+        return "Invitations awaiting approval" in m.text and m.reply_markup is not None and (
+            m.reply_markup.find("Confirm") is not None
+        )
+
+    await user.wait_until(lambda: any(is_window(m) for m in user.messages), what="the invitations window")
+    window = [m for m in user.messages if is_window(m)][-1]
+    for child, yes in answers.items():
+        await user.press_data(window, answer_data(user.message(window.message_id), child, "Yes" if yes else "No"))
+    await user.press(window, "Confirm")
+    confirm = await user.wait_for(lambda m: "not be able to make any further changes" in m.text,
+                                  include_consumed=True)
+    for child, yes in answers.items():
+        assert f"{child}: {'Yes' if yes else 'No'}" in confirm.text, confirm.text
+    await user.press(confirm, "Submit")
+    return await user.wait_for(lambda m: "answer has been sent to the SEND team" in m.text, include_consumed=True)

@@ -2,46 +2,10 @@
 
 from __future__ import annotations
 
-import re
-
 from sqlalchemy import select
 
 from core.onboarding.models import AccessGrant
-from tests.stack import PageForm, body, page_url, six_digit_code
-
-PASSWORD = "Correct Horse Battery 42"  # 24 characters, upper case, digit, spaces
-
-
-def deep_link_token(email_body: str) -> str:
-    return re.search(r"\?start=([A-Za-z0-9_-]+)", email_body).group(1)
-
-
-def unique_code(email_body: str) -> str:
-    match = re.search(r"unique verification code is:\s*([A-Z0-9-]+)", email_body)
-    assert match, email_body
-    return match.group(1)
-
-
-REGISTRATION = {
-    "forename": "Alex", "surname": "Jones", "house": "12", "street": "High Street", "area": "",
-    "town": "Worcester", "postcode": "wr1 2ab", "password": PASSWORD, "confirm_password": PASSWORD,
-}
-
-
-async def register_through_chat(stack, user, email: str):
-    """From the account question to a linked chat, as a new parent does it."""
-    question = await user.wait_for(lambda m: "Do you already have an account" in m.text)
-    await user.press(question, "Register for new account")
-    prompt = await user.wait_for(lambda m: "never type your password" in m.text, include_consumed=True)
-    url = page_url(prompt.text)
-    status, html = await PageForm(stack.http, url).submit({**REGISTRATION, "email": email})
-    assert status == 200 and "Check your email" in html, html
-    await user.wait_for(lambda m: "type the 6-digit code here" in m.text)
-    code = six_digit_code(await stack.mail.wait_for(email, "Confirm your email"))
-    typed = await user.send(code)
-    linked = await user.wait_for(lambda m: "this chat is now linked" in m.text)
-    assert linked is not None
-    return typed
+from tests.stack import body, deep_link_token, register_through_chat, unique_code
 
 
 async def test_a_new_parent_goes_from_the_invitation_to_activated_access(stack, stand, portal):

@@ -11,6 +11,7 @@ from bot import texts
 from bot.dialogs.common import unexpected_input
 from bot.dialogs.states import DeleteDataSG, MainMenuSG
 from bot.services import Services
+from core import accounts
 
 
 async def on_delete(callback: CallbackQuery, _b: Button, manager: DialogManager) -> None:
@@ -18,6 +19,10 @@ async def on_delete(callback: CallbackQuery, _b: Button, manager: DialogManager)
     chat_id = callback.from_user.id
     await manager.reset_stack(remove_keyboard=True)
     await svc.chat_links.delete_chat_data(chat_id)
+    # What the accounts and the pages keep because of the chat: its page links, the chat id on
+    # codes and requests it asked for, its hourly rate records.
+    await svc.page_links.forget_chat(chat_id)
+    await accounts.forget_chat(svc.portal, chat_id)
     await callback.answer()
     await callback.message.answer(texts.data_deleted())
     manager.show_mode = ShowMode.NO_UPDATE

@@ -14,9 +14,10 @@ from aiogram_dialog.widgets.text import Const, Format
 
 from bot import texts
 from bot.dialogs.common import unexpected_input
-from bot.dialogs.onboarding import OnboardingSG, chat_id_of, on_login, on_register
+from bot.dialogs.onboarding import OnboardingSG, chat_id_of, start_page
 from bot.dialogs.states import DeleteDataSG, HelpSG, MainMenuSG
 from bot.services import Services
+from core.page_links import Purpose
 
 
 async def menu_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
@@ -35,14 +36,12 @@ async def menu_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]
     return {"linked": account_id is not None, "pending": pending, "status": status}
 
 
-async def _start_login(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
-    await manager.start(OnboardingSG.account)
-    await on_login(callback, button, manager)
+async def _start_login(_c: CallbackQuery, _b: Button, manager: DialogManager) -> None:
+    await start_page(manager, Purpose.LOGIN)
 
 
-async def _start_register(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
-    await manager.start(OnboardingSG.account)
-    await on_register(callback, button, manager)
+async def _start_register(_c: CallbackQuery, _b: Button, manager: DialogManager) -> None:
+    await start_page(manager, Purpose.REGISTER)
 
 
 def main_menu_dialog() -> Dialog:

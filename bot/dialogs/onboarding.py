@@ -4,23 +4,25 @@ password in the chat), the emailed code typed here, then "Invitations awaiting a
 from __future__ import annotations
 
 import logging
+from html import escape
 from typing import Any
 
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode, Window
+from aiogram_dialog.manager.sub_manager import SubManager
 from aiogram_dialog.widgets.input import MessageInput
-from aiogram_dialog.widgets.kbd import Button, Multiselect, Radio, Row, Start, SwitchTo, WebApp
+from aiogram_dialog.widgets.kbd import Button, ListGroup, Row, Start, SwitchTo, WebApp
 from aiogram_dialog.widgets.text import Const, Format
 
 from bot import texts
 from bot.dialogs.common import unexpected_input
 from bot.dialogs.states import MainMenuSG
 from bot.services import Services
-from core.onboarding import CheckOutcome, NotYourInvitation, OnboardingError
+from core.onboarding import CheckOutcome, OnboardingError, PendingInvitation
 from core.page_flow import CodeOutcome
-from core.page_links import Purpose
+from core.page_links import LinkState, Purpose
 
 log = logging.getLogger(__name__)
 
@@ -89,12 +91,27 @@ async def _after_identity(manager: DialogManager) -> None:
 # ---------------------------------------------------------------- register or log in: the page
 
 
-async def _open_page(manager: DialogManager, purpose: Purpose) -> None:
+async def _new_page(manager: DialogManager, purpose: Purpose) -> dict[str, str]:
+    """A new page link for this chat (any earlier one stops working)."""
     svc = _services(manager)
     token = await svc.page_links.create(chat_id_of(manager), purpose)
-    manager.dialog_data["page_url"] = svc.page_links.url(token)
-    manager.dialog_data["purpose"] = purpose.value
+    return {"page_url": svc.page_links.url(token), "purpose": purpose.value}
+
+
+async def _open_page(manager: DialogManager, purpose: Purpose) -> None:
+    manager.dialog_data.update(await _new_page(manager, purpose))
     await manager.switch_to(OnboardingSG.page)
+
+
+async def start_page(manager: DialogManager, purpose: Purpose) -> None:
+    """From outside this dialogue (the main menu): straight to the page step."""
+    await manager.start(OnboardingSG.page, data=await _new_page(manager, purpose))
+
+
+async def _on_start(start_data: Any, manager: DialogManager) -> None:
+    if isinstance(start_data, dict) and "page_url" in start_data:
+        manager.dialog_data["page_url"] = start_data["page_url"]
+        manager.dialog_data["purpose"] = start_data["purpose"]
 
 
 async def on_register(_c: CallbackQuery, _b: Button, manager: DialogManager) -> None:
@@ -127,11 +144,16 @@ async def on_email_code(message: Message, _w: MessageInput, manager: DialogManag
     await _delete(message)
     result = await svc.page_flow.submit_code(chat_id, typed)
     if result.outcome is CodeOutcome.NO_PAGE:
-        await message.answer(texts.fill_in_page_first())
+        await message.answer(await _no_page_text(svc, chat_id))
         manager.show_mode = ShowMode.SEND
         return
     if result.outcome is CodeOutcome.PROBLEM:
         await message.answer(texts.code_problem(result.message))
+        manager.show_mode = ShowMode.SEND
+        return
+    if result.outcome is not CodeOutcome.LINKED or result.account_id is None:
+        # A step that finishes without linking the chat (it says what happens next).
+        await message.answer(escape(result.message) or texts.fill_in_page_first())
         manager.show_mode = ShowMode.SEND
         return
     await svc.chat_links.link_chat(result.account_id, chat_id)
@@ -144,63 +166,151 @@ async def on_email_code(message: Message, _w: MessageInput, manager: DialogManag
         await manager.start(MainMenuSG.menu, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
 
 
+async def _no_page_text(svc: Services, chat_id: int) -> str:
+    """No form is waiting for a code: the link ran out (a new one is needed), or the form on the
+    page has not been sent yet."""
+    latest = await svc.page_links.latest(chat_id)
+    if latest is not None and latest.state is LinkState.EXPIRED:
+        return texts.page_link_expired()
+    return texts.fill_in_page_first()
+
+
 async def on_new_code(callback: CallbackQuery, _b: Button, manager: DialogManager) -> None:
-    answer = await _services(manager).page_flow.new_code(callback.from_user.id)
-    await callback.answer((answer or texts.fill_in_page_first())[:190], show_alert=True)
+    svc = _services(manager)
+    chat_id = chat_id_of(manager)
+    answer = await svc.page_flow.new_code(chat_id)
+    await callback.answer((answer or await _no_page_text(svc, chat_id))[:190], show_alert=True)
 
 
 # ---------------------------------------------------------------- invitations awaiting approval
+#
+# Each child has a row of its own: tap the name to tick it, then "Yes" or "No" under it (the
+# guide's "Do you wish to continue setting up your account?", asked per child, so that a parent
+# can accept one child and decline another in one Submit). The answers are kept in the dialogue
+# as {invitation id: "yes" | "no" | ""} ("" = ticked, not answered yet). A button's item id is
+# never trusted: each press is checked against the invitations the core says are this account's.
+
+
+def _answers(manager: DialogManager) -> dict[str, str]:
+    return manager.dialog_data.setdefault("answers", {})
+
+
+async def _pending(manager: DialogManager) -> list[PendingInvitation]:
+    svc = _services(manager)
+    account_id = await svc.chat_links.account_for_chat(chat_id_of(manager))
+    return await svc.invitations.pending_invitations_for(account_id) if account_id else []
 
 
 async def invitations_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
-    svc = _services(dialog_manager)
-    account_id = await svc.chat_links.account_for_chat(chat_id_of(dialog_manager))
-    pending = await svc.invitations.pending_invitations_for(account_id) if account_id else []
-    return {
-        "invitations": [(str(p.invitation_id), f"{p.child_forename} {p.child_surname}") for p in pending],
-        "answers": [("yes", "Yes"), ("no", "No")],
-        "none": not pending,
-    }
+    pending = await _pending(dialog_manager)
+    answers = _answers(dialog_manager)
+    items = []
+    for p in pending:
+        key = str(p.invitation_id)
+        answer = answers.get(key)
+        items.append({
+            "id": key,
+            "name": f"{p.child_forename} {p.child_surname}",
+            "tick": "☑️" if answer is not None else "⬜",
+            "yes": ("🔘" if answer == "yes" else "⚪") + " Yes",
+            "no": ("🔘" if answer == "no" else "⚪") + " No",
+        })
+    return {"invitations": items, "none": not pending}
+
+
+async def _own_item(callback: CallbackQuery, manager: DialogManager) -> tuple[DialogManager, str] | None:
+    """The dialogue's manager and the pressed row's invitation id, if it is one of this account's
+    pending invitations; otherwise the press is refused and nothing changes."""
+    parent: DialogManager = manager.manager if isinstance(manager, SubManager) else manager
+    item_id = manager.item_id if isinstance(manager, SubManager) else ""
+    if item_id not in {str(p.invitation_id) for p in await _pending(parent)}:
+        log.info("refused an invitation button for an invitation not awaiting this chat")
+        await callback.answer(texts.stale_choice(), show_alert=True)
+        return None
+    return parent, item_id
+
+
+async def on_tick(callback: CallbackQuery, _b: Button, manager: DialogManager) -> None:
+    own = await _own_item(callback, manager)
+    if own is None:
+        return
+    parent, item_id = own
+    answers = _answers(parent)
+    if item_id in answers:
+        del answers[item_id]
+    else:
+        answers[item_id] = ""
+
+
+async def _on_answer(callback: CallbackQuery, manager: DialogManager, answer: str) -> None:
+    own = await _own_item(callback, manager)
+    if own is None:
+        return
+    parent, item_id = own
+    _answers(parent)[item_id] = answer
+
+
+async def on_yes(callback: CallbackQuery, _b: Button, manager: DialogManager) -> None:
+    await _on_answer(callback, manager, "yes")
+
+
+async def on_no(callback: CallbackQuery, _b: Button, manager: DialogManager) -> None:
+    await _on_answer(callback, manager, "no")
+
+
+async def _chosen(manager: DialogManager) -> tuple[list[tuple[PendingInvitation, str]], list[str]]:
+    """(ticked pending invitations with their answers, names of ticked ones with no answer yet).
+    Anything no longer pending is dropped from the answers."""
+    pending = {str(p.invitation_id): p for p in await _pending(manager)}
+    answers = _answers(manager)
+    for key in [k for k in answers if k not in pending]:
+        del answers[key]
+    chosen = [(pending[k], a) for k, a in answers.items() if a]
+    unanswered = [f"{pending[k].child_forename} {pending[k].child_surname}" for k, a in answers.items() if not a]
+    return chosen, unanswered
 
 
 async def on_confirm(callback: CallbackQuery, _b: Button, manager: DialogManager) -> None:
-    chosen = manager.find("children").get_checked()
-    answer = manager.find("continue").get_checked()
-    if not chosen:
-        await callback.answer("Please tick the child (or children) first.", show_alert=True)
+    chosen, unanswered = await _chosen(manager)
+    if unanswered:
+        await callback.answer(texts.choose_yes_or_no(unanswered[0]), show_alert=True)
         return
-    if answer is None:
-        await callback.answer('Please choose "Yes" or "No" first.', show_alert=True)
+    if not chosen:
+        await callback.answer(texts.tick_first(), show_alert=True)
         return
     await manager.switch_to(OnboardingSG.confirm)
 
 
 async def confirm_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
-    yes = dialog_manager.find("continue").get_checked() == "yes"
-    names = dict((await invitations_getter(dialog_manager))["invitations"])
-    chosen = [names.get(i, "") for i in dialog_manager.find("children").get_checked() if i in names]
-    return {"summary": texts.confirm_summary(chosen, yes)}
+    chosen, _unanswered = await _chosen(dialog_manager)
+    return {
+        "summary": texts.confirm_summary(
+            [(f"{p.child_forename} {p.child_surname}", answer == "yes") for p, answer in chosen]
+        )
+    }
 
 
 async def on_submit(callback: CallbackQuery, _b: Button, manager: DialogManager) -> None:
     svc = _services(manager)
-    chat_id = callback.from_user.id
+    chat_id = chat_id_of(manager)
     account_id = await svc.chat_links.account_for_chat(chat_id)
-    yes = manager.find("continue").get_checked() == "yes"
+    answers = {k: a for k, a in _answers(manager).items() if a in ("yes", "no")}
     try:
-        chosen = [int(i) for i in manager.find("children").get_checked()]
+        choices = {int(k): a == "yes" for k, a in answers.items()}
     except ValueError:
-        chosen = []
-    if account_id is None or not chosen:
+        choices = {}
+    if account_id is None or not choices:
         await callback.answer(texts.stale_choice(), show_alert=True)
         await manager.start(MainMenuSG.menu, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
         return
     try:
-        result = await svc.invitations.respond(account_id, chat_id, {i: yes for i in chosen})
-    except (NotYourInvitation, OnboardingError):
+        result = await svc.invitations.respond(account_id, chat_id, choices)
+    except OnboardingError:  # NotYourInvitation, ChatNotLinked...: stale or forged, nothing changed
+        manager.dialog_data["answers"] = {}
         await callback.answer(texts.stale_choice(), show_alert=True)
         await manager.switch_to(OnboardingSG.invitations)
         return
+    manager.dialog_data["answers"] = {}
     manager.dialog_data["done"] = texts.response_done(
         [c.child_forename for c in result.accepted], [c.child_forename for c in result.declined]
     )
@@ -236,16 +346,13 @@ def onboarding_dialog() -> Dialog:
         Window(
             Const(texts.invitations_intro()),
             Const(texts.no_invitations_waiting(), when="none"),
-            Multiselect(
-                Format("☑️ {item[1]}"), Format("⬜ {item[1]}"),
-                id="children", item_id_getter=lambda item: item[0], items="invitations",
-            ),
-            Const("Do you wish to continue setting up your account?"),
-            Row(
-                Radio(
-                    Format("🔘 {item[1]}"), Format("⚪ {item[1]}"),
-                    id="continue", item_id_getter=lambda item: item[0], items="answers",
+            ListGroup(
+                Button(Format("{item[tick]} {item[name]}"), id="tick", on_click=on_tick),
+                Row(
+                    Button(Format("{item[yes]}"), id="yes", on_click=on_yes),
+                    Button(Format("{item[no]}"), id="no", on_click=on_no),
                 ),
+                id="inv", item_id_getter=lambda item: item["id"], items="invitations",
             ),
             Button(Const("Confirm"), id="confirm", on_click=on_confirm, when=lambda d, *_: not d.get("none")),
             to_menu,
@@ -270,4 +377,5 @@ def onboarding_dialog() -> Dialog:
             unexpected_input(),
             state=OnboardingSG.done,
         ),
+        on_start=_on_start,
     )
