@@ -139,17 +139,30 @@ def account_question() -> str:
     )
 
 
-def page_prompt(register: bool, url: str, mini_app: bool) -> str:
-    what = "register your account" if register else "log in with your email address and password"
+def page_prompt(purpose, url: str, mini_app: bool) -> str:  # noqa: ANN001
+    from core.page_links import Purpose
+
+    what = {
+        Purpose.REGISTER: "register your account",
+        Purpose.LOGIN: "log in with your email address and password",
+        Purpose.RESET: "choose a new password",
+        Purpose.CHANGE_PASSWORD: "change your password",
+        Purpose.CHANGE_EMAIL: "change your email address",
+    }.get(purpose, "continue")
     if mini_app:
         where = f"Tap <b>Open the form</b> below to {what}."
     else:
         where = f"Please open this page to {what}:\n{escape(url)}"
+    if purpose is Purpose.CHANGE_PASSWORD:
+        then = "We will tell you here when your password has been changed."
+    elif purpose is Purpose.CHANGE_EMAIL:
+        then = "We will then email a <b>6-digit code</b> to your new address. Type the code here."
+    else:
+        then = "We will then email you a <b>6-digit code</b>. Type the code here."
     return (
         f"{where}\n\n"
         "For your safety, never type your password in this chat.\n\n"
-        "We will then email you a <b>6-digit code</b>. Type the code here. "
-        "The link works for 30 minutes."
+        f"{then} The link works for 30 minutes."
     )
 
 

@@ -65,6 +65,13 @@ def email_changed_message(email: str) -> str:
     )
 
 
+def _with_tries(result: accounts.ConfirmResult) -> str:
+    left = result.tries_left
+    if result.status is accounts.CodeStatus.WRONG and left:
+        return f"{result.message} You have {left} more {'try' if left == 1 else 'tries'} with this code."
+    return result.message
+
+
 class PageFlow:
     def __init__(self, portal: Portal) -> None:
         self.portal = portal
@@ -84,9 +91,11 @@ class PageFlow:
             result = await accounts.finish_login(self.portal, link.request_id, code, chat_id=chat_id)
         else:  # a page with no emailed code (change password) never waits for one
             return CodeResult(CodeOutcome.NO_PAGE)
-        if result.status is not accounts.CodeStatus.OK or result.account_id is None:
+        if result.status is not accounts.CodeStatus.OK:
+            return CodeResult(CodeOutcome.PROBLEM, link.purpose, message=_with_tries(result))
+        await self.links.complete(link.id)  # the request is over either way
+        if result.account_id is None:  # the email got an account in the meantime
             return CodeResult(CodeOutcome.PROBLEM, link.purpose, message=result.message)
-        await self.links.complete(link.id)
         return CodeResult(CodeOutcome.LINKED, link.purpose, result.account_id)
 
     async def _reset_code(self, link: Link, code: str) -> CodeResult:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from aiogram.types import CallbackQuery
-from aiogram_dialog import Dialog, DialogManager, StartMode, Window
+from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode, Window
 from aiogram_dialog.widgets.kbd import Button, Start
 from aiogram_dialog.widgets.text import Const, Format
 
@@ -44,6 +44,22 @@ async def _start_register(_c: CallbackQuery, _b: Button, manager: DialogManager)
     await start_page(manager, Purpose.REGISTER)
 
 
+async def _change_password(_c: CallbackQuery, _b: Button, manager: DialogManager) -> None:
+    await start_page(manager, Purpose.CHANGE_PASSWORD)
+
+
+async def _change_email(_c: CallbackQuery, _b: Button, manager: DialogManager) -> None:
+    await start_page(manager, Purpose.CHANGE_EMAIL)
+
+
+async def _logout(callback: CallbackQuery, _b: Button, manager: DialogManager) -> None:
+    svc: Services = manager.middleware_data["services"]
+    unlinked = await svc.chat_links.unlink_chat(callback.from_user.id, "logout")
+    await callback.answer()
+    await callback.message.answer(texts.logged_out(unlinked is not None))
+    await manager.start(MainMenuSG.menu, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
+
+
 def main_menu_dialog() -> Dialog:
     return Dialog(
         Window(
@@ -55,6 +71,9 @@ def main_menu_dialog() -> Dialog:
             ),
             Button(Const("🔑 I already have an account"), id="login", on_click=_start_login, when=~_linked()),
             Button(Const("📝 Register for new account"), id="register", on_click=_start_register, when=~_linked()),
+            Button(Const("🔑 Change my password"), id="chpw", on_click=_change_password, when=_linked()),
+            Button(Const("✉️ Change my email address"), id="chemail", on_click=_change_email, when=_linked()),
+            Button(Const("🚪 Log out of this chat"), id="logout", on_click=_logout, when=_linked()),
             Start(Const("❓ Help"), id="help", state=HelpSG.main),
             Start(Const("🔒 Privacy and your data"), id="privacy", state=HelpSG.privacy),
             Start(Const("🗑 Delete my data from this chat"), id="delete", state=DeleteDataSG.confirm,

@@ -7,6 +7,7 @@ import logging
 from html import escape
 from typing import Any
 
+from aiogram import F
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
@@ -131,9 +132,11 @@ async def page_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]
     purpose = Purpose(dialog_manager.dialog_data.get("purpose", Purpose.LOGIN.value))
     mini_app = url.startswith("https://")
     return {
-        "text": texts.page_prompt(purpose is Purpose.REGISTER, url, mini_app),
+        "text": texts.page_prompt(purpose, url, mini_app),
         "url": url,
         "mini_app": mini_app,
+        "signing_in": purpose in (Purpose.REGISTER, Purpose.LOGIN, Purpose.RESET),
+        "wants_code": purpose is not Purpose.CHANGE_PASSWORD,
     }
 
 
@@ -336,9 +339,11 @@ def onboarding_dialog() -> Dialog:
         Window(
             Format("{text}"),
             WebApp(Const("Open the form"), Format("{url}"), when="mini_app"),
-            Button(Const("Please send me a new code"), id="new_code", on_click=on_new_code),
+            Button(Const("Please send me a new code"), id="new_code", on_click=on_new_code, when="wants_code"),
             Button(Const("Get a new link"), id="new_link", on_click=on_new_link),
-            SwitchTo(Const("⬅️ Back"), id="back", state=OnboardingSG.account),
+            SwitchTo(Const("⬅️ Back"), id="back", state=OnboardingSG.account, when="signing_in"),
+            Start(Const("Main menu"), id="page_menu", state=MainMenuSG.menu, mode=StartMode.RESET_STACK,
+                  when=~F["signing_in"]),
             MessageInput(on_email_code),
             state=OnboardingSG.page,
             getter=page_getter,
