@@ -86,9 +86,24 @@ class PageLinks:
         async with self.portal.db() as session, session.begin():
             return await self._create(session, chat_id, purpose)
 
-    async def _create(self, session, chat_id: int, purpose: Purpose) -> str:  # noqa: ANN001
+    async def create_seeded(self, chat_id: int, purpose: Purpose) -> str:
+        """Like `create`, but returns a seed instead of the token: the token is an HMAC of the seed
+        under the server key (`url_for_seed`). The bot keeps the seed in its dialogue state, so
+        the database never holds a live page token, not even there."""
+        seed = new_token(24)
+        async with self.portal.db() as session, session.begin():
+            await self._create(session, chat_id, purpose, seed=seed)
+        return seed
+
+    def _token_for_seed(self, seed: str) -> str:
+        return hmac_hex(self.portal.secret_key, "page-link-token", seed)
+
+    def url_for_seed(self, seed: str) -> str:
+        return self.url(self._token_for_seed(seed))
+
+    async def _create(self, session, chat_id: int, purpose: Purpose, *, seed: str | None = None) -> str:  # noqa: ANN001
         now = self.portal.clock.now()
-        token = new_token(32)
+        token = self._token_for_seed(seed) if seed is not None else new_token(32)
         await session.execute(
             update(PageLink)
             .where(PageLink.chat_id == chat_id, PageLink.completed_at.is_(None), PageLink.cancelled_at.is_(None))

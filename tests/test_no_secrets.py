@@ -41,3 +41,23 @@ async def test_tokens_and_keys_never_reach_the_database_or_the_log(running_bot, 
     for secret in secrets:
         assert secret not in db_text
         assert secret not in log_text
+
+
+async def test_a_page_link_token_is_never_kept_in_the_database(stack, stand, portal):
+    """The chat shows the link; the database keeps only its digest and, in the dialogue, a seed."""
+    from tests.stack import page_url
+
+    alex = stand.user(first_name="Alex")
+    await alex.send("/start")
+    menu = await alex.wait_for(lambda m: "Main menu" in m.text)
+    await alex.press(menu, "I already have an account")
+    prompt = await alex.wait_for(lambda m: "never type your password" in m.text, include_consumed=True)
+    token = page_url(prompt.text).rsplit("/", 1)[1]
+    assert token not in all_text_in(portal.settings.storage.data_dir / "ehcp.sqlite3")
+
+
+async def test_api_refuses_out_of_range_numbers_plainly(stack):
+    for path in ("/v1/invitations?cursor=" + "9" * 30, "/v1/invitations?child_id=" + "9" * 30,
+                 "/v1/notices?cursor=" + "9" * 30):
+        status, body = await stack.api("GET", path)
+        assert status == 422, (path, body)

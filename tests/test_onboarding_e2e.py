@@ -382,3 +382,34 @@ async def test_delete_my_data_cuts_the_chat_off_erases_the_chat_and_keeps_the_re
     assert "your privacy" in (await alex.wait_for(lambda m: "privacy" in m.text)).text  # a new chat to us
     menu = await alex.wait_for(lambda m: "Main menu" in m.text)
     assert "You are not logged in" in menu.text and "Sam" not in seen_by_msg(menu)
+
+
+async def test_a_name_with_markup_characters_is_shown_safely(stack, stand, portal):
+    """A surname like 'Jones <3' must not stop the menu from showing (HTML is escaped)."""
+    from sqlalchemy import select
+
+    from core.onboarding.models import AccessGrant
+    from tests.stack import (
+        answer_invitations,
+        give_unique_code,
+        invitation_secrets,
+        open_invitation,
+        register_through_chat,
+    )
+
+    email = "kim@example.org"
+    await stack.invite(email, child="Sam", surname="Jones <3", ref="CASE-LT")
+    token, code = await invitation_secrets(stack, email)
+    kim = stand.user(first_name="Kim")
+    await open_invitation(kim, token)
+    await give_unique_code(kim, code)
+    await register_through_chat(stack, kim, email)
+    await answer_invitations(kim, {"Sam Jones <3": True})
+    async with portal.db() as s:
+        grant = (await s.scalars(select(AccessGrant))).one()
+    status, _ = await stack.api("POST", f"/v1/access/{grant.id}/activate", {})
+    assert status == 200
+    await kim.wait_for(lambda m: "activated your access" in m.text)
+    sent = await kim.send("/start")
+    menu = await kim.wait_for(lambda m: "Main menu" in m.text and m.message_id > sent.message_id)
+    assert "Sam Jones <3" in menu.text

@@ -87,7 +87,7 @@ async def test_post_without_or_with_a_bad_token_is_refused(setup, portal, clock)
         {CSRF_FIELD: ""},
         {CSRF_FIELD: "nonsense"},
         {CSRF_FIELD: other_form},  # made for another form (another parent's link)
-        {CSRF_FIELD: f"{ts}.{nonce[:-1]}A.{mac}"},  # another nonce
+        {CSRF_FIELD: f"{ts}.{nonce[:-1]}{'B' if nonce.endswith('A') else 'A'}.{mac}"},  # another nonce
         {CSRF_FIELD: f"{int(ts) + 1}.{nonce}.{mac}"},  # another time
         {CSRF_FIELD: make_csrf_token(b"another key", "/hello/abc", clock.now())},
     ]

@@ -5,6 +5,7 @@ What it offers depends on the chat: not linked (log in, register) or linked to a
 
 from __future__ import annotations
 
+from html import escape
 from typing import Any
 
 from aiogram.types import CallbackQuery
@@ -29,7 +30,7 @@ async def menu_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]
     if account_id is None:
         status = "You are not logged in. Log in or register to see your child's information."
     elif children:
-        names = ", ".join(f"{c.forename} {c.surname}" for c in children)
+        names = escape(", ".join(f"{c.forename} {c.surname}" for c in children))
         status = f"You are logged in. You can see: {names}."
     else:
         status = "You are logged in. The SEND team has not activated access to a child yet."
@@ -54,7 +55,7 @@ async def _change_email(_c: CallbackQuery, _b: Button, manager: DialogManager) -
 
 async def _logout(callback: CallbackQuery, _b: Button, manager: DialogManager) -> None:
     svc: Services = manager.middleware_data["services"]
-    unlinked = await svc.chat_links.unlink_chat(callback.from_user.id, "logout")
+    unlinked = await svc.chat_links.unlink_chat(chat_id_of(manager), "logout")
     await callback.answer()
     await callback.message.answer(texts.logged_out(unlinked is not None))
     await manager.start(MainMenuSG.menu, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)

@@ -95,8 +95,10 @@ async def _after_identity(manager: DialogManager) -> None:
 async def _new_page(manager: DialogManager, purpose: Purpose) -> dict[str, str]:
     """A new page link for this chat (any earlier one stops working)."""
     svc = _services(manager)
-    token = await svc.page_links.create(chat_id_of(manager), purpose)
-    return {"page_url": svc.page_links.url(token), "purpose": purpose.value}
+    # Only a seed is kept in the dialogue state (stored in the database); the link's token is an
+    # HMAC of it under the server key, worked out when the window is shown.
+    seed = await svc.page_links.create_seeded(chat_id_of(manager), purpose)
+    return {"page_seed": seed, "purpose": purpose.value}
 
 
 async def _open_page(manager: DialogManager, purpose: Purpose) -> None:
@@ -110,8 +112,8 @@ async def start_page(manager: DialogManager, purpose: Purpose) -> None:
 
 
 async def _on_start(start_data: Any, manager: DialogManager) -> None:
-    if isinstance(start_data, dict) and "page_url" in start_data:
-        manager.dialog_data["page_url"] = start_data["page_url"]
+    if isinstance(start_data, dict) and "page_seed" in start_data:
+        manager.dialog_data["page_seed"] = start_data["page_seed"]
         manager.dialog_data["purpose"] = start_data["purpose"]
 
 
@@ -128,7 +130,8 @@ async def on_new_link(_c: CallbackQuery, _b: Button, manager: DialogManager) -> 
 
 
 async def page_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
-    url = dialog_manager.dialog_data.get("page_url", "")
+    seed = dialog_manager.dialog_data.get("page_seed")
+    url = _services(dialog_manager).page_links.url_for_seed(seed) if seed else ""
     purpose = Purpose(dialog_manager.dialog_data.get("purpose", Purpose.LOGIN.value))
     mini_app = url.startswith("https://")
     return {

@@ -48,10 +48,10 @@ class NoticeOut(BaseModel):
 class NoticeQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    child_id: int | None = Field(None, description="Only this child's notices.")
+    child_id: int | None = Field(None, ge=1, le=2**63 - 1, description="Only this child's notices.")
     status: NoticeStatus | None = Field(None, description="Only notices in this state.")
     limit: int = Field(50, ge=1, le=200, description="Page size.")
-    cursor: int | None = Field(None, ge=1, description="`next_cursor` of the previous page.")
+    cursor: int | None = Field(None, ge=1, le=2**63 - 1, description="`next_cursor` of the previous page.")
 
 
 class NoticePage(BaseModel):

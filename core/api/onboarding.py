@@ -103,9 +103,9 @@ class InvitationQuery(BaseModel):
 
     status: InvitationStatus | None = Field(None, description="Only invitations in this state.")
     case_reference: str | None = Field(None, max_length=50, description="Only this case's invitations.")
-    child_id: int | None = Field(None, ge=1, description="Only this child's invitations.")
+    child_id: int | None = Field(None, ge=1, le=2**63 - 1, description="Only this child's invitations.")
     limit: int = Field(50, ge=1, le=200, description="Page size.")
-    cursor: int | None = Field(None, ge=1, description="`next_cursor` of the previous page.")
+    cursor: int | None = Field(None, ge=1, le=2**63 - 1, description="`next_cursor` of the previous page.")
 
 
 class InvitationPage(BaseModel):
