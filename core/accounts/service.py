@@ -421,6 +421,94 @@ def _code_result(check: CodeCheck, account_id: int | None = None) -> ConfirmResu
     return ConfirmResult(check.status, account_id if check.ok else None, check.tries_left)
 
 
+async def _send_code(
+    s: AsyncSession,
+    portal: Portal,
+    cfg: AccountSettings,
+    purpose: Purpose,
+    request_id: str,
+    now: datetime,
+    scope: CodeScope,
+    email_to: str | None,
+) -> bool:
+    """Issue a code for the step (emailed to `email_to`; None for a decoy). False if rate-limited."""
+    issued = await codes.issue_code(
+        s,
+        key=portal.secret_key,
+        now=now,
+        purpose=purpose,
+        request_id=request_id,
+        scope=scope,
+        limits=cfg.code_limits(),
+        email_to=email_to,
+        council=_council(portal),
+    )
+    return issued.sent
+
+
+async def _start_request(
+    s: AsyncSession,
+    portal: Portal,
+    cfg: AccountSettings,
+    purpose: Purpose,
+    request_id: str,
+    now: datetime,
+    scope: CodeScope,
+    email_to: str | None,
+    **values: Any,
+) -> bool:
+    """`_send_code`, then (if it was sent) a fresh request for the step holding `values`."""
+    if not await _send_code(s, portal, cfg, purpose, request_id, now, scope, email_to):
+        return False
+    await _replace_request(
+        s,
+        portal,
+        purpose,
+        request_id,
+        chat_id=scope.chat_id,
+        created_at=now,
+        expires_at=now + cfg.request_ttl,
+        **values,
+    )
+    return True
+
+
+async def _checked_request(
+    s: AsyncSession,
+    portal: Portal,
+    cfg: AccountSettings,
+    purpose: Purpose,
+    request_id: str,
+    code: str,
+    chat_id: int | None,
+    now: datetime,
+    req: AccountRequest | None = None,
+) -> tuple[ConfirmResult | None, AccountRequest | None, CodeCheck]:
+    """Check a typed code (counting the try), then find its open request (`req` if the caller
+    already has it). (refusal, None, check) when the code is not right, the request is over, or
+    it is a decoy (nobody was sent this code; a lucky guess is still a wrong one); else
+    (None, request, check)."""
+    check = await codes.verify_code(
+        s,
+        key=portal.secret_key,
+        now=now,
+        purpose=purpose,
+        request_id=request_id,
+        code=code,
+        chat_id=chat_id,
+        limits=cfg.code_limits(),
+    )
+    if not check.ok:
+        return _code_result(check), None, check
+    if req is None:
+        req = await _find_request(s, portal, purpose, request_id)
+    if req is None or not _open(req, now):
+        return ConfirmResult(CodeStatus.NO_CODE), None, check
+    if req.decoy:
+        return ConfirmResult(CodeStatus.WRONG, tries_left=check.tries_left), None, check
+    return None, req, check
+
+
 # ---------------------------------------------------------------------------------------------
 # Registration
 
@@ -464,31 +552,20 @@ async def start_registration(
             await s.execute(select(Account.id).where(Account.email == f.email))
         ).scalar_one_or_none()
         decoy = existing is not None
-        issued = await codes.issue_code(
-            s,
-            key=portal.secret_key,
-            now=now,
-            purpose=Purpose.REGISTER,
-            request_id=rid,
-            scope=CodeScope(email=f.email, chat_id=chat_id),
-            limits=cfg.code_limits(),
-            email_to=None if decoy else f.email,
-            council=_council(portal),
-        )
-        if not issued.sent:
-            return StartResult(StartStatus.RATE_LIMITED, rid)
-        await _replace_request(
+        if not await _start_request(
             s,
             portal,
+            cfg,
             Purpose.REGISTER,
             rid,
+            now,
+            CodeScope(email=f.email, chat_id=chat_id),
+            None if decoy else f.email,
             email=f.email,
             decoy=decoy,
             data={} if decoy else {**f.address(), "password_hash": password_hash},
-            chat_id=chat_id,
-            created_at=now,
-            expires_at=now + cfg.request_ttl,
-        )
+        ):
+            return StartResult(StartStatus.RATE_LIMITED, rid)
         if decoy:
             subject, body = emails.someone_tried_to_register(_council(portal))
             enqueue_email(s, now=now, to_addr=f.email, subject=subject, body=body)
@@ -509,24 +586,11 @@ async def confirm_registration(
     cfg = _cfg(config)
     now = portal.clock.now()
     async with portal.db() as s, s.begin():
-        check = await codes.verify_code(
-            s,
-            key=portal.secret_key,
-            now=now,
-            purpose=Purpose.REGISTER,
-            request_id=request_id,
-            code=code,
-            chat_id=chat_id,
-            limits=cfg.code_limits(),
+        refused, req, check = await _checked_request(
+            s, portal, cfg, Purpose.REGISTER, request_id, code, chat_id, now
         )
-        if not check.ok:
-            return _code_result(check)
-        req = await _find_request(s, portal, Purpose.REGISTER, request_id)
-        if not _open(req, now):
-            return ConfirmResult(CodeStatus.NO_CODE)
-        assert req is not None
-        if req.decoy:  # nobody was sent this code; a lucky guess is still a wrong one
-            return ConfirmResult(CodeStatus.WRONG, tries_left=check.tries_left)
+        if refused is not None or req is None:
+            return refused or ConfirmResult(CodeStatus.NO_CODE)
         req.completed_at = now
         taken = (
             await s.execute(select(Account.id).where(Account.email == req.email))
@@ -575,18 +639,16 @@ async def resend_code(
         if not _open(req, now) or (req is not None and req.verified_at is not None):
             return StartResult(StartStatus.NO_REQUEST, request_id)
         assert req is not None
-        issued = await codes.issue_code(
+        if not await _send_code(
             s,
-            key=portal.secret_key,
-            now=now,
-            purpose=purpose,
-            request_id=request_id,
-            scope=_scope(req, chat_id),
-            limits=cfg.code_limits(),
-            email_to=None if req.decoy else req.email,
-            council=_council(portal),
-        )
-        if not issued.sent:
+            portal,
+            cfg,
+            purpose,
+            request_id,
+            now,
+            _scope(req, chat_id),
+            None if req.decoy else req.email,
+        ):
             return StartResult(StartStatus.RATE_LIMITED, request_id)
         if req.decoy and purpose is Purpose.REGISTER:
             subject, body = emails.someone_tried_to_register(_council(portal))
@@ -656,32 +718,21 @@ async def start_login(
             return LoginResult(LoginStatus.WRONG_CREDENTIALS)
         if new_hash is not None and account.password_hash == row.password_hash:
             account.password_hash = new_hash  # stronger argon2 settings since it was made
-        issued = await codes.issue_code(
-            s,
-            key=portal.secret_key,
-            now=now,
-            purpose=Purpose.LOGIN,
-            request_id=rid,
-            scope=CodeScope(account_id=account.id, chat_id=chat_id),
-            limits=cfg.code_limits(),
-            email_to=account.email,
-            council=_council(portal),
-        )
-        if not issued.sent:
-            return LoginResult(LoginStatus.RATE_LIMITED)
-        await _replace_request(
+        if not await _start_request(
             s,
             portal,
+            cfg,
             Purpose.LOGIN,
             rid,
+            now,
+            CodeScope(account_id=account.id, chat_id=chat_id),
+            account.email,
             account_id=account.id,
             email=account.email,
             decoy=False,
             data={},
-            chat_id=chat_id,
-            created_at=now,
-            expires_at=now + cfg.request_ttl,
-        )
+        ):
+            return LoginResult(LoginStatus.RATE_LIMITED)
     return LoginResult(LoginStatus.CODE_SENT, rid)
 
 
@@ -697,21 +748,11 @@ async def finish_login(
     cfg = _cfg(config)
     now = portal.clock.now()
     async with portal.db() as s, s.begin():
-        check = await codes.verify_code(
-            s,
-            key=portal.secret_key,
-            now=now,
-            purpose=Purpose.LOGIN,
-            request_id=request_id,
-            code=code,
-            chat_id=chat_id,
-            limits=cfg.code_limits(),
+        refused, req, check = await _checked_request(
+            s, portal, cfg, Purpose.LOGIN, request_id, code, chat_id, now
         )
-        if not check.ok:
-            return _code_result(check)
-        req = await _find_request(s, portal, Purpose.LOGIN, request_id)
-        if not _open(req, now) or req is None or req.account_id is None:
-            return ConfirmResult(CodeStatus.NO_CODE)
+        if refused is not None or req is None or req.account_id is None:
+            return refused or ConfirmResult(CodeStatus.NO_CODE)
         req.completed_at = now
         audit(s, Actor.parent(req.account_id), "account.login", at=now)
         return ConfirmResult(CodeStatus.OK, req.account_id, check.tries_left)
@@ -742,32 +783,21 @@ async def request_password_reset(
         account = (
             await s.execute(select(Account).where(Account.email == email_n))
         ).scalar_one_or_none()
-        issued = await codes.issue_code(
-            s,
-            key=portal.secret_key,
-            now=now,
-            purpose=Purpose.RESET,
-            request_id=rid,
-            scope=CodeScope(email=email_n, chat_id=chat_id),
-            limits=cfg.code_limits(),
-            email_to=account.email if account else None,
-            council=_council(portal),
-        )
-        if not issued.sent:
-            return StartResult(StartStatus.RATE_LIMITED, rid)
-        await _replace_request(
+        if not await _start_request(
             s,
             portal,
+            cfg,
             Purpose.RESET,
             rid,
+            now,
+            CodeScope(email=email_n, chat_id=chat_id),
+            account.email if account else None,
             account_id=account.id if account else None,
             email=email_n,
             decoy=account is None,
             data={},
-            chat_id=chat_id,
-            created_at=now,
-            expires_at=now + cfg.request_ttl,
-        )
+        ):
+            return StartResult(StartStatus.RATE_LIMITED, rid)
         if account is not None:
             audit(s, Actor.parent(account.id), "account.password_reset_requested", at=now)
     return StartResult(StartStatus.CODE_SENT, rid)
@@ -786,23 +816,12 @@ async def verify_password_reset(
     cfg = _cfg(config)
     now = portal.clock.now()
     async with portal.db() as s, s.begin():
-        check = await codes.verify_code(
-            s,
-            key=portal.secret_key,
-            now=now,
-            purpose=Purpose.RESET,
-            request_id=request_id,
-            code=code,
-            chat_id=chat_id,
-            limits=cfg.code_limits(),
+        refused, req, check = await _checked_request(
+            s, portal, cfg, Purpose.RESET, request_id, code, chat_id, now
         )
-        if not check.ok:
-            return _code_result(check)
-        req = await _find_request(s, portal, Purpose.RESET, request_id)
-        if not _open(req, now):
-            return ConfirmResult(CodeStatus.NO_CODE)
-        assert req is not None
-        if req.decoy or req.account_id is None:
+        if refused is not None or req is None:
+            return refused or ConfirmResult(CodeStatus.NO_CODE)
+        if req.account_id is None:
             return ConfirmResult(CodeStatus.WRONG, tries_left=check.tries_left)
         req.verified_at = now
         return ConfirmResult(CodeStatus.OK, None, check.tries_left)
@@ -986,32 +1005,21 @@ async def start_email_change(
             )
         ).scalar_one_or_none()
         decoy = taken is not None
-        issued = await codes.issue_code(
-            s,
-            key=portal.secret_key,
-            now=now,
-            purpose=Purpose.CHANGE_EMAIL,
-            request_id=rid,
-            scope=CodeScope(account_id=account_id, email=email_n, chat_id=chat_id),
-            limits=cfg.code_limits(),
-            email_to=None if decoy else email_n,
-            council=_council(portal),
-        )
-        if not issued.sent:
-            return StartResult(StartStatus.RATE_LIMITED, rid)
-        await _replace_request(
+        if not await _start_request(
             s,
             portal,
+            cfg,
             Purpose.CHANGE_EMAIL,
             rid,
+            now,
+            CodeScope(account_id=account_id, email=email_n, chat_id=chat_id),
+            None if decoy else email_n,
             account_id=account_id,
             email=email_n,
             decoy=decoy,
             data={},
-            chat_id=chat_id,
-            created_at=now,
-            expires_at=now + cfg.request_ttl,
-        )
+        ):
+            return StartResult(StartStatus.RATE_LIMITED, rid)
         if decoy:
             subject, body = emails.address_already_used(_council(portal))
             enqueue_email(s, now=now, to_addr=email_n, subject=subject, body=body)
@@ -1032,25 +1040,14 @@ async def confirm_email_change(
     cfg = _cfg(config)
     now = portal.clock.now()
     async with portal.db() as s, s.begin():
-        req = await _find_request(s, portal, Purpose.CHANGE_EMAIL, request_id)
-        if req is None or req.account_id != account_id:
-            return ConfirmResult(CodeStatus.NO_CODE)
-        check = await codes.verify_code(
-            s,
-            key=portal.secret_key,
-            now=now,
-            purpose=Purpose.CHANGE_EMAIL,
-            request_id=request_id,
-            code=code,
-            chat_id=chat_id,
-            limits=cfg.code_limits(),
+        found = await _find_request(s, portal, Purpose.CHANGE_EMAIL, request_id)
+        if found is None or found.account_id != account_id:
+            return ConfirmResult(CodeStatus.NO_CODE)  # before the code: no try is counted
+        refused, req, check = await _checked_request(
+            s, portal, cfg, Purpose.CHANGE_EMAIL, request_id, code, chat_id, now, found
         )
-        if not check.ok:
-            return _code_result(check)
-        if not _open(req, now):
-            return ConfirmResult(CodeStatus.NO_CODE)
-        if req.decoy:
-            return ConfirmResult(CodeStatus.WRONG, tries_left=check.tries_left)
+        if refused is not None or req is None:
+            return refused or ConfirmResult(CodeStatus.NO_CODE)
         account = await s.get(Account, account_id)
         if account is None:
             return ConfirmResult(CodeStatus.NO_CODE)
