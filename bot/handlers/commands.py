@@ -35,7 +35,8 @@ def commands_router() -> Router:
         if command.args:
             await _invitation_link(message, command.args, dialog_manager, services)
             return
-        await message.answer(texts.welcome())
+        if await services.chat_links.account_for_chat(chat_id) is None:
+            await message.answer(texts.welcome())
         await show_main_menu(dialog_manager)
 
     @router.message(Command("help"))
