@@ -29,6 +29,7 @@ from sqlalchemy.exc import OperationalError
 from core.config import Settings
 from core.models import EmailItem
 from core.portal import Portal
+from notifications.loop import run_until_stopped
 
 log = logging.getLogger(__name__)
 
@@ -309,13 +310,4 @@ class EmailDelivery:
 
         A plain loop for tests; the service ticks `run_once` from APScheduler (`run_delivery`)."""
         self._stop = stop
-        interval = self._cfg.delivery_interval
-        while not stop.is_set():
-            try:
-                n = await self.run_once()
-            except Exception:
-                log.exception("email delivery tick failed")
-                n = 0
-            if n == 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), interval)
+        await run_until_stopped(self.run_once, stop, self._cfg.delivery_interval, "email delivery")

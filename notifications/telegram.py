@@ -56,6 +56,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.chats import get_or_create
 from core.models import Chat, EmailItem, OutboxItem
 from core.portal import Portal
+from notifications.loop import run_until_stopped
 from notifications.mail import backoff_seconds
 from notifications.outbox import REMINDER, enqueue_email
 from notifications.quiet import is_quiet, quiet_ends_at
@@ -651,16 +652,7 @@ class TelegramDelivery:
         A plain loop for tests and the benchmark; the service ticks `run_once` from APScheduler
         (`notifications.scheduler.build_scheduler`, run by `notifications.worker.run_delivery`)."""
         self._stop = stop
-        interval = self._cfg.delivery_interval
-        while not stop.is_set():
-            try:
-                n = await self.run_once()
-            except Exception:
-                log.exception("telegram delivery tick failed")
-                n = 0
-            if n == 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), interval)
+        await run_until_stopped(self.run_once, stop, self._cfg.delivery_interval, "telegram delivery")
 
 
 __all__ = ["RateLimiter", "TelegramDelivery", "email_body", "reply_markup"]
