@@ -171,6 +171,14 @@ class PageForm:
             return r.status, await r.text()
 
 
+async def count(portal: Any, model: Any, *where: Any) -> int:
+    """How many rows of `model` match: what is stored, as a test checks it."""
+    from sqlalchemy import func, select
+
+    async with portal.db() as s:
+        return await s.scalar(select(func.count()).select_from(model).where(*where))
+
+
 def page_url(text: str) -> str:
     match = re.search(r"(http://127\.0\.0\.1:\d+/p/[A-Za-z0-9_-]+)", text)
     assert match, text

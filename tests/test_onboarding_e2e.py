@@ -8,7 +8,7 @@ the API, and what is stored.
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from core.accounts.models import Account, AccountRequest, OneTimeCode, RateEvent
 from core.models import Chat, DialogState, InboundUpdate, OutboxItem, PageLink
@@ -17,6 +17,7 @@ from tests.stack import (
     PASSWORD,
     answer_invitations,
     body,
+    count,
     create_account,
     give_unique_code,
     invitation_secrets,
@@ -28,11 +29,6 @@ from tests.stack import (
     six_digit_code,
     submit_login,
 )
-
-
-async def count(portal, model, *where) -> int:  # noqa: ANN001
-    async with portal.db() as s:
-        return await s.scalar(select(func.count()).select_from(model).where(*where))
 
 
 async def activate(stack, invitation_id: int) -> None:  # noqa: ANN001

@@ -5,7 +5,7 @@ database). Time passes only on the FrozenClock, never by sleeping."""
 from __future__ import annotations
 
 from aiogram_dialog.utils import CB_SEP
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from core import accounts
 from core.accounts.models import Account, AccountRequest, OneTimeCode
@@ -16,6 +16,7 @@ from tests.stack import (
     PageForm,
     answer_data,
     answer_invitations,
+    count,
     create_account,
     give_unique_code,
     invitation_secrets,
@@ -27,11 +28,6 @@ from tests.stack import (
     six_digit_code,
     submit_login,
 )
-
-
-async def count(portal, model, *where) -> int:  # noqa: ANN001
-    async with portal.db() as s:
-        return await s.scalar(select(func.count()).select_from(model).where(*where))
 
 
 async def invitation_row(portal, invitation_id: int) -> Invitation:  # noqa: ANN001

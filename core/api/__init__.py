@@ -4,9 +4,10 @@ A feature adds endpoints with an `ApiRoutes` group (see core.api.routes) and pas
 `create_api_app(portal, [group])` / `start_api(portal, [group])`.
 """
 
-from core.api.app import bound_port, create_api_app, start_api
+from core.api.app import create_api_app, start_api
 from core.api.idempotency import purge_expired as purge_idempotency_keys
 from core.api.routes import ApiError, ApiRequest, ApiResponse, ApiRoutes, Route
+from core.serve import bound_port
 
 __all__ = [
     "ApiError",

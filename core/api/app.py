@@ -31,6 +31,7 @@ from core.api.routes import (
     make_handler,
 )
 from core.portal import Portal
+from core.serve import serve
 
 log = logging.getLogger("ehcp.api")
 access_log = logging.getLogger("ehcp.api.access")
@@ -168,17 +169,11 @@ async def start_api(
     app = create_api_app(portal, routes)
     if purge_every:
         app.cleanup_ctx.append(_purge_now_and_then(purge_every))
-    runner = web.AppRunner(app, access_log_class=ApiAccessLogger, access_log=access_log, shutdown_timeout=5)
-    await runner.setup()
-    site = web.TCPSite(
-        runner,
+    return await serve(
+        app,
         host if host is not None else portal.settings.http.api_host,
         port if port is not None else portal.settings.http.api_port,
+        ApiAccessLogger,
+        access_log,
     )
-    await site.start()
-    return runner
 
-
-def bound_port(runner: web.AppRunner) -> int:
-    """The port a started runner listens on (useful when it was asked for port 0)."""
-    return int(runner.addresses[0][1])

@@ -4,7 +4,8 @@ A feature adds pages with a `WebPages` group (see core.web.pages) and passes it 
 `create_web_app(portal, [group])` / `start_web(portal, [group])`.
 """
 
-from core.web.app import bound_port, create_web_app, start_web
+from core.serve import bound_port
+from core.web.app import create_web_app, start_web
 from core.web.csrf import CSRF_FIELD, check_csrf_token, make_csrf_token
 from core.web.html import Html, escape, h, layout, message_page, page
 from core.web.pages import PageRequest, WebPages

@@ -12,6 +12,7 @@ from aiohttp.abc import AbstractAccessLogger
 from sqlalchemy import text
 
 from core.portal import Portal
+from core.serve import serve
 from core.web.csrf import CSRF_FIELD, check_csrf_token, origin_of
 from core.web.html import CSS, message_page
 from core.web.pages import Page, PageRequest, WebPages, to_response
@@ -173,16 +174,11 @@ async def start_web(
 ) -> web.AppRunner:
     """Serve the pages on settings.http.web_host/web_port (port 0: any free port; see bound_port)."""
     app = create_web_app(portal, pages)
-    runner = web.AppRunner(app, access_log_class=WebAccessLogger, access_log=access_log, shutdown_timeout=5)
-    await runner.setup()
-    site = web.TCPSite(
-        runner,
+    return await serve(
+        app,
         host if host is not None else portal.settings.http.web_host,
         port if port is not None else portal.settings.http.web_port,
+        WebAccessLogger,
+        access_log,
     )
-    await site.start()
-    return runner
 
-
-def bound_port(runner: web.AppRunner) -> int:
-    return int(runner.addresses[0][1])
