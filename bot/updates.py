@@ -142,7 +142,7 @@ async def run_polling(
                 continue
             rows = []
             for u in updates:
-                payload = u.model_dump(mode="json", exclude_none=True, by_alias=True)
+                payload = u.model_dump(mode="json", exclude_none=True, by_alias=True, fallback=_unset)
                 rows.append((u.update_id, chat_of(payload), payload))
             new = set(await inbox.store(rows))
             offset = updates[-1].update_id + 1  # safe: every one of them is stored
@@ -152,6 +152,13 @@ async def run_polling(
         await processor.drain()
     finally:
         await dp.emit_shutdown(bot=bot, **workflow)
+
+
+def _unset(value: object) -> None:
+    """aiogram fills fields missing from Telegram's JSON (link_preview_options inside a message a
+    button belongs to, for one) with `Default` markers that pydantic cannot write out: they were
+    not in the update, so they are stored as absent."""
+    return None
 
 
 async def _wait(stop: asyncio.Event, seconds: float) -> None:
