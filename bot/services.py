@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.cases.dashboard import DashboardService
 from core.chats import ChatService
 from core.onboarding import AccessService, ChatLinkService, InvitationService
 from core.page_flow import PageFlow
 from core.page_links import PageLinks
 from core.portal import Portal
+from notifications.reminders import ReminderPreferences
 
 
 @dataclass
@@ -20,6 +22,8 @@ class Services:
     chat_links: ChatLinkService
     page_links: PageLinks
     page_flow: PageFlow
+    dashboard: DashboardService
+    reminders: ReminderPreferences
 
     @classmethod
     def build(cls, portal: Portal) -> Services:
@@ -31,4 +35,6 @@ class Services:
             chat_links=ChatLinkService(portal),
             page_links=PageLinks(portal),
             page_flow=PageFlow(portal),
+            dashboard=DashboardService(portal),
+            reminders=ReminderPreferences(portal),
         )

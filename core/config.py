@@ -100,6 +100,21 @@ class DeliverySettings(BaseSettings):
     quiet_hours_end: time = Field(time(8, 0), description="Quiet hours end (Europe/London).")
 
 
+class ReminderSettings(BaseSettings):
+    model_config = _config()
+
+    reminder_time: time = Field(
+        time(9, 0), description="Time of day (Europe/London) reminders are sent on their day."
+    )
+    reminder_horizon_days: int = Field(
+        14, ge=8, le=120, description="How far ahead reminders are planned as rows (replanned daily)."
+    )
+    reminder_interval: float = Field(60.0, description="Seconds between reminder ticks.")
+    missed_relevant_days: int = Field(
+        14, ge=1, description="A missed-date notice is still sent this many days after the date, not later."
+    )
+
+
 class ProductSettings(BaseSettings):
     model_config = _config()
 
@@ -121,6 +136,7 @@ class Settings:
             "http": HttpSettings,
             "delivery": DeliverySettings,
             "product": ProductSettings,
+            "reminders": ReminderSettings,
         }
         for name, cls in groups.items():
             own = {k: v for k, v in overrides.items() if k in cls.model_fields}
@@ -136,10 +152,14 @@ class Settings:
     http: HttpSettings
     delivery: DeliverySettings
     product: ProductSettings
+    reminders: ReminderSettings
 
     @staticmethod
     def groups() -> list[type[BaseSettings]]:
-        return [TelegramSettings, StorageSettings, MailSettings, HttpSettings, DeliverySettings, ProductSettings]
+        return [
+            TelegramSettings, StorageSettings, MailSettings, HttpSettings, DeliverySettings,
+            ProductSettings, ReminderSettings,
+        ]
 
     @property
     def mail_dir(self) -> Path:

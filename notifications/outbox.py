@@ -28,6 +28,7 @@ def enqueue(
     buttons: list[list[dict[str, str]]] | None = None,
     dedupe_key: str | None = None,
     not_before: datetime | None = None,
+    parse_mode: str | None = None,
 ) -> OutboxItem:
     """Add a notice to the outbox in the caller's transaction. Returns the (unflushed) row.
 
@@ -37,6 +38,8 @@ def enqueue(
     payload: dict[str, Any] = {}
     if buttons:
         payload["buttons"] = buttons
+    if parse_mode:
+        payload["parse_mode"] = parse_mode  # "HTML": the text's names must be escaped by the caller
     item = OutboxItem(
         created_at=now,
         kind=kind,

@@ -25,6 +25,7 @@ from core.clock import LONDON
 from core.models import EmailItem, OutboxItem
 from core.portal import Portal
 from notifications.mail import EmailDelivery, Mailer
+from notifications.reminders import ReminderJob
 from notifications.telegram import TelegramDelivery
 
 log = logging.getLogger(__name__)
@@ -117,6 +118,8 @@ def build_scheduler(
     workers: list[tuple[str, str, Callable[[], Awaitable[int]]]] = [
         ("deliver_email", "deliver the email outbox", email.run_once),
     ]
+    reminders = ReminderJob(portal)
+    workers.append(("send_reminders", "plan reminders daily and send those due", reminders.run_once))
     telegram = None
     if bot is not None:
         telegram = TelegramDelivery(portal, bot, f"{wid}:tg", stop=stop)
@@ -124,9 +127,10 @@ def build_scheduler(
     ticks: dict[str, DeliveryTick] = {}
     for job_id, name, run_once in workers:
         ticks[job_id] = DeliveryTick(job_id, run_once, stop)
+        every = interval if job_id != "send_reminders" else max(0.05, portal.settings.reminders.reminder_interval)
         scheduler.add_job(
             ticks[job_id].run,
-            IntervalTrigger(seconds=interval),
+            IntervalTrigger(seconds=every),
             id=job_id,
             name=name,
             max_instances=1,
@@ -157,6 +161,7 @@ def build_scheduler(
     )
     scheduler.telegram_delivery = telegram  # type: ignore[attr-defined]  # for tests
     scheduler.email_delivery = email  # type: ignore[attr-defined]
+    scheduler.reminder_job = reminders  # type: ignore[attr-defined]
     scheduler.delivery_ticks = list(ticks.values())  # type: ignore[attr-defined]
     return scheduler
 

@@ -16,6 +16,7 @@ import aiohttp
 from aiosmtpd.controller import Controller
 
 from core.api import bound_port, start_api
+from core.api.cases import api as cases_api
 from core.api.onboarding import api as onboarding_api
 from core.config import MailSettings
 from core.tokens import create_token
@@ -126,9 +127,10 @@ async def start_stack(portal, stand) -> tuple[Stack, list]:  # noqa: ANN001
         _env_file=None, smtp_host="127.0.0.1", smtp_port=smtp_port, smtp_tls="none", smtp_timeout=5
     )
     portal.settings.delivery.delivery_interval = 0.05
+    portal.settings.reminders.reminder_interval = 0.05
     web = await start_web(portal, [account_pages()], port=0)
     portal.settings.http.public_url = f"http://127.0.0.1:{web_port(web)}"
-    api = await start_api(portal, [onboarding_api], port=0, purge_every=None)
+    api = await start_api(portal, [onboarding_api, cases_api], port=0, purge_every=None)
     token = await create_token(portal, "case-system")
     running = RunningBot(portal, stand)
     await running.start()
@@ -321,3 +323,29 @@ async def answer_invitations(user: Any, answers: dict[str, bool]) -> Any:
         assert f"{child}: {'Yes' if yes else 'No'}" in confirm.text, confirm.text
     await user.press(confirm, "Submit")
     return await user.wait_for(lambda m: "answer has been sent to the SEND team" in m.text, include_consumed=True)
+
+
+async def activate_invitation(stack: Stack, invitation_id: int) -> None:
+    """The SEND team activates the carer's access for an answered invitation."""
+    _, inv = await stack.api("GET", f"/v1/invitations/{invitation_id}")
+    status, grant = await stack.api("POST", f"/v1/access/{inv['grant_id']}/activate", {})
+    assert status == 200 and grant["status"] == "active", grant
+
+
+async def active_parent(stack: Stack, stand: Any, email: str = "alex.jones@example.org",
+                        children: tuple[tuple[str, str], ...] = (("Sam", "CASE-1"),),
+                        first_name: str = "Alex") -> Any:
+    """A parent whose chat is linked (by logging in) with active access to each (child, case
+    reference) given: the state every journey after onboarding starts from. Returns the user."""
+    await create_account(stack, email)
+    invitations = [await stack.invite(email, child=child, ref=ref) for child, ref in children]
+    token, code = await invitation_secrets(stack, email, children[0][0])
+    user = stand.user(first_name=first_name)
+    await open_invitation(user, token)
+    await give_unique_code(user, code, children[0][0])
+    await login_through_chat(stack, user, email)
+    await answer_invitations(user, {f"{child} Jones": True for child, _ in children})
+    for inv in invitations:
+        await activate_invitation(stack, inv["id"])
+        await user.wait_for(lambda m, c=inv["child_forename"]: f"activated your access for {c}" in m.text)
+    return user

@@ -7,9 +7,14 @@ from aiogram import Router
 
 def dialog_routers() -> list[Router]:
     """Every dialogue, built fresh (a router can be attached to one parent only)."""
+    from bot.dialogs.dashboard import dashboard_dialog
     from bot.dialogs.delete_data import delete_data_dialog
     from bot.dialogs.help import help_dialog
     from bot.dialogs.main_menu import main_menu_dialog
     from bot.dialogs.onboarding import onboarding_dialog
+    from bot.dialogs.settings import settings_dialog
 
-    return [main_menu_dialog(), help_dialog(), onboarding_dialog(), delete_data_dialog()]
+    return [
+        main_menu_dialog(), help_dialog(), onboarding_dialog(), delete_data_dialog(),
+        dashboard_dialog(), settings_dialog(),
+    ]

@@ -15,3 +15,13 @@ class HelpSG(StatesGroup):
 
 class DeleteDataSG(StatesGroup):
     confirm = State()
+
+
+class DashboardSG(StatesGroup):
+    choose = State()
+    main = State()
+    extra = State()
+
+
+class SettingsSG(StatesGroup):
+    main = State()

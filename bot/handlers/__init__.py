@@ -7,9 +7,10 @@ from aiogram import Router
 
 def command_routers() -> list[Router]:
     from bot.handlers.commands import commands_router
+    from bot.handlers.dashboard import dashboard_router
     from bot.handlers.membership import membership_router
 
-    return [membership_router(), commands_router()]
+    return [membership_router(), commands_router(), dashboard_router()]
 
 
 def guard_routers() -> list[Router]:

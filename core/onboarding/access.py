@@ -87,6 +87,9 @@ class AccessService:
             grant.activated_at = now
             grant.activated_by = actor.id
             await self._announce(s, grant, child, now)
+            from notifications.reminders import plan_account  # notifications reads onboarding's tables
+
+            await plan_account(s, grant.account_id, now, self.portal.settings.reminders)
             audit(s, actor, "access.activate", at=now, child_id=child.id, subject=f"grant:{grant.id}")
             return _grant_view(grant, inv)
 

@@ -39,6 +39,14 @@ class Case(Base):
     child_id: Mapped[int] = mapped_column(ForeignKey("children.id"), index=True)
     case_reference: Mapped[str] = mapped_column(String(50), unique=True)
     created_at: Mapped[datetime]
+    # The request for an EHC needs assessment: its date starts the 20-week clock (core.cases).
+    request_date: Mapped[date | None] = mapped_column(Date)
+    requestor: Mapped[str | None] = mapped_column(String(100))
+    # The allocated caseworker, and how parents reach them (or the team).
+    caseworker_name: Mapped[str | None] = mapped_column(String(100))
+    caseworker_email: Mapped[str | None] = mapped_column(String(254))
+    caseworker_phone: Mapped[str | None] = mapped_column(String(40))
+    updated_at: Mapped[datetime | None]
 
 
 class Invitation(Base):
@@ -113,3 +121,5 @@ class ChatLink(Base):
     linked_at: Mapped[datetime]
     unlinked_at: Mapped[datetime | None]
     unlink_reason: Mapped[str | None] = mapped_column(String(16))  # logout | revoked | deleted | replaced
+    # The child this chat last chose (dashboard, /settings); checked against access on every use.
+    selected_child_id: Mapped[int | None] = mapped_column(BigInteger)

@@ -1,0 +1,160 @@
+"""The SEND Dashboard in chat: pick a child (when there are several), the dashboard itself,
+"Extra information" and the timeline picture. Every window asks the core again, and the core
+checks access each time: a child id from a button is never trusted."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aiogram import F
+from aiogram.types import BufferedInputFile, CallbackQuery
+from aiogram_dialog import Dialog, DialogManager, StartMode, Window
+from aiogram_dialog.widgets.kbd import Button, Column, Select, Start, SwitchTo
+from aiogram_dialog.widgets.text import Const, Format
+
+from bot import texts
+from bot.dialogs.common import unexpected_input
+from bot.dialogs.onboarding import chat_id_of
+from bot.dialogs.states import DashboardSG, MainMenuSG
+from bot.services import Services
+from core.cases.dashboard import Overview
+from core.cases.texts import dashboard_text
+
+log = logging.getLogger(__name__)
+
+
+def _services(manager: DialogManager) -> Services:
+    return manager.middleware_data["services"]
+
+
+def _child_id(manager: DialogManager) -> int | None:
+    if "child_id" in manager.dialog_data:
+        return manager.dialog_data["child_id"]
+    data = manager.start_data if isinstance(manager.start_data, dict) else {}
+    return data.get("child_id")
+
+
+async def _on_start(start_data: Any, manager: DialogManager) -> None:
+    """Straight to the dashboard with one child (or the chat's chosen one); else pick first."""
+    ov = await _services(manager).dashboard.overview(chat_id_of(manager), _child_id(manager))
+    if ov.dashboard is not None:
+        manager.dialog_data["child_id"] = ov.dashboard.child_id
+        await manager.switch_to(DashboardSG.main)
+    elif ov.account_id is not None and len(ov.children) > 1 and _child_id(manager) is None:
+        await manager.switch_to(DashboardSG.choose)
+    else:
+        await manager.switch_to(DashboardSG.main)
+
+
+async def _overview(manager: DialogManager) -> Overview:
+    return await _services(manager).dashboard.overview(chat_id_of(manager), _child_id(manager))
+
+
+async def choose_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
+    ov = await _overview(dialog_manager)
+    return {
+        "children": [(f"{c.forename} {c.surname}", str(c.child_id)) for c in ov.children],
+        "prompt": texts.choose_child(),
+    }
+
+
+async def _chosen(callback: CallbackQuery, _w: Any, manager: DialogManager, item_id: str) -> None:
+    svc = _services(manager)
+    child_id = int(item_id) if item_id.isdigit() and len(item_id) < 19 else -1
+    if not await svc.dashboard.choose_child(chat_id_of(manager), child_id):
+        await callback.answer(texts.child_not_available(), show_alert=True)
+        return
+    manager.dialog_data["child_id"] = child_id
+    await manager.switch_to(DashboardSG.main)
+
+
+async def main_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
+    ov = await _overview(dialog_manager)
+    d = ov.dashboard
+    base = {"several": len(ov.children) > 1, "has": d is not None, "actions": 0, "messages": 0, "documents": 0}
+    if ov.account_id is None:
+        return {**base, "text": texts.dashboard_needs_login()}
+    if d is None:
+        if not ov.children:
+            return {**base, "text": texts.dashboard_no_child()}
+        return {**base, "text": texts.child_not_available()}
+    return {
+        **base,
+        "text": dashboard_text(d),
+        "actions": d.counts.actions,
+        "messages": d.counts.messages,
+        "documents": d.counts.documents,
+    }
+
+
+async def extra_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
+    child_id = _child_id(dialog_manager)
+    text = None
+    if child_id is not None:
+        text = await _services(dialog_manager).dashboard.extra_information(chat_id_of(dialog_manager), child_id)
+    return {"text": text or texts.child_not_available()}
+
+
+async def _timeline(callback: CallbackQuery, _b: Button, manager: DialogManager) -> None:
+    child_id = _child_id(manager)
+    found = None
+    if child_id is not None:
+        found = await _services(manager).dashboard.timeline(chat_id_of(manager), child_id)
+    if found is None:
+        await callback.answer(texts.child_not_available(), show_alert=True)
+        return
+    png, caption = found
+    await callback.answer()
+    await callback.message.answer_photo(BufferedInputFile(png, filename="timeline.png"), caption=caption)
+
+
+async def _nothing_yet(callback: CallbackQuery, button: Button, _m: DialogManager) -> None:
+    # Messages, documents and forms arrive with their own features; until then, the guide's words.
+    words = {"actions": "No items to complete.", "messages": "No new messages.", "documents": "No items to view."}
+    await callback.answer(words.get(button.widget_id or "", "Nothing here yet."))
+
+
+def _menu() -> Start:
+    return Start(Const("⬅️ Main menu"), id="menu", state=MainMenuSG.menu, mode=StartMode.RESET_STACK)
+
+
+def dashboard_dialog() -> Dialog:
+    return Dialog(
+        Window(
+            Format("{prompt}"),
+            Column(
+                Select(Format("👤 {item[0]}"), id="child", item_id_getter=lambda x: x[1], items="children",
+                       on_click=_chosen),
+            ),
+            _menu(),
+            unexpected_input(),
+            state=DashboardSG.choose,
+            getter=choose_getter,
+        ),
+        Window(
+            Format("{text}"),
+            SwitchTo(Const("ℹ️ Extra information"), id="extra", state=DashboardSG.extra, when="has"),
+            Button(Const("🖼 Timeline picture"), id="timeline", on_click=_timeline, when="has"),
+            Button(Format("✍️ Actions to Complete ({actions})"), id="actions", on_click=_nothing_yet, when="has"),
+            Button(Format("💬 New Messages ({messages})"), id="messages", on_click=_nothing_yet, when="has"),
+            Button(Format("📄 Documents to View ({documents})"), id="documents", on_click=_nothing_yet, when="has"),
+            SwitchTo(Const("🔁 Switch child"), id="switch", state=DashboardSG.choose, when=F["several"]),
+            _menu(),
+            unexpected_input(),
+            state=DashboardSG.main,
+            getter=main_getter,
+        ),
+        Window(
+            Format("{text}"),
+            SwitchTo(Const("⬅️ Back to the SEND Dashboard"), id="back", state=DashboardSG.main),
+            _menu(),
+            unexpected_input(),
+            state=DashboardSG.extra,
+            getter=extra_getter,
+        ),
+        on_start=_on_start,
+    )
+
+
+__all__ = ["dashboard_dialog"]

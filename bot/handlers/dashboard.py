@@ -1,0 +1,33 @@
+"""/dashboard, /settings, and the "SEND Dashboard" button under a notice or reminder
+(callback data `dash:<child id>`: the dialogue checks access again, so a forged id shows nothing)."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, Message
+from aiogram_dialog import DialogManager, ShowMode, StartMode
+
+from bot.dialogs.states import DashboardSG, SettingsSG
+
+
+def dashboard_router() -> Router:
+    router = Router(name="dashboard")
+
+    @router.message(Command("dashboard"), F.chat.type == "private")
+    async def dashboard(message: Message, dialog_manager: DialogManager) -> None:
+        await dialog_manager.start(DashboardSG.main, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
+
+    @router.message(Command("settings"), F.chat.type == "private")
+    async def settings(message: Message, dialog_manager: DialogManager) -> None:
+        await dialog_manager.start(SettingsSG.main, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
+
+    @router.callback_query(F.data.regexp(r"^dash:\d{1,18}$"), F.message.chat.type == "private")
+    async def from_notice(query: CallbackQuery, dialog_manager: DialogManager) -> None:
+        await query.answer()
+        child_id = int(query.data.split(":", 1)[1])
+        await dialog_manager.start(
+            DashboardSG.main, data={"child_id": child_id}, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND
+        )
+
+    return router

@@ -1,0 +1,296 @@
+"""Children and their cases in the caseworker API: dates, events, exceptions, the caseworker,
+and the list of statutory dates overdue or due soon.
+
+    POST  /v1/cases                                a child and their case (201)
+    GET   /v1/cases/{reference}                    the case: stage, key dates, events, exceptions
+    PATCH /v1/cases/{reference}                    the child's details, the request date, the requestor
+    PUT   /v1/cases/{reference}/caseworker         allocate the caseworker (introduced to the family)
+    POST  /v1/cases/{reference}/events             record a dated event or an exception (201)
+    POST  /v1/cases/{reference}/events/{id}/withdraw   withdraw an event recorded by mistake
+    GET   /v1/key-dates                            the council's dates overdue or due within N days
+
+Every change that concerns a parent writes their notice in the same transaction (what changed,
+the right it opens, the next date) and replans their reminders. The stage is never set: it is
+worked out from the events.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from core.api.routes import ApiError, ApiRequest, ApiRoutes
+from core.cases.events import EventDetailsError, EventKind
+from core.cases.service import CaseService, CaseView
+from core.onboarding.errors import NotFound, OnboardingError
+from core.timescales import CaseException, TransferKind
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_REF = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,49}$"
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class CaseworkerIn(_In):
+    name: str = Field(min_length=1, max_length=100, description="As the family will see it, e.g. 'Jo Smith'.")
+    email: str | None = Field(None, max_length=254, description="How the family reaches the caseworker.")
+    phone: str | None = Field(None, max_length=40)
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, v: str | None) -> str | None:
+        if v is None or v == "":
+            return None
+        if not _EMAIL.match(v):
+            raise ValueError("not an email address")
+        return v.lower()
+
+
+class CaseIn(_In):
+    case_reference: str = Field(pattern=_REF, description="The case system's reference.")
+    child_forename: str = Field(min_length=1, max_length=100)
+    child_surname: str = Field(min_length=1, max_length=100)
+    child_date_of_birth: date
+    request_date: date | None = Field(None, description="Date of the request for an EHC needs assessment.")
+    requestor: str | None = Field(None, max_length=100, description="Who asked: 'Parent', 'School', ...")
+    caseworker: CaseworkerIn | None = None
+
+
+class CasePatch(_In):
+    child_forename: str | None = Field(None, min_length=1, max_length=100)
+    child_surname: str | None = Field(None, min_length=1, max_length=100)
+    child_date_of_birth: date | None = None
+    request_date: date | None = Field(
+        None, description="Moves every date counted from the request; the family is told the new dates."
+    )
+    requestor: str | None = Field(None, max_length=100)
+
+
+class EventIn(_In):
+    kind: EventKind = Field(description="What happened. `exception` records an exception (details.exception).")
+    on: date = Field(description="The day it happened (not in the future).")
+    details: dict[str, Any] = Field(
+        default_factory=dict,
+        description="phase_transfer: {year, transfer_kind: school | secondary_to_post16}; "
+        "decision_letter: {about}; exception: {exception: "
+        + " | ".join(e.value for e in CaseException)
+        + "}; any kind: {note}.",
+    )
+
+
+class KeyDateOut(BaseModel):
+    key: str
+    name: str
+    source: str = Field(description="The legal source of the timescale.")
+    start: date | None
+    due: date | None
+    status: Literal["due", "met", "overdue", "not_applicable"]
+    met_on: date | None
+    exception: bool = Field(description="An exception is recorded that bears on this date (it is not moved).")
+    note: str
+
+
+class EventOut(BaseModel):
+    id: int
+    kind: str
+    name: str
+    on: date
+    details: dict[str, Any]
+    recorded_at: datetime
+    recorded_by: str
+    withdrawn_at: datetime | None
+
+
+class CaseOut(BaseModel):
+    id: int
+    case_reference: str
+    child_id: int
+    child_forename: str
+    child_surname: str
+    child_date_of_birth: date
+    request_date: date | None
+    requestor: str | None
+    caseworker_name: str | None
+    caseworker_email: str | None
+    caseworker_phone: str | None
+    stage: str = Field(description="Worked out from the events.")
+    key_dates: list[KeyDateOut]
+    exceptions: list[str]
+    events: list[EventOut] = Field(description="Every event, oldest first, withdrawn ones included.")
+    created_at: datetime
+    updated_at: datetime | None
+
+    @classmethod
+    def of(cls, v: CaseView) -> CaseOut:
+        return cls(
+            id=v.id,
+            case_reference=v.case_reference,
+            child_id=v.child_id,
+            child_forename=v.child_forename,
+            child_surname=v.child_surname,
+            child_date_of_birth=v.child_date_of_birth,
+            request_date=v.request_date,
+            requestor=v.requestor,
+            caseworker_name=v.caseworker_name,
+            caseworker_email=v.caseworker_email,
+            caseworker_phone=v.caseworker_phone,
+            stage=v.stage.value,
+            key_dates=[
+                KeyDateOut(
+                    key=k.key, name=k.name, source=k.source, start=k.start, due=k.due, status=k.status.value,
+                    met_on=k.met_on, exception=k.exception, note=k.note,
+                )
+                for k in v.key_dates
+            ],
+            exceptions=v.exceptions,
+            events=[EventOut(**{f: getattr(e, f) for f in EventOut.model_fields}) for e in v.events],
+            created_at=v.created_at,
+            updated_at=v.updated_at,
+        )
+
+
+class EventRecordedOut(BaseModel):
+    event_id: int
+    case: CaseOut
+
+
+class AttentionQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    within_days: int = Field(14, ge=0, le=366, description="Due within this many days (overdue ones always).")
+    caseworker: str | None = Field(None, max_length=100, description="Only this caseworker's cases.")
+    limit: int = Field(100, ge=1, le=500)
+    offset: int = Field(0, ge=0, le=10_000_000)
+
+
+class AttentionOut(BaseModel):
+    case_id: int
+    case_reference: str
+    child_id: int
+    child_forename: str
+    child_surname: str
+    caseworker_name: str | None
+    key: str
+    name: str
+    source: str
+    due: date
+    status: Literal["overdue", "due"]
+    days: int = Field(description="Days overdue, or days left.")
+
+
+class AttentionPage(BaseModel):
+    items: list[AttentionOut]
+    next_offset: int | None
+
+
+def _error(exc: Exception) -> ApiError:
+    if isinstance(exc, EventDetailsError):
+        return ApiError(422, "invalid_event", str(exc))
+    if isinstance(exc, NotFound):
+        return ApiError(404, "not_found", exc.message)
+    assert isinstance(exc, OnboardingError)
+    return ApiError(409, exc.code, exc.message)
+
+
+def build_routes() -> ApiRoutes:
+    api = ApiRoutes()
+    tags = ["cases"]
+    caught = (OnboardingError, EventDetailsError)
+
+    @api.post("/v1/cases", body=CaseIn, response=CaseOut, status=201, errors=(409, 422),
+              summary="Create a child and their case", tags=tags)
+    async def create_case(req: ApiRequest, body: CaseIn) -> CaseOut:
+        cw = body.caseworker
+        try:
+            view = await CaseService(req.portal).create_case(
+                req.actor,
+                case_reference=body.case_reference,
+                child_forename=body.child_forename,
+                child_surname=body.child_surname,
+                child_date_of_birth=body.child_date_of_birth,
+                request_date=body.request_date,
+                requestor=body.requestor,
+                caseworker_name=cw.name if cw else None,
+                caseworker_email=cw.email if cw else None,
+                caseworker_phone=cw.phone if cw else None,
+            )
+        except caught as exc:
+            raise _error(exc) from None
+        return CaseOut.of(view)
+
+    @api.get("/v1/cases/{reference}", response=CaseOut, errors=(404,),
+             summary="A case: stage, key dates with their status, events and exceptions", tags=tags)
+    async def read_case(req: ApiRequest) -> CaseOut:
+        try:
+            return CaseOut.of(await CaseService(req.portal).get_case(req.params["reference"], req.actor))
+        except caught as exc:
+            raise _error(exc) from None
+
+    @api.patch("/v1/cases/{reference}", body=CasePatch, response=CaseOut, errors=(404, 422),
+               summary="Change the child's details, the date of request or the requestor", tags=tags)
+    async def update_case(req: ApiRequest, body: CasePatch) -> CaseOut:
+        changes = body.model_dump(exclude_unset=True)
+        try:
+            view = await CaseService(req.portal).update_case(req.params["reference"], req.actor, changes)
+        except caught as exc:
+            raise _error(exc) from None
+        return CaseOut.of(view)
+
+    @api.put("/v1/cases/{reference}/caseworker", body=CaseworkerIn, response=CaseOut, errors=(404,),
+             summary="Allocate the caseworker (a new caseworker is introduced to the family by name)", tags=tags)
+    async def set_caseworker(req: ApiRequest, body: CaseworkerIn) -> CaseOut:
+        try:
+            view = await CaseService(req.portal).set_caseworker(
+                req.params["reference"], req.actor, name=body.name, email=body.email, phone=body.phone
+            )
+        except caught as exc:
+            raise _error(exc) from None
+        return CaseOut.of(view)
+
+    @api.post("/v1/cases/{reference}/events", body=EventIn, response=EventRecordedOut, status=201,
+              errors=(404, 409, 422), summary="Record a dated event or an exception (the family is told)",
+              tags=tags)
+    async def record_event(req: ApiRequest, body: EventIn) -> EventRecordedOut:
+        try:
+            view, event_id = await CaseService(req.portal).record_event(
+                req.params["reference"], req.actor, body.kind, body.on, body.details
+            )
+        except caught as exc:
+            raise _error(exc) from None
+        return EventRecordedOut(event_id=event_id, case=CaseOut.of(view))
+
+    @api.post("/v1/cases/{reference}/events/{id:int}/withdraw", response=CaseOut, errors=(404, 409),
+              summary="Withdraw an event recorded by mistake (kept in the history; the family is told)",
+              tags=tags)
+    async def withdraw_event(req: ApiRequest) -> CaseOut:
+        try:
+            view = await CaseService(req.portal).withdraw_event(
+                req.params["reference"], req.params["id"], req.actor
+            )
+        except caught as exc:
+            raise _error(exc) from None
+        return CaseOut.of(view)
+
+    @api.get("/v1/key-dates", query=AttentionQuery, response=AttentionPage,
+             summary="The council's statutory dates overdue or due within N days, most overdue first",
+             tags=tags)
+    async def attention(req: ApiRequest) -> AttentionPage:
+        q: AttentionQuery = req.query
+        items, next_offset = await CaseService(req.portal).attention(
+            req.actor, within_days=q.within_days, caseworker=q.caseworker, limit=q.limit, offset=q.offset
+        )
+        return AttentionPage(
+            items=[AttentionOut(**{f: getattr(i, f) for f in AttentionOut.model_fields}) for i in items],
+            next_offset=next_offset,
+        )
+
+    return api
+
+
+api = build_routes()
+__all__ = ["api", "build_routes", "TransferKind"]

@@ -1,0 +1,203 @@
+"""The parent's SEND Dashboard, with access checked in the core on every call.
+
+`overview` costs two queries whatever the size of the case: one for the chat's account, its
+children and their cases (the access check is part of that join), one for the chosen case's
+events. Counts of Actions to Complete, New Messages and Documents to View come from counters that
+the messages and documents features register (none yet: they show 0); each adds one query at most.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import and_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.audit import Actor, audit
+from core.cases import texts
+from core.cases.events import RecordedEvent
+from core.cases.models import CaseEvent
+from core.cases.service import contact_for, recorded, stage_of
+from core.onboarding.models import AccessGrant, Case, ChatLink, Child
+from core.portal import Portal
+from core.timescales import (
+    EXCEPTION_NAMES,
+    RULES_BY_KEY,
+    CaseEvents,
+    KeyDate,
+    Stage,
+    Status,
+    key_dates,
+)
+from notifications.reminders import london_today
+
+
+@dataclass(frozen=True, slots=True)
+class ChildOption:
+    child_id: int
+    forename: str
+    surname: str
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    actions: int = 0
+    messages: int = 0
+    documents: int = 0
+
+
+# A counter: (session, account id, case id) -> counts to add. Registered by later features.
+Counter = Callable[[AsyncSession, int, int], Awaitable[Counts]]
+
+
+@dataclass(frozen=True, slots=True)
+class Dashboard:
+    child_id: int
+    child_forename: str
+    child_surname: str
+    case_reference: str
+    request_date: date | None
+    requestor: str | None
+    caseworker_name: str | None
+    contact: str
+    stage: Stage
+    stages: tuple[str, ...]
+    stage_index: int
+    key_dates: list[KeyDate]  # applicable ones, in the rules' order
+    missed: list[KeyDate]  # council dates passed with nothing recorded
+    exceptions: list[str]
+    counts: Counts
+    events: CaseEvents
+    today: date
+
+
+@dataclass(frozen=True, slots=True)
+class Overview:
+    account_id: int | None  # None: the chat is not linked
+    children: list[ChildOption]
+    dashboard: Dashboard | None  # None: no child yet, or the parent must pick one
+
+
+@dataclass
+class DashboardService:
+    portal: Portal
+    counters: list[Counter] = field(default_factory=list)
+
+    async def overview(self, chat_id: int, child_id: int | None = None) -> Overview:
+        """The chat's children and, for `child_id` (or the chat's chosen child, or its only
+        child), the dashboard. A child the chat may not see gives no dashboard, never an error
+        that tells it exists."""
+        now = self.portal.clock.now()
+        today = london_today(now)
+        async with self.portal.db() as s, s.begin():
+            rows = (
+                await s.execute(
+                    select(ChatLink.account_id, ChatLink.selected_child_id, Child, Case)
+                    .select_from(ChatLink)
+                    .outerjoin(
+                        AccessGrant,
+                        and_(AccessGrant.account_id == ChatLink.account_id, AccessGrant.status == "active"),
+                    )
+                    .outerjoin(Child, Child.id == AccessGrant.child_id)
+                    .outerjoin(Case, Case.child_id == Child.id)
+                    .where(ChatLink.active_chat_id == chat_id)
+                    .order_by(Child.forename, Child.id)
+                )
+            ).all()
+            if not rows:
+                return Overview(None, [], None)
+            account_id, selected = rows[0][0], rows[0][1]
+            cases: dict[int, tuple[Child, Case]] = {}
+            for _a, _sel, child, case in rows:
+                if child is not None and case is not None and child.id not in cases:
+                    cases[child.id] = (child, case)
+            children = [ChildOption(c.id, c.forename, c.surname) for c, _ in cases.values()]
+            wanted = child_id
+            if wanted is None:
+                wanted = selected if selected in cases else (children[0].child_id if len(children) == 1 else None)
+            if wanted is None or wanted not in cases:
+                return Overview(account_id, children, None)
+            child, case = cases[wanted]
+            events = (await s.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id))).all()
+            counts = Counts()
+            for counter in self.counters:
+                more = await counter(s, account_id, case.id)
+                counts = Counts(
+                    counts.actions + more.actions, counts.messages + more.messages, counts.documents + more.documents
+                )
+            audit(s, Actor.parent(account_id), "dashboard.read", at=now, child_id=child.id)
+            dash = _dashboard(child, case, recorded(list(events)), counts, today, self.portal)
+            return Overview(account_id, children, dash)
+
+    async def choose_child(self, chat_id: int, child_id: int) -> bool:
+        """Remember the chat's chosen child, if the chat may see it. False (nothing stored) if not."""
+        async with self.portal.db() as s, s.begin():
+            account_id = await s.scalar(select(ChatLink.account_id).where(ChatLink.active_chat_id == chat_id))
+            if account_id is None:
+                return False
+            allowed = await s.scalar(
+                select(AccessGrant.id)
+                .where(
+                    AccessGrant.account_id == account_id,
+                    AccessGrant.child_id == child_id,
+                    AccessGrant.status == "active",
+                )
+                .limit(1)
+            )
+            if allowed is None:
+                return False
+            await s.execute(
+                update(ChatLink).where(ChatLink.active_chat_id == chat_id).values(selected_child_id=child_id)
+            )
+            return True
+
+    async def extra_information(self, chat_id: int, child_id: int) -> str | None:
+        ov = await self.overview(chat_id, child_id)
+        d = ov.dashboard
+        if d is None:
+            return None
+        return texts.extra_information(d.stage, d.child_forename, {k.key: k for k in d.key_dates}, d.exceptions)
+
+    async def timeline(self, chat_id: int, child_id: int) -> tuple[bytes, str] | None:
+        """The timeline picture (PNG) and its caption, or None if the chat may not see the child."""
+        from core.timeline import timeline_png
+
+        ov = await self.overview(chat_id, child_id)
+        d = ov.dashboard
+        if d is None:
+            return None
+        png = timeline_png(d.events, d.today, child_name=f"{d.child_forename} {d.child_surname}")
+        caption = texts.timeline_caption(d.child_forename, d.stage)
+        return png, caption
+
+
+def _dashboard(
+    child: Child, case: Case, events: list[RecordedEvent], counts: Counts, today: date, portal: Portal
+) -> Dashboard:
+    folded, stage = stage_of(case.request_date, events)
+    kds = [k for k in key_dates(folded, today) if k.status is not Status.NOT_APPLICABLE]
+    missed = [
+        k for k in kds if k.status is Status.OVERDUE and k.met_on is None and RULES_BY_KEY[k.key].party == "council"
+    ]
+    stages, index = texts.stage_list(stage)
+    return Dashboard(
+        child_id=child.id,
+        child_forename=child.forename,
+        child_surname=child.surname,
+        case_reference=case.case_reference,
+        request_date=case.request_date,
+        requestor=case.requestor,
+        caseworker_name=case.caseworker_name,
+        contact=contact_for(case, portal.settings.product.send_team_contact),
+        stage=stage,
+        stages=stages,
+        stage_index=index,
+        key_dates=kds,
+        missed=missed,
+        exceptions=sorted(EXCEPTION_NAMES.get(x, x) for x in folded.exceptions),
+        counts=counts,
+        events=folded,
+        today=today,
+    )
