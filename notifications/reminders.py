@@ -356,7 +356,9 @@ async def _send(s: AsyncSession, portal: Portal, r: Reminder, now: datetime, tod
     ).one()
     kd = await s.get(CaseKeyDate, (r.case_id, r.key))
     assert kd is not None
-    contact = case.caseworker_email or case.caseworker_phone or portal.settings.product.send_team_contact
+    contact = texts.contact_of(
+        case.caseworker_email, case.caseworker_phone, portal.settings.product.send_team_contact
+    )
     text = texts.reminder_text(
         r.kind, r.key, child.forename, r.due, kd.party, contact, case.caseworker_name, today
     )

@@ -119,8 +119,7 @@ def next_key_date(kds: list[KeyDate], today: date) -> KeyDate | None:
 
 
 def contact_for(case: Case, fallback: str) -> str:
-    parts = [p for p in (case.caseworker_email, case.caseworker_phone) if p]
-    return " or ".join(parts) if parts else fallback
+    return texts.contact_of(case.caseworker_email, case.caseworker_phone, fallback)
 
 
 def _change_key(what: str, now: datetime) -> str:
@@ -287,11 +286,14 @@ class CaseService:
         async with self.portal.db() as s, s.begin():
             case, child = await self._load(s, case_reference, lock=True)
             changed = (case.caseworker_name or "") != name
+            moved = (case.caseworker_email, case.caseworker_phone) != (email, phone)
             case.caseworker_name, case.caseworker_email, case.caseworker_phone = name, email, phone
             case.updated_at = now
-            if changed:
+            if changed or moved:
                 contact = contact_for(case, self.portal.settings.product.send_team_contact)
-                text = texts.caseworker_notice(child.forename, name, contact)
+                text = (texts.caseworker_notice if changed else texts.caseworker_contact_notice)(
+                    child.forename, name, contact
+                )
                 await self._notify(s, case, child, text, now, _change_key(f"case-caseworker:{case.id}", now))
             audit(s, actor, "case.caseworker", at=now, child_id=child.id, subject=f"case:{case.id}")
             return await self._view(s, case, child, now)
@@ -503,6 +505,7 @@ async def rebuild_key_date_index(portal: Portal, *, chunk: int = 2000) -> int:
     # The details as stored (JSON text), decoded here: most events have none ("{}"), and
     # skipping the decoder for those saves a third of the time of reading the events.
     details_text = type_coerce(CaseEvent.details, String)
+    kinds = {k.value: k for k in EventKind}  # a dict lookup costs less than EventKind(value)
     written, last = 0, 0
     while True:
         async with portal.db() as s, s.begin():
@@ -527,7 +530,7 @@ async def rebuild_key_date_index(portal: Portal, *, chunk: int = 2000) -> int:
             )
             for case_id, event_id, kind, on, raw in result:
                 details = raw if isinstance(raw, dict) else json.loads(raw) if raw and raw != "{}" else {}
-                events.setdefault(case_id, []).append(RecordedEvent(event_id, EventKind(kind), on, details))
+                events.setdefault(case_id, []).append(RecordedEvent(event_id, kinds[kind], on, details))
             rows: list[dict[str, Any]] = []
             for case_id, request in cases:
                 rows.extend(index_rows(case_id, fold(request, events.get(case_id, ()))))
@@ -536,6 +539,7 @@ async def rebuild_key_date_index(portal: Portal, *, chunk: int = 2000) -> int:
                 await conn.execute(table.insert(), rows)
             written += len(rows)
             last = hi
+
 
 __all__ = [
     "AttentionItem",

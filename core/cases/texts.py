@@ -201,6 +201,13 @@ def caseworker_notice(child: str, name: str, contact: str) -> str:
     )
 
 
+def caseworker_contact_notice(child: str, name: str, contact: str) -> str:
+    return (
+        f"{escape(child)}'s SEND caseworker, <b>{escape(name)}</b>, has new contact details: "
+        f"{escape(contact)}."
+    )
+
+
 def request_date_notice(child: str, request: date, next_date: str) -> str:
     return "\n\n".join(
         p
@@ -229,6 +236,12 @@ def withdrawn_notice(child: str, name: str, on: date, next_date: str) -> str:
 
 def case_notice_subject(child: str) -> str:
     return f"News about {child}'s EHC case"
+
+
+def contact_of(email: str | None, phone: str | None, fallback: str) -> str:
+    """How a family reaches the caseworker: their email and phone, or the team's contact."""
+    parts = [p for p in (email, phone) if p]
+    return " or ".join(parts) if parts else fallback
 
 
 def missed_line(kd: KeyDate, caseworker: str | None, contact: str) -> str:
@@ -385,6 +398,13 @@ def extra_information(stage: Stage, child: str, kd: dict[str, KeyDate], exceptio
             body.append("<b>Your rights:</b> " + appeal)
         body.append("The school should still support your child's needs. Use Messages to ask the "
                     "SEND team what support comes next.")
+    late = [k for k in kd.values() if k.status is Status.OVERDUE and k.met_on is None and k.due]
+    for k in sorted(late, key=lambda k: k.due):
+        what = KEY_DATE_WHAT.get(k.key, k.name)
+        body.append(
+            f"⚠️ <b>Late:</b> {what} was due by {format_date(k.due)}. Nothing has been recorded yet. "
+            "You can ask the caseworker what is happening."
+        )
     if exceptions:
         body.append(
             "<b>An exception is recorded</b> (" + escape(", ".join(exceptions)) + "). "
