@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench lock migrate clean
+.PHONY: run test lint bench bench-reminders lock migrate clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -26,6 +26,9 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.delivery
+
+bench-reminders: $(STAMP)
+	$(BIN)/python -m bench.reminders $(ARGS)
 
 # Re-pin after changing dependencies in pyproject.toml (needs network to PyPI).
 lock:

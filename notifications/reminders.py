@@ -30,12 +30,12 @@ from core.cases import texts
 from core.cases.models import CaseKeyDate
 from core.clock import LONDON
 from core.config import ReminderSettings
-from core.onboarding._common import account_email, active_chats_for_account
+from core.onboarding._common import notify_account
 from core.onboarding.models import AccessGrant, Case, Child
 from core.portal import Portal
 from core.upsert import _insert_for
 from notifications.models import Reminder, ReminderPreference
-from notifications.outbox import REMINDER, enqueue
+from notifications.outbox import REMINDER
 from notifications.quiet import is_quiet
 
 log = logging.getLogger(__name__)
@@ -362,23 +362,18 @@ async def _send(s: AsyncSession, portal: Portal, r: Reminder, now: datetime, tod
     text = texts.reminder_text(
         r.kind, r.key, child.forename, r.due, kd.party, contact, case.caseworker_name, today
     )
-    email = await account_email(s, r.account_id)
-    chats: list[int | None] = list(await active_chats_for_account(s, r.account_id)) or [None]
-    for chat_id in chats:
-        enqueue(
-            s,
-            now=now,
-            text=text,
-            chat_id=chat_id,
-            kind=REMINDER,
-            important=True,
-            fallback_email=email,
-            email_subject=texts.reminder_subject(child.forename),
-            child_id=child.id,
-            buttons=[[{"text": "📊 SEND Dashboard", "callback_data": f"dash:{child.id}"}]],
-            dedupe_key=f"reminder:{r.id}:{chat_id if chat_id is not None else 'email'}",
-            parse_mode="HTML",
-        )
+    await notify_account(
+        s,
+        r.account_id,
+        now=now,
+        text=text,
+        key=f"reminder:{r.id}",
+        kind=REMINDER,
+        email_subject=texts.reminder_subject(child.forename),
+        child_id=child.id,
+        buttons=texts.dashboard_button(child.id),
+        parse_mode="HTML",
+    )
 
 
 # ------------------------------------------------------------------ choices

@@ -3,7 +3,8 @@
 `overview` costs two queries whatever the size of the case: one for the chat's account, its
 children and their cases (the access check is part of that join), one for the chosen case's
 events. Counts of Actions to Complete, New Messages and Documents to View come from counters that
-the messages and documents features register (none yet: they show 0); each adds one query at most.
+the features register (bot/services.py: New Messages, one query; documents and forms are still to
+come and show 0); each adds one query at most, so the budget of four holds.
 """
 
 from __future__ import annotations

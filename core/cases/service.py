@@ -26,7 +26,8 @@ from core.cases.events import (
     fold,
 )
 from core.cases.models import CaseEvent, CaseKeyDate
-from core.onboarding._common import account_email, active_chats_for_account
+from core.cases.texts import dashboard_button
+from core.onboarding._common import notify_account
 from core.onboarding.errors import CaseReferenceConflict, InvalidState, NotFound
 from core.onboarding.models import AccessGrant, Case, Child
 from core.onboarding.settings import OnboardingSettings
@@ -41,7 +42,6 @@ from core.timescales import (
     current_stage,
     key_dates,
 )
-from notifications.outbox import enqueue
 from notifications.reminders import london_today, plan_case
 
 # Events that belong to the 20-week assessment and need the date of request first.
@@ -405,22 +405,17 @@ class CaseService:
             )
         ).all()
         for account_id in sorted(set(accounts)):
-            email = await account_email(s, account_id)
-            chats: list[int | None] = list(await active_chats_for_account(s, account_id)) or [None]
-            for chat_id in chats:
-                enqueue(
-                    s,
-                    now=now,
-                    text=text,
-                    chat_id=chat_id,
-                    important=True,
-                    fallback_email=email,
-                    email_subject=texts.case_notice_subject(child.forename),
-                    child_id=child.id,
-                    buttons=[[{"text": "📊 SEND Dashboard", "callback_data": f"dash:{child.id}"}]],
-                    dedupe_key=f"{key}:{account_id}:{chat_id if chat_id is not None else 'email'}",
-                    parse_mode="HTML",
-                )
+            await notify_account(
+                s,
+                account_id,
+                now=now,
+                text=text,
+                key=f"{key}:{account_id}",
+                email_subject=texts.case_notice_subject(child.forename),
+                child_id=child.id,
+                buttons=dashboard_button(child.id),
+                parse_mode="HTML",
+            )
 
     async def _view(self, s: AsyncSession, case: Case, child: Child, now: datetime) -> CaseView:
         rows = list(

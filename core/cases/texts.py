@@ -238,6 +238,11 @@ def case_notice_subject(child: str) -> str:
     return f"News about {child}'s EHC case"
 
 
+def dashboard_button(child_id: int) -> list[list[dict[str, str]]]:
+    """The button under a notice or reminder that opens the child's SEND Dashboard."""
+    return [[{"text": "📊 SEND Dashboard", "callback_data": f"dash:{child_id}"}]]
+
+
 def contact_of(email: str | None, phone: str | None, fallback: str) -> str:
     """How a family reaches the caseworker: their email and phone, or the team's contact."""
     parts = [p for p in (email, phone) if p]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from sqlalchemy import column, select, table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit import Actor
-from core.onboarding.models import ChatLink
+from core.onboarding.models import AccessGrant, ChatLink
 from core.security import hmac_hex
 
 # The accounts table (core/accounts/models.py), read by name so that onboarding does not import it.
@@ -41,3 +44,40 @@ def chat_actor(key: bytes, chat_id: int) -> Actor:
     """A chat with no account yet, in the audit log: a keyed pseudonym, never the chat id itself
     (so "delete my data from this chat" leaves no chat id behind in the statutory audit log)."""
     return Actor("parent", "chat:" + hmac_hex(key, "audit-chat", str(chat_id))[:20])
+
+
+async def has_active_access(session: AsyncSession, account_id: int, child_id: int) -> bool:
+    """Whether the account may see the child: only an ACTIVE grant gives access."""
+    found = await session.scalar(
+        select(AccessGrant.id)
+        .where(
+            AccessGrant.account_id == account_id,
+            AccessGrant.child_id == child_id,
+            AccessGrant.status == "active",
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
+async def notify_account(
+    session: AsyncSession, account_id: int, *, now: datetime, text: str, key: str, **notice: Any
+) -> None:
+    """Queue a notice to every chat linked to the account, or to its email when none is: an
+    important notice, deduplicated per chat by `key`. `notice` takes `enqueue`'s other arguments
+    (kind, email_subject, child_id, buttons, parse_mode...)."""
+    from notifications.outbox import enqueue  # notifications depends on this module, not back
+
+    email = await account_email(session, account_id)
+    chats: list[int | None] = list(await active_chats_for_account(session, account_id)) or [None]
+    for chat_id in chats:
+        enqueue(
+            session,
+            now=now,
+            text=text,
+            chat_id=chat_id,
+            important=True,
+            fallback_email=email,
+            dedupe_key=f"{key}:{chat_id if chat_id is not None else 'email'}",
+            **notice,
+        )

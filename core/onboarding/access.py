@@ -16,12 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit import Actor, audit
 from core.onboarding import texts
-from core.onboarding._common import account_email, active_account_for_chat, active_chats_for_account
+from core.onboarding._common import active_account_for_chat, has_active_access, notify_account
 from core.onboarding.errors import InvalidState, NotFound
 from core.onboarding.models import AccessGrant, Case, Child, Invitation
 from core.onboarding.settings import OnboardingSettings
 from core.portal import Portal
-from notifications.outbox import enqueue
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +86,9 @@ class AccessService:
             grant.activated_at = now
             grant.activated_by = actor.id
             await self._announce(s, grant, child, now)
-            from notifications.reminders import plan_account  # notifications reads onboarding's tables
+            from notifications.reminders import (
+                plan_account,  # notifications reads onboarding's tables
+            )
 
             await plan_account(s, grant.account_id, now, self.portal.settings.reminders)
             audit(s, actor, "access.activate", at=now, child_id=child.id, subject=f"grant:{grant.id}")
@@ -95,22 +96,15 @@ class AccessService:
 
     async def _announce(self, s: AsyncSession, grant: AccessGrant, child: Child, now: datetime) -> None:
         assert grant.account_id is not None
-        email = await account_email(s, grant.account_id)
-        text = texts.access_activated_notice(child.forename, self.settings.send_team_name)
-        subject = texts.access_activated_subject(child.forename)
-        chats: list[int | None] = list(await active_chats_for_account(s, grant.account_id)) or [None]
-        for chat_id in chats:
-            enqueue(
-                s,
-                now=now,
-                text=text,
-                chat_id=chat_id,
-                important=True,
-                fallback_email=email,
-                email_subject=subject,
-                child_id=child.id,
-                dedupe_key=f"access-activated:{grant.id}:{chat_id if chat_id is not None else 'email'}",
-            )
+        await notify_account(
+            s,
+            grant.account_id,
+            now=now,
+            text=texts.access_activated_notice(child.forename, self.settings.send_team_name),
+            key=f"access-activated:{grant.id}",
+            email_subject=texts.access_activated_subject(child.forename),
+            child_id=child.id,
+        )
 
     async def access_for_child(self, child_id: int, actor: Actor) -> list[GrantView]:
         """The grants of a child (one per invited carer): the carer's name and status, nothing else."""
@@ -154,16 +148,7 @@ class AccessService:
 
     async def can_access(self, account_id: int, child_id: int) -> bool:
         async with self.portal.db() as s:
-            found = await s.scalar(
-                select(AccessGrant.id)
-                .where(
-                    AccessGrant.account_id == account_id,
-                    AccessGrant.child_id == child_id,
-                    AccessGrant.status == "active",
-                )
-                .limit(1)
-            )
-            return found is not None
+            return await has_active_access(s, account_id, child_id)
 
     async def can_chat_access(self, chat_id: int, child_id: int) -> int | None:
         """The account id if the chat is linked to an account with active access to the child, else None."""
@@ -171,16 +156,7 @@ class AccessService:
             account_id = await active_account_for_chat(s, chat_id)
             if account_id is None:
                 return None
-            found = await s.scalar(
-                select(AccessGrant.id)
-                .where(
-                    AccessGrant.account_id == account_id,
-                    AccessGrant.child_id == child_id,
-                    AccessGrant.status == "active",
-                )
-                .limit(1)
-            )
-            return account_id if found is not None else None
+            return account_id if await has_active_access(s, account_id, child_id) else None
 
     @staticmethod
     async def _children(s: AsyncSession, account_id: int) -> list[ChildSummary]:
