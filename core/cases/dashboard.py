@@ -21,6 +21,7 @@ from core.cases import texts
 from core.cases.events import RecordedEvent
 from core.cases.models import CaseEvent
 from core.cases.service import contact_for, recorded, stage_of
+from core.onboarding._common import has_active_access
 from core.onboarding.models import AccessGrant, Case, ChatLink, Child
 from core.portal import Portal
 from core.timescales import (
@@ -138,16 +139,7 @@ class DashboardService:
             account_id = await s.scalar(select(ChatLink.account_id).where(ChatLink.active_chat_id == chat_id))
             if account_id is None:
                 return False
-            allowed = await s.scalar(
-                select(AccessGrant.id)
-                .where(
-                    AccessGrant.account_id == account_id,
-                    AccessGrant.child_id == child_id,
-                    AccessGrant.status == "active",
-                )
-                .limit(1)
-            )
-            if allowed is None:
+            if not await has_active_access(s, account_id, child_id):
                 return False
             await s.execute(
                 update(ChatLink).where(ChatLink.active_chat_id == chat_id).values(selected_child_id=child_id)
