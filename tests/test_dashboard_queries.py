@@ -62,7 +62,7 @@ async def _events(portal, n: int) -> None:  # noqa: ANN001
         )
 
 
-async def test_the_dashboard_costs_three_queries_whatever_the_number_of_events(portal):
+async def test_the_dashboard_costs_a_few_queries_whatever_the_number_of_events(portal):
     child_id = await _parent_with_a_case(portal)
     dashboard = Services.build(portal).dashboard  # as the bot has it: with the New Messages count
 
@@ -76,7 +76,7 @@ async def test_the_dashboard_costs_three_queries_whatever_the_number_of_events(p
     assert small.dashboard is not None and large.dashboard is not None
     assert large.dashboard.child_id == child_id
     assert large.dashboard.stage.value == "assessing"
-    assert len(few) == len(many) == 3, many  # the budget is 4
+    assert len(few) == len(many) <= 4, many  # two, and one per count (New Messages: one)
     assert all(s.startswith("select") for s in many), many
 
 
