@@ -11,6 +11,7 @@ COMMANDS = [
     BotCommand(command="start", description="Main menu"),
     BotCommand(command="dashboard", description="SEND Dashboard: stage, key dates, caseworker"),
     BotCommand(command="settings", description="Reminders, and which child to show"),
+    BotCommand(command="messages", description="Messages: New Message, Inbox and Sent Items"),
     BotCommand(command="help", description="What this chat can do, and how to reach a person"),
     BotCommand(command="privacy", description="What we keep and how to stop"),
     BotCommand(command="cancel", description="Stop what you are doing"),

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.cases.dashboard import DashboardService
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.cases.dashboard import Counts, DashboardService
 from core.chats import ChatService
+from core.messages.service import MessageService
+from core.messages.staff import StaffDirectory
 from core.onboarding import AccessService, ChatLinkService, InvitationService
 from core.page_flow import PageFlow
 from core.page_links import PageLinks
@@ -24,6 +28,8 @@ class Services:
     page_flow: PageFlow
     dashboard: DashboardService
     reminders: ReminderPreferences
+    messages: MessageService
+    staff: StaffDirectory
 
     @classmethod
     def build(cls, portal: Portal) -> Services:
@@ -35,6 +41,13 @@ class Services:
             chat_links=ChatLinkService(portal),
             page_links=PageLinks(portal),
             page_flow=PageFlow(portal),
-            dashboard=DashboardService(portal),
+            dashboard=DashboardService(portal, counters=[_unread_messages]),
             reminders=ReminderPreferences(portal),
+            messages=MessageService(portal),
+            staff=StaffDirectory(portal),
         )
+
+
+async def _unread_messages(s: AsyncSession, account_id: int, case_id: int) -> Counts:
+    """The dashboard's "New Messages (n)": one query."""
+    return Counts(messages=await MessageService.unread_for(s, account_id, case_id))

@@ -30,6 +30,11 @@ class TelegramSettings(BaseSettings):
         description="Bot API base URL. Tests and the sandbox point it at the local stand-in.",
     )
     polling_timeout: int = Field(30, description="Long-polling timeout in seconds.")
+    staff_chat_id: int | None = Field(
+        None,
+        description="The staff supergroup (with topics) where families' messages appear and caseworkers "
+        "reply. Unset: no staff group.",
+    )
 
 
 class StorageSettings(BaseSettings):
@@ -121,6 +126,9 @@ class ProductSettings(BaseSettings):
     council_name: str = Field("the council", description="The council's name, as parents know it.")
     send_team_contact: str = Field(
         "the SEND team at the council", description="How to reach a person, shown in /help."
+    )
+    response_time: str = Field(
+        "within 5 working days", description="The SEND team's stated response time, told to parents."
     )
     log_level: str = Field("INFO", description="Logging level.")
 

@@ -1,4 +1,5 @@
-"""ehcp-bot: run the service, migrate the database, manage caseworker API tokens."""
+"""ehcp-bot: run the service, migrate the database, manage caseworker API tokens and the staff
+group's caseworkers."""
 
 from __future__ import annotations
 
@@ -79,6 +80,51 @@ def _cmd_token(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(main())
 
 
+def _cmd_staff(settings: Settings, args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from core.audit import Actor
+    from core.messages.models import StaffMember
+    from core.messages.staff import StaffDirectory
+    from core.migrations import upgrade
+    from core.portal import create_portal
+
+    upgrade(settings.storage.resolved_database_url())
+    actor = Actor.caseworker("cli")
+
+    async def main() -> int:
+        portal = create_portal(settings)
+        try:
+            staff = StaffDirectory(portal)
+            if args.action == "map":
+                name = " ".join(args.name.split())
+                if not name or len(name) > 100:
+                    print("ehcp-bot: give the caseworker's name (1 to 100 characters).",
+                          file=sys.stderr)
+                    return 1
+                await staff.map(args.telegram_user_id, name, actor)
+                print(f"Telegram account {args.telegram_user_id} now replies as {name}.")
+                return 0
+            if args.action == "unmap":
+                if await staff.unmap(args.telegram_user_id, actor):
+                    print(f"Telegram account {args.telegram_user_id} unmapped.")
+                    return 0
+                print(f"ehcp-bot: Telegram account {args.telegram_user_id} is not mapped.",
+                      file=sys.stderr)
+                return 1
+            async with portal.db() as s:
+                query = select(StaffMember).order_by(StaffMember.caseworker_name)
+                rows = (await s.scalars(query)).all()
+            for m in rows:
+                when = f"{m.mapped_at:%Y-%m-%d}"
+                print(f"{m.telegram_user_id}\t{m.caseworker_name}\tmapped {when} by {m.mapped_by}")
+            return 0
+        finally:
+            await portal.close()
+
+    return asyncio.run(main())
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ehcp-bot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -90,6 +136,16 @@ def build_parser() -> argparse.ArgumentParser:
     tsub.add_parser("create", help="create a token and print it once").add_argument("name")
     tsub.add_parser("revoke", help="revoke a token").add_argument("name")
     tsub.add_parser("list", help="list tokens (names and dates, never the tokens)")
+    staff = sub.add_parser(
+        "staff", help="staff group: Telegram accounts and the caseworker names they reply as"
+    )
+    ssub = staff.add_subparsers(dest="action", required=True)
+    smap = ssub.add_parser("map", help="map a staff Telegram account to a caseworker name")
+    smap.add_argument("telegram_user_id", type=int)
+    smap.add_argument("name", help='the caseworker\'s name, as parents see it, e.g. "Jo Smith"')
+    sunmap = ssub.add_parser("unmap", help="unmap a staff Telegram account")
+    sunmap.add_argument("telegram_user_id", type=int)
+    ssub.add_parser("list", help="list the mapped staff accounts")
     return parser
 
 
@@ -99,7 +155,10 @@ def main(argv: list[str] | None = None) -> None:
     from ehcp.logs import setup_logging
 
     setup_logging(settings)
-    handlers = {"run": _cmd_run, "deliver": _cmd_deliver, "migrate": _cmd_migrate, "token": _cmd_token}
+    handlers = {
+        "run": _cmd_run, "deliver": _cmd_deliver, "migrate": _cmd_migrate, "token": _cmd_token,
+        "staff": _cmd_staff,
+    }
     sys.exit(handlers[args.command](settings, args))
 
 

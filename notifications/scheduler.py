@@ -26,6 +26,7 @@ from core.models import EmailItem, OutboxItem
 from core.portal import Portal
 from notifications.mail import EmailDelivery, Mailer
 from notifications.reminders import ReminderJob
+from notifications.staff_relay import StaffRelay
 from notifications.telegram import TelegramDelivery
 
 log = logging.getLogger(__name__)
@@ -124,6 +125,10 @@ def build_scheduler(
     if bot is not None:
         telegram = TelegramDelivery(portal, bot, f"{wid}:tg", stop=stop)
         workers.insert(0, ("deliver_telegram", "deliver the outbox to Telegram", telegram.run_once))
+    staff = None
+    if bot is not None and portal.settings.telegram.staff_chat_id is not None:
+        staff = StaffRelay(portal, bot)
+        workers.append(("staff_relay", "post families' messages in the staff group", staff.run_once))
     ticks: dict[str, DeliveryTick] = {}
     for job_id, name, run_once in workers:
         ticks[job_id] = DeliveryTick(job_id, run_once, stop)
@@ -162,6 +167,7 @@ def build_scheduler(
     scheduler.telegram_delivery = telegram  # type: ignore[attr-defined]  # for tests
     scheduler.email_delivery = email  # type: ignore[attr-defined]
     scheduler.reminder_job = reminders  # type: ignore[attr-defined]
+    scheduler.staff_relay = staff  # type: ignore[attr-defined]
     scheduler.delivery_ticks = list(ticks.values())  # type: ignore[attr-defined]
     return scheduler
 

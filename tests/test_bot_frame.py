@@ -46,7 +46,7 @@ async def test_command_menu_is_set_on_start(running_bot, stand):
     await alice.send("/help")  # once the bot answers, its startup has run
     await alice.next_message()
     commands = [c for c, _ in stand.commands_for()]
-    assert commands[:6] == ["start", "dashboard", "settings", "help", "privacy", "cancel"]
+    assert commands[:7] == ["start", "dashboard", "settings", "messages", "help", "privacy", "cancel"]
 
 
 async def test_help_explains_the_bot_and_how_to_reach_a_person(running_bot, stand):

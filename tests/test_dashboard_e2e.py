@@ -162,6 +162,7 @@ async def test_a_case_through_the_20_weeks_with_notices_reminders_and_the_dashbo
 async def test_a_parent_with_two_children_picks_one_and_cannot_open_another_familys(stack, stand, portal):
     alex = await active_parent(stack, stand, children=(("Sam", "CASE-1"), ("Ruby", "CASE-2")))
     await stack.api("PATCH", "/v1/cases/CASE-2", {"request_date": "2026-11-02"})
+    await alex.wait_for(lambda m: "recorded the request" in m.text and "Ruby" in m.text)
     await alex.send("/dashboard")
     choose = await alex.wait_for(lambda m: "Which child do you want to see?" in m.text)
     await alex.press(choose, "Ruby Jones")
@@ -182,9 +183,12 @@ async def test_a_parent_with_two_children_picks_one_and_cannot_open_another_fami
     # A forged choice in the child picker is refused too.
     await alex.send("/settings")
     settings = await alex.wait_for(lambda m: "Reminders" in m.text and m.reply_markup is not None)
-    forged = settings.button("Sam Jones").callback_data.replace(str(await _child_id(stack, "CASE-1")),
-                                                                 str(other["child_id"]))
-    await alex.press_data(settings, forged)
+    intent, _, item = settings.button("Sam Jones").callback_data.partition("\x1d")
+    sam_id = str(await _child_id(stack, "CASE-1"))
+    assert item.endswith(sam_id)
+    forged = f"{intent}\x1d{item[: -len(sam_id)]}{other['child_id']}"
+    answer = await alex.press_data(settings, forged)
+    assert answer.show_alert and "not available in this chat" in answer.text
     alex.mark_read()
     await alex.ensure_no_message(within=0.3)
     dash = await open_dashboard(alex, "SEND Dashboard: Ruby Jones")

@@ -11,10 +11,11 @@ def dialog_routers() -> list[Router]:
     from bot.dialogs.delete_data import delete_data_dialog
     from bot.dialogs.help import help_dialog
     from bot.dialogs.main_menu import main_menu_dialog
+    from bot.dialogs.messages import messages_dialog
     from bot.dialogs.onboarding import onboarding_dialog
     from bot.dialogs.settings import settings_dialog
 
     return [
         main_menu_dialog(), help_dialog(), onboarding_dialog(), delete_data_dialog(),
-        dashboard_dialog(), settings_dialog(),
+        dashboard_dialog(), settings_dialog(), messages_dialog(),
     ]

@@ -10,13 +10,13 @@ from typing import Any
 from aiogram import F
 from aiogram.types import BufferedInputFile, CallbackQuery
 from aiogram_dialog import Dialog, DialogManager, StartMode, Window
-from aiogram_dialog.widgets.kbd import Button, Column, Select, Start, SwitchTo
+from aiogram_dialog.widgets.kbd import Button, Start, SwitchTo
 from aiogram_dialog.widgets.text import Const, Format
 
 from bot import texts
-from bot.dialogs.common import unexpected_input
+from bot.dialogs.common import as_id, choices, unexpected_input
 from bot.dialogs.onboarding import chat_id_of
-from bot.dialogs.states import DashboardSG, MainMenuSG
+from bot.dialogs.states import DashboardSG, MainMenuSG, MessagesSG
 from bot.services import Services
 from core.cases.dashboard import Overview
 from core.cases.texts import dashboard_text
@@ -61,7 +61,7 @@ async def choose_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, An
 
 async def _chosen(callback: CallbackQuery, _w: Any, manager: DialogManager, item_id: str) -> None:
     svc = _services(manager)
-    child_id = int(item_id) if item_id.isdigit() and len(item_id) < 19 else -1
+    child_id = as_id(item_id)
     if not await svc.dashboard.choose_child(chat_id_of(manager), child_id):
         await callback.answer(texts.child_not_available(), show_alert=True)
         return
@@ -115,6 +115,11 @@ async def _nothing_yet(callback: CallbackQuery, button: Button, _m: DialogManage
     await callback.answer(words.get(button.widget_id or "", "Nothing here yet."))
 
 
+async def _open_messages(_c: CallbackQuery, _b: Button, manager: DialogManager) -> None:
+    """The child's Inbox (the messages dialogue checks access again)."""
+    await manager.start(MessagesSG.inbox, data={"child_id": _child_id(manager)})
+
+
 def _menu() -> Start:
     return Start(Const("⬅️ Main menu"), id="menu", state=MainMenuSG.menu, mode=StartMode.RESET_STACK)
 
@@ -123,10 +128,7 @@ def dashboard_dialog() -> Dialog:
     return Dialog(
         Window(
             Format("{prompt}"),
-            Column(
-                Select(Format("👤 {item[0]}"), id="child", item_id_getter=lambda x: x[1], items="children",
-                       on_click=_chosen),
-            ),
+            choices("child", "children", _chosen, "👤 {item[0]}"),
             _menu(),
             unexpected_input(),
             state=DashboardSG.choose,
@@ -137,7 +139,7 @@ def dashboard_dialog() -> Dialog:
             SwitchTo(Const("ℹ️ Extra information"), id="extra", state=DashboardSG.extra, when="has"),
             Button(Const("🖼 Timeline picture"), id="timeline", on_click=_timeline, when="has"),
             Button(Format("✍️ Actions to Complete ({actions})"), id="actions", on_click=_nothing_yet, when="has"),
-            Button(Format("💬 New Messages ({messages})"), id="messages", on_click=_nothing_yet, when="has"),
+            Button(Format("💬 New Messages ({messages})"), id="messages", on_click=_open_messages, when="has"),
             Button(Format("📄 Documents to View ({documents})"), id="documents", on_click=_nothing_yet, when="has"),
             SwitchTo(Const("🔁 Switch child"), id="switch", state=DashboardSG.choose, when=F["several"]),
             _menu(),

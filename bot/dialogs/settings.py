@@ -6,11 +6,11 @@ from typing import Any
 
 from aiogram.types import CallbackQuery
 from aiogram_dialog import Dialog, DialogManager, StartMode, Window
-from aiogram_dialog.widgets.kbd import Button, Column, Select, Start
+from aiogram_dialog.widgets.kbd import Button, Start
 from aiogram_dialog.widgets.text import Const, Format
 
 from bot import texts
-from bot.dialogs.common import unexpected_input
+from bot.dialogs.common import as_id, choices, unexpected_input
 from bot.dialogs.onboarding import chat_id_of
 from bot.dialogs.states import DashboardSG, MainMenuSG, SettingsSG
 from bot.services import Services
@@ -58,7 +58,7 @@ async def _toggle(callback: CallbackQuery, _w: Any, manager: DialogManager, kind
 
 async def _switch_child(callback: CallbackQuery, _w: Any, manager: DialogManager, item_id: str) -> None:
     svc = _services(manager)
-    child_id = int(item_id) if item_id.isdigit() and len(item_id) < 19 else -1
+    child_id = as_id(item_id)
     if not await svc.dashboard.choose_child(chat_id_of(manager), child_id):
         await callback.answer(texts.child_not_available(), show_alert=True)
         return
@@ -73,10 +73,8 @@ def settings_dialog() -> Dialog:
     return Dialog(
         Window(
             Format("{text}"),
-            Column(Select(Format("{item[0]}"), id="kind", item_id_getter=lambda x: x[1], items="kinds",
-                          on_click=_toggle)),
-            Column(Select(Format("{item[0]}"), id="child", item_id_getter=lambda x: x[1], items="children",
-                          on_click=_switch_child)),
+            choices("kind", "kinds", _toggle),
+            choices("child", "children", _switch_child),
             Button(Const("📊 SEND Dashboard"), id="dash", on_click=_open_dashboard, when="linked"),
             Start(Const("⬅️ Main menu"), id="menu", state=MainMenuSG.menu, mode=StartMode.RESET_STACK),
             unexpected_input(),

@@ -25,3 +25,16 @@ class DashboardSG(StatesGroup):
 
 class SettingsSG(StatesGroup):
     main = State()
+
+
+class MessagesSG(StatesGroup):
+    menu = State()
+    choose = State()  # which child (a parent with several)
+    type = State()  # New Message: Message Type
+    subject = State()  # Subject
+    text = State()  # Message (several chat messages may make one)
+    files = State()  # attachments, if the parent wants
+    preview = State()  # check, then Send or Cancel
+    inbox = State()
+    sent = State()  # Sent Items
+    read = State()  # one message, with its files and Reply

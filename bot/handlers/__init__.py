@@ -9,8 +9,11 @@ def command_routers() -> list[Router]:
     from bot.handlers.commands import commands_router
     from bot.handlers.dashboard import dashboard_router
     from bot.handlers.membership import membership_router
+    from bot.handlers.messages import messages_router
+    from bot.handlers.staff import staff_router
 
-    return [membership_router(), commands_router(), dashboard_router()]
+    # The staff group's router comes first: nothing else may answer in the staff group.
+    return [staff_router(), membership_router(), commands_router(), dashboard_router(), messages_router()]
 
 
 def guard_routers() -> list[Router]:

@@ -1,0 +1,64 @@
+"""/messages, and the Read and Reply buttons under a caseworker's message (`msg:<id>:read|reply`).
+
+A button's message id is never trusted: the core looks it up within this chat's own thread, so a
+crafted id (another family's message, or another carer's of the same child) is answered with
+"That message is not available" and nothing else.
+"""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, Message
+from aiogram_dialog import DialogManager, ShowMode, StartMode
+
+from bot import texts
+from bot.dialogs.states import MessagesSG
+from bot.services import Services
+from core.messages.service import NotFound
+
+
+def messages_router() -> Router:
+    router = Router(name="messages")
+
+    @router.message(Command("messages"), F.chat.type == "private")
+    async def messages(message: Message, dialog_manager: DialogManager) -> None:
+        await dialog_manager.start(
+            MessagesSG.menu, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND
+        )
+
+    @router.callback_query(
+        F.data.regexp(r"^msg:\d{1,18}:(read|reply)$"), F.message.chat.type == "private"
+    )
+    async def from_notice(
+        query: CallbackQuery, dialog_manager: DialogManager, services: Services
+    ) -> None:
+        _, raw_id, action = query.data.split(":")
+        chat_id = query.message.chat.id
+        try:
+            view = await services.messages.open(chat_id, int(raw_id))
+        except NotFound:
+            await query.answer(texts.message_not_available(), show_alert=True)
+            await query.message.answer(texts.message_not_available())
+            return
+        await query.answer()
+        if action == "read":
+            data = {
+                "child_id": view.child_id,
+                "open_id": view.id,
+                "box": "inbox" if view.direction == "to_parent" else "sent",
+            }
+            state = MessagesSG.read
+        else:
+            data = {
+                "child_id": view.child_id,
+                "reply_to": view.id,
+                "type": view.type,
+                "subject": view.subject,
+            }
+            state = MessagesSG.text
+        await dialog_manager.start(
+            state, data=data, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND
+        )
+
+    return router

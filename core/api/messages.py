@@ -1,0 +1,228 @@
+"""Messages in the caseworker API.
+
+    GET  /v1/messages?after=<id>                 every message after an id, oldest first (poll cheaply)
+    GET  /v1/cases/{reference}/messages          a case's messages (both ways), oldest first, paged by id
+    GET  /v1/messages/{id}                       one message
+    POST /v1/cases/{reference}/messages          a caseworker's message or reply to one carer (201)
+    POST /v1/messages/{id}/read                  mark a parent's message read
+    GET  /v1/messages/{id}/attachments/{aid}     an attached file (the bytes)
+    PUT  /v1/staff/{telegram_user_id}            map a staff Telegram account to a caseworker name
+    DELETE /v1/staff/{telegram_user_id}          unmap it
+
+Sending writes the carer's notice (who wrote about what, with Read and Reply buttons) in the same
+transaction. Attachments travel as base64 in JSON; each is checked for size (20 MB) and type.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import datetime
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field
+
+from core.api.routes import ApiError, ApiRequest, ApiRoutes
+from core.files import FileRefused
+from core.messages.service import (
+    MessageRefused,
+    MessageService,
+    MessageType,
+    MessageView,
+    NewAttachment,
+    NotFound,
+)
+from core.messages.staff import StaffDirectory
+
+
+class AttachmentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    filename: str = Field(min_length=1, max_length=200)
+    mime: str = Field(max_length=100, description="application/pdf, image/jpeg, image/png, Word, text...")
+    content_base64: str = Field(description="The file, base64-encoded (at most 20 MB once decoded).")
+
+
+class MessageIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    sender_name: str = Field(min_length=1, max_length=100, description="The caseworker, as the parent sees it.")
+    type: MessageType = MessageType.GENERAL
+    subject: str = Field(min_length=1, max_length=200)
+    text: str = Field(min_length=1, max_length=20_000)
+    account_id: int | None = Field(None, ge=1, description="The carer (see GET /v1/children/{id}/access).")
+    reply_to: int | None = Field(None, ge=1, description="A message of the case to answer (its carer gets it).")
+    attachments: list[AttachmentIn] = Field(default_factory=list, max_length=10)
+
+
+class AttachmentOut(BaseModel):
+    id: int
+    filename: str
+    mime: str
+    size: int
+    sha256: str
+
+
+class MessageOut(BaseModel):
+    id: int
+    case_reference: str
+    child_id: int
+    account_id: int = Field(description="The carer whose thread this is.")
+    direction: str = Field(description="to_team (from the parent) | to_parent (from the SEND team)")
+    type: str
+    type_name: str
+    subject: str
+    text: str
+    sender_name: str
+    recipient_name: str
+    reply_to: int | None
+    source: str = Field(description="chat | api | staff_group")
+    created_at: datetime
+    read_at: datetime | None
+    attachments: list[AttachmentOut]
+
+    @classmethod
+    def of(cls, v: MessageView) -> MessageOut:
+        return cls(
+            id=v.id, case_reference=v.case_reference, child_id=v.child_id, account_id=v.account_id,
+            direction=v.direction, type=v.type, type_name=v.type_name, subject=v.subject, text=v.body,
+            sender_name=v.sender_name, recipient_name=v.recipient_name, reply_to=v.reply_to_id,
+            source=v.source, created_at=v.created_at, read_at=v.read_at,
+            attachments=[AttachmentOut(id=a.id, filename=a.filename, mime=a.mime, size=a.size, sha256=a.sha256)
+                         for a in v.attachments],
+        )
+
+
+class MessageList(BaseModel):
+    items: list[MessageOut]
+    next_after: int | None = Field(description="Pass as `after` for the next page; null when up to date.")
+
+
+class AfterQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    after: int = Field(0, ge=0, le=2**63 - 1, description="Only messages with a larger id.")
+    limit: int = Field(100, ge=1, le=500)
+
+
+class StaffIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    caseworker_name: str = Field(min_length=1, max_length=100)
+
+
+class StaffOut(BaseModel):
+    telegram_user_id: int
+    caseworker_name: str
+
+
+def _error(exc: Exception) -> ApiError:
+    if isinstance(exc, NotFound):
+        return ApiError(404, "not_found", "No such case, message or file.")
+    if isinstance(exc, FileRefused):
+        return ApiError(422, f"file_{exc.code}", exc.message)
+    assert isinstance(exc, MessageRefused)
+    return ApiError(422, exc.code, exc.message)
+
+
+def _decode(items: list[AttachmentIn]) -> list[NewAttachment]:
+    out = []
+    for a in items:
+        try:
+            data = base64.b64decode(a.content_base64, validate=True)
+        except (binascii.Error, ValueError):
+            raise ApiError(422, "bad_base64", f"{a.filename}: content_base64 is not base64.") from None
+        out.append(NewAttachment(data=data, filename=a.filename, mime=a.mime))
+    return out
+
+
+def _page(views: list[MessageView], limit: int) -> MessageList:
+    return MessageList(items=[MessageOut.of(v) for v in views],
+                       next_after=views[-1].id if len(views) == limit else None)
+
+
+def build_routes() -> ApiRoutes:
+    api = ApiRoutes()
+    tags = ["messages"]
+    caught = (NotFound, MessageRefused, FileRefused)
+
+    @api.get("/v1/messages", query=AfterQuery, response=MessageList, tags=tags,
+             summary="Every message after an id, oldest first (a case system polls with the last id)")
+    async def poll(req: ApiRequest) -> MessageList:
+        q: AfterQuery = req.query
+        return _page(await MessageService(req.portal).since(req.actor, q.after, q.limit), q.limit)
+
+    @api.get("/v1/cases/{reference}/messages", query=AfterQuery, response=MessageList, errors=(404,),
+             tags=tags, summary="A case's messages, both ways, oldest first")
+    async def for_case(req: ApiRequest) -> MessageList:
+        q: AfterQuery = req.query
+        try:
+            views = await MessageService(req.portal).list_for_case(
+                req.actor, req.params["reference"], after_id=q.after, limit=q.limit
+            )
+        except caught as exc:
+            raise _error(exc) from None
+        return _page(views, q.limit)
+
+    @api.get("/v1/messages/{id:int}", response=MessageOut, errors=(404,), tags=tags, summary="One message")
+    async def one(req: ApiRequest) -> MessageOut:
+        try:
+            return MessageOut.of(await MessageService(req.portal).get_for_team(req.actor, req.params["id"]))
+        except caught as exc:
+            raise _error(exc) from None
+
+    @api.post("/v1/cases/{reference}/messages", body=MessageIn, response=MessageOut, status=201,
+              errors=(404, 422), tags=tags, max_body=30 * 1024 * 1024,
+              summary="Send a caseworker's message or reply to one carer (they are told at once)")
+    async def send(req: ApiRequest, body: MessageIn) -> MessageOut:
+        try:
+            view = await MessageService(req.portal).send_to_parent(
+                req.actor, req.params["reference"], sender_name=body.sender_name, type=body.type,
+                subject=body.subject, body=body.text, account_id=body.account_id, reply_to_id=body.reply_to,
+                attachments=_decode(body.attachments),
+            )
+        except caught as exc:
+            raise _error(exc) from None
+        return MessageOut.of(view)
+
+    @api.post("/v1/messages/{id:int}/read", response=MessageOut, errors=(404,), tags=tags,
+              summary="Mark a parent's message read")
+    async def mark_read(req: ApiRequest) -> MessageOut:
+        try:
+            return MessageOut.of(await MessageService(req.portal).mark_read_by_team(req.actor, req.params["id"]))
+        except caught as exc:
+            raise _error(exc) from None
+
+    @api.get("/v1/messages/{id:int}/attachments/{aid:int}", errors=(404,), tags=tags,
+             summary="An attached file (its bytes, with its type and name)")
+    async def attachment(req: ApiRequest) -> web.Response:
+        try:
+            found, data = await MessageService(req.portal).attachment_for_team(
+                req.actor, req.params["id"], req.params["aid"]
+            )
+        except caught as exc:
+            raise _error(exc) from None
+        return web.Response(
+            body=data, content_type=found.mime,
+            headers={"Content-Disposition": f'attachment; filename="{found.filename}"',
+                     "X-Content-Type-Options": "nosniff"},
+        )
+
+    @api.put("/v1/staff/{telegram_user_id:int}", body=StaffIn, response=StaffOut, tags=tags,
+             summary="Map a staff Telegram account to the caseworker name its replies go out under")
+    async def map_staff(req: ApiRequest, body: StaffIn) -> StaffOut:
+        uid = req.params["telegram_user_id"]
+        await StaffDirectory(req.portal).map(uid, body.caseworker_name, req.actor)
+        return StaffOut(telegram_user_id=uid, caseworker_name=body.caseworker_name)
+
+    @api.delete("/v1/staff/{telegram_user_id:int}", errors=(404,), tags=tags,
+                summary="Unmap a staff Telegram account (its replies are then refused)")
+    async def unmap_staff(req: ApiRequest) -> web.Response:
+        if not await StaffDirectory(req.portal).unmap(req.params["telegram_user_id"], req.actor):
+            raise ApiError(404, "not_found", "That account is not mapped.")
+        return web.Response(status=204)
+
+    return api
+
+
+api = build_routes()
