@@ -8,6 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.cases.dashboard import Counts, DashboardService
 from core.chats import ChatService
+from core.documents.service import DocumentService
+from core.forms.service import FormService
 from core.messages.service import MessageService
 from core.messages.staff import StaffDirectory
 from core.onboarding import AccessService, ChatLinkService, InvitationService
@@ -30,6 +32,8 @@ class Services:
     reminders: ReminderPreferences
     messages: MessageService
     staff: StaffDirectory
+    documents: DocumentService
+    forms: FormService
 
     @classmethod
     def build(cls, portal: Portal) -> Services:
@@ -41,13 +45,25 @@ class Services:
             chat_links=ChatLinkService(portal),
             page_links=PageLinks(portal),
             page_flow=PageFlow(portal),
-            dashboard=DashboardService(portal, counters=[_unread_messages]),
+            dashboard=DashboardService(portal, counters=[_unread_messages, _documents_to_view, _actions_to_complete]),
             reminders=ReminderPreferences(portal),
             messages=MessageService(portal),
             staff=StaffDirectory(portal),
+            documents=DocumentService(portal),
+            forms=FormService(portal),
         )
 
 
 async def _unread_messages(s: AsyncSession, account_id: int, case_id: int) -> Counts:
     """The dashboard's "New Messages (n)": one query."""
     return Counts(messages=await MessageService.unread_for(s, account_id, case_id))
+
+
+async def _documents_to_view(s: AsyncSession, account_id: int, case_id: int) -> Counts:
+    """The dashboard's "Documents to View (n)": documents this carer has not received yet."""
+    return Counts(documents=await DocumentService.unviewed_for(s, account_id, case_id))
+
+
+async def _actions_to_complete(s: AsyncSession, account_id: int, case_id: int) -> Counts:
+    """The dashboard's "Actions to Complete (n)": forms asked of this carer, not yet submitted."""
+    return Counts(actions=await FormService.open_for(s, account_id, case_id))

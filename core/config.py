@@ -131,6 +131,16 @@ class ProductSettings(BaseSettings):
         "within 5 working days", description="The SEND team's stated response time, told to parents."
     )
     log_level: str = Field("INFO", description="Logging level.")
+    forms_dir: Path | None = Field(
+        None,
+        description="A folder of the council's own form definitions (YAML or JSON), added to the "
+        "bundled ones (a file with a bundled form's id replaces it). Checked at start.",
+    )
+    protect_documents: bool = Field(
+        False,
+        description="Send documents, and the PDFs of forms, as protected content (the parent "
+        "cannot forward or save them from the chat).",
+    )
 
 
 class Settings:

@@ -6,6 +6,8 @@ into `Base.metadata`.
 
 import core.accounts.models  # noqa: E402,F401
 import core.cases.models  # noqa: E402,F401
+import core.documents.models  # noqa: E402,F401
+import core.forms.models  # noqa: E402,F401
 import core.messages.models  # noqa: E402,F401
 import core.onboarding.models  # noqa: E402,F401
 import notifications.models  # noqa: E402,F401

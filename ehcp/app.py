@@ -14,6 +14,8 @@ from bot.factory import MissingBotToken, create_bot, create_dispatcher
 from bot.updates import run_polling
 from core.api import start_api
 from core.api.cases import api as cases_api
+from core.api.documents import api as documents_api
+from core.api.forms import api as forms_api
 from core.api.messages import api as messages_api
 from core.api.onboarding import api as onboarding_api
 from core.config import Settings
@@ -55,7 +57,7 @@ async def run_everything(settings: Settings, stop: asyncio.Event, portal: Portal
         print(NO_TOKEN, file=sys.stderr, flush=True)
     await upgrade_async(settings.storage.resolved_database_url())
     portal = portal or create_portal(settings)
-    api = await start_api(portal, [onboarding_api, cases_api, messages_api])
+    api = await start_api(portal, [onboarding_api, cases_api, messages_api, documents_api, forms_api])
     web = await start_web(portal, [account_pages()])
     log.info(
         "Caseworker API on http://%s:%s; parents' pages on %s",

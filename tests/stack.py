@@ -17,6 +17,8 @@ from aiosmtpd.controller import Controller
 
 from core.api import bound_port, start_api
 from core.api.cases import api as cases_api
+from core.api.documents import api as documents_api
+from core.api.forms import api as forms_api
 from core.api.messages import api as messages_api
 from core.api.onboarding import api as onboarding_api
 from core.config import MailSettings
@@ -131,7 +133,7 @@ async def start_stack(portal, stand) -> tuple[Stack, list]:  # noqa: ANN001
     portal.settings.reminders.reminder_interval = 0.05
     web = await start_web(portal, [account_pages()], port=0)
     portal.settings.http.public_url = f"http://127.0.0.1:{web_port(web)}"
-    api = await start_api(portal, [onboarding_api, cases_api, messages_api], port=0, purge_every=None)
+    api = await start_api(portal, [onboarding_api, cases_api, messages_api, documents_api, forms_api], port=0, purge_every=None)
     token = await create_token(portal, "case-system")
     running = RunningBot(portal, stand)
     await running.start()

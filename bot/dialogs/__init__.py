@@ -9,6 +9,8 @@ def dialog_routers() -> list[Router]:
     """Every dialogue, built fresh (a router can be attached to one parent only)."""
     from bot.dialogs.dashboard import dashboard_dialog
     from bot.dialogs.delete_data import delete_data_dialog
+    from bot.dialogs.documents import documents_dialog
+    from bot.dialogs.forms import forms_dialog
     from bot.dialogs.help import help_dialog
     from bot.dialogs.main_menu import main_menu_dialog
     from bot.dialogs.messages import messages_dialog
@@ -17,5 +19,5 @@ def dialog_routers() -> list[Router]:
 
     return [
         main_menu_dialog(), help_dialog(), onboarding_dialog(), delete_data_dialog(),
-        dashboard_dialog(), settings_dialog(), messages_dialog(),
+        dashboard_dialog(), settings_dialog(), messages_dialog(), documents_dialog(), forms_dialog(),
     ]

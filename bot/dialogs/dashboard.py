@@ -16,7 +16,7 @@ from aiogram_dialog.widgets.text import Const, Format
 from bot import texts
 from bot.dialogs.common import as_id, choices, unexpected_input
 from bot.dialogs.onboarding import chat_id_of
-from bot.dialogs.states import DashboardSG, MainMenuSG, MessagesSG
+from bot.dialogs.states import DashboardSG, DocumentsSG, FormsSG, MainMenuSG, MessagesSG
 from bot.services import Services
 from core.cases.dashboard import Overview
 from core.cases.texts import dashboard_text
@@ -109,10 +109,14 @@ async def _timeline(callback: CallbackQuery, _b: Button, manager: DialogManager)
     await callback.message.answer_photo(BufferedInputFile(png, filename="timeline.png"), caption=caption)
 
 
-async def _nothing_yet(callback: CallbackQuery, button: Button, _m: DialogManager) -> None:
-    # Messages, documents and forms arrive with their own features; until then, the guide's words.
-    words = {"actions": "No items to complete.", "messages": "No new messages.", "documents": "No items to view."}
-    await callback.answer(words.get(button.widget_id or "", "Nothing here yet."))
+async def _open_actions(_c: CallbackQuery, _b: Button, manager: DialogManager) -> None:
+    """The child's Actions to Complete (the forms dialogue checks access again)."""
+    await manager.start(FormsSG.actions, data={"child_id": _child_id(manager)})
+
+
+async def _open_documents(_c: CallbackQuery, _b: Button, manager: DialogManager) -> None:
+    """The child's Documents to View (the documents dialogue checks access again)."""
+    await manager.start(DocumentsSG.list, data={"child_id": _child_id(manager)})
 
 
 async def _open_messages(_c: CallbackQuery, _b: Button, manager: DialogManager) -> None:
@@ -138,9 +142,9 @@ def dashboard_dialog() -> Dialog:
             Format("{text}"),
             SwitchTo(Const("ℹ️ Extra information"), id="extra", state=DashboardSG.extra, when="has"),
             Button(Const("🖼 Timeline picture"), id="timeline", on_click=_timeline, when="has"),
-            Button(Format("✍️ Actions to Complete ({actions})"), id="actions", on_click=_nothing_yet, when="has"),
+            Button(Format("✍️ Actions to Complete ({actions})"), id="actions", on_click=_open_actions, when="has"),
             Button(Format("💬 New Messages ({messages})"), id="messages", on_click=_open_messages, when="has"),
-            Button(Format("📄 Documents to View ({documents})"), id="documents", on_click=_nothing_yet, when="has"),
+            Button(Format("📄 Documents to View ({documents})"), id="documents", on_click=_open_documents, when="has"),
             SwitchTo(Const("🔁 Switch child"), id="switch", state=DashboardSG.choose, when=F["several"]),
             _menu(),
             unexpected_input(),

@@ -16,7 +16,15 @@ from aiogram_dialog.widgets.text import Const, Format
 from bot import texts
 from bot.dialogs.common import unexpected_input
 from bot.dialogs.onboarding import OnboardingSG, chat_id_of, start_page
-from bot.dialogs.states import DashboardSG, DeleteDataSG, HelpSG, MainMenuSG, MessagesSG, SettingsSG
+from bot.dialogs.states import (
+    DashboardSG,
+    DeleteDataSG,
+    FormsSG,
+    HelpSG,
+    MainMenuSG,
+    MessagesSG,
+    SettingsSG,
+)
 from bot.services import Services
 from core.page_links import Purpose
 
@@ -74,6 +82,7 @@ def main_menu_dialog() -> Dialog:
             Button(Const("📝 Register for new account"), id="register", on_click=_start_register, when=~_linked()),
             Start(Const("📊 SEND Dashboard"), id="dashboard", state=DashboardSG.main, when=_linked()),
             Start(Const("💬 Messages"), id="messages", state=MessagesSG.menu, when=_linked()),
+            Start(Const("📝 Request an EHC needs assessment"), id="request", state=FormsSG.start, when=_linked()),
             Start(Const("⚙️ Settings and reminders"), id="settings", state=SettingsSG.main, when=_linked()),
             Button(Const("🔑 Change my password"), id="chpw", on_click=_change_password, when=_linked()),
             Button(Const("✉️ Change my email address"), id="chemail", on_click=_change_email, when=_linked()),

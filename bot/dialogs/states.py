@@ -38,3 +38,17 @@ class MessagesSG(StatesGroup):
     inbox = State()
     sent = State()  # Sent Items
     read = State()  # one message, with its files and Reply
+
+
+class DocumentsSG(StatesGroup):
+    list = State()  # Documents to View, a page at a time
+
+
+class FormsSG(StatesGroup):
+    actions = State()  # Actions to Complete (the child's assigned forms)
+    start = State()  # forms a parent may start (the request for an EHC needs assessment)
+    item = State()  # one guidance page or one question
+    search = State()  # a list question: the entries matching what was typed
+    review = State()  # every answer, each with Change
+    confirm = State()  # Submit? (nothing can be changed afterwards)
+    done = State()  # submitted: the copy was sent

@@ -8,12 +8,15 @@ from aiogram import Router
 def command_routers() -> list[Router]:
     from bot.handlers.commands import commands_router
     from bot.handlers.dashboard import dashboard_router
+    from bot.handlers.documents import documents_router
+    from bot.handlers.forms import forms_router
     from bot.handlers.membership import membership_router
     from bot.handlers.messages import messages_router
     from bot.handlers.staff import staff_router
 
     # The staff group's router comes first: nothing else may answer in the staff group.
-    return [staff_router(), membership_router(), commands_router(), dashboard_router(), messages_router()]
+    return [staff_router(), membership_router(), commands_router(), dashboard_router(), messages_router(),
+            documents_router(), forms_router()]
 
 
 def guard_routers() -> list[Router]:

@@ -91,7 +91,8 @@ class AccessGrant(Base):
     __tablename__ = "access_grants"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    invitation_id: Mapped[int] = mapped_column(ForeignKey("invitations.id"), unique=True)
+    # None for the access a parent has to the case their own request for assessment opened.
+    invitation_id: Mapped[int | None] = mapped_column(ForeignKey("invitations.id"), unique=True)
     child_id: Mapped[int] = mapped_column(ForeignKey("children.id"), index=True)
     account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
     status: Mapped[str] = mapped_column(String(16), default="pending")
