@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, select
+from sqlalchemy import and_, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.cases import texts
@@ -172,6 +172,13 @@ async def plan_case(
         for kind in who.kinds
         if applies(kind, d.party)
     }
+    rows = wanted(dates, {case_id: recipients}, today, cfg)
+    # Forms the SEND team asked for with a due date: each carer it is for, until they submit it.
+    for form_date, accounts in await _form_dates(s, case_id):
+        who = [r for r in recipients if r.account_id in accounts]
+        valid |= {(w.account_id, form_date.key, form_date.due, kind) for w in who for kind in w.kinds
+                  if applies(kind, form_date.party)}
+        rows += wanted([form_date], {case_id: who}, today, cfg)
     pending = (
         await s.execute(
             select(Reminder.id, Reminder.account_id, Reminder.key, Reminder.due, Reminder.kind).where(
@@ -182,8 +189,53 @@ async def plan_case(
     stale = [r.id for r in pending if (r.account_id, r.key, r.due, r.kind) not in valid]
     if stale:
         await s.execute(delete(Reminder).where(Reminder.id.in_(stale)))
-    rows = wanted(dates, {case_id: recipients}, today, cfg)
     await _insert(s, rows, now)
+
+
+FORM_KEY = "form:"
+
+
+async def _form_dates(s: AsyncSession, case_id: int) -> list[tuple[OpenDate, set[int | None]]]:
+    """The case's open form assignments with a due date, each with the carers it still waits for
+    ({None} in the set: every carer of the case), less those who submitted it."""
+    from core.forms.models import FormAssignment, FormResponse
+
+    assignments = (
+        await s.execute(
+            select(FormAssignment.id, FormAssignment.due_date, FormAssignment.account_id).where(
+                FormAssignment.case_id == case_id,
+                FormAssignment.withdrawn_at.is_(None),
+                FormAssignment.due_date.is_not(None),
+            )
+        )
+    ).all()
+    if not assignments:
+        return []
+    submitted = set(
+        (
+            await s.execute(
+                select(FormResponse.assignment_id, FormResponse.account_id).where(
+                    FormResponse.assignment_id.in_([a.id for a in assignments]),
+                    FormResponse.status == "submitted",
+                )
+            )
+        ).all()
+    )
+    everyone = set(
+        (
+            await s.scalars(
+                select(AccessGrant.account_id)
+                .join(Case, Case.child_id == AccessGrant.child_id)
+                .where(Case.id == case_id, AccessGrant.status == "active", AccessGrant.account_id.is_not(None))
+            )
+        ).all()
+    )
+    out = []
+    for a in assignments:
+        targets = {a.account_id} if a.account_id is not None else everyone
+        waiting = {acc for acc in targets if (a.id, acc) not in submitted}
+        out.append((OpenDate(case_id, f"{FORM_KEY}{a.id}", a.due_date, "parent"), waiting))
+    return out
 
 
 async def plan_account(s: AsyncSession, account_id: int, now: datetime, cfg: ReminderSettings) -> None:
@@ -250,7 +302,27 @@ async def plan_all(portal: Portal, now: datetime | None = None) -> int:
                 chosen = kinds[tuple(flags)] = _kinds_of(tuple(flags))
             recipients.setdefault(case_id, {})[account_id] = Recipient(account_id, chosen)
         rows = wanted(dates.values(), {c: list(r.values()) for c, r in recipients.items()}, today, cfg)
-        return await _insert(s, rows, now)
+        added = await _insert(s, rows, now)
+        # Forms due in the window (few, next to key dates): planned case by case.
+        from core.forms.models import FormAssignment
+
+        form_cases = (
+            await s.scalars(
+                select(FormAssignment.case_id)
+                .where(
+                    FormAssignment.withdrawn_at.is_(None),
+                    FormAssignment.due_date >= today,
+                    FormAssignment.due_date <= hi,
+                )
+                .distinct()
+            )
+        ).all()
+        for case_id in form_cases:
+            before = await s.scalar(select(func.count()).select_from(Reminder).where(Reminder.case_id == case_id))
+            await plan_case(s, case_id, now, cfg)
+            after = await s.scalar(select(func.count()).select_from(Reminder).where(Reminder.case_id == case_id))
+            added += max(0, (after or 0) - (before or 0))
+        return added
 
 
 # ------------------------------------------------------------------ sending
@@ -326,6 +398,8 @@ def _done(r: Reminder, now: datetime, status: str, reason: str | None) -> None:
 
 async def _irrelevant(s: AsyncSession, r: Reminder, today: date, cfg: ReminderSettings) -> str | None:
     """Why a due reminder should not be sent any more, or None if it should."""
+    if r.key.startswith(FORM_KEY):
+        return await _form_irrelevant(s, r, today)
     kd = await s.get(CaseKeyDate, (r.case_id, r.key))
     if kd is None or not kd.open or kd.due != r.due:
         return "date changed or met"
@@ -350,7 +424,57 @@ async def _irrelevant(s: AsyncSession, r: Reminder, today: date, cfg: ReminderSe
     return None
 
 
+async def _form_irrelevant(s: AsyncSession, r: Reminder, today: date) -> str | None:
+    from core.forms.models import FormAssignment, FormResponse
+
+    a = await s.get(FormAssignment, int(r.key.removeprefix(FORM_KEY)))
+    if a is None or a.withdrawn_at is not None or a.due_date != r.due:
+        return "date changed or met"
+    if today > r.due:
+        return "date passed"
+    done = await s.scalar(
+        select(FormResponse.id).where(
+            FormResponse.assignment_id == a.id, FormResponse.account_id == r.account_id,
+            FormResponse.status == "submitted",
+        )
+    )
+    if done is not None:
+        return "date changed or met"
+    granted = await s.scalar(
+        select(AccessGrant.id).where(
+            AccessGrant.child_id == a.child_id, AccessGrant.account_id == r.account_id, AccessGrant.status == "active"
+        ).limit(1)
+    )
+    if granted is None:
+        return "no access"
+    if r.kind not in _kinds(await s.get(ReminderPreference, r.account_id)):
+        return "switched off"
+    return None
+
+
+async def _send_form(s: AsyncSession, r: Reminder, now: datetime, today: date) -> None:
+    from core.forms.models import FormAssignment
+
+    a = await s.get(FormAssignment, int(r.key.removeprefix(FORM_KEY)))
+    child = await s.get(Child, a.child_id)
+    await notify_account(
+        s,
+        r.account_id,
+        now=now,
+        text=texts.form_reminder_text(a.title, child.forename, r.due, today),
+        key=f"reminder:{r.id}",
+        kind=REMINDER,
+        email_subject=texts.form_reminder_subject(a.title, child.forename),
+        child_id=child.id,
+        buttons=[[{"text": "✍️ Open the form", "callback_data": f"form:{a.id}:open"}]],
+        parse_mode="HTML",
+    )
+
+
 async def _send(s: AsyncSession, portal: Portal, r: Reminder, now: datetime, today: date) -> None:
+    if r.key.startswith(FORM_KEY):
+        await _send_form(s, r, now, today)
+        return
     case, child = (
         await s.execute(select(Case, Child).join(Child, Child.id == Case.child_id).where(Case.id == r.case_id))
     ).one()

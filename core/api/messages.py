@@ -76,7 +76,7 @@ class MessageOut(BaseModel):
     sender_name: str
     recipient_name: str
     reply_to: int | None
-    source: str = Field(description="chat | api | staff_group")
+    source: str = Field(description="chat | api | staff_group | form (a submitted form, its PDF attached)")
     created_at: datetime
     read_at: datetime | None
     attachments: list[AttachmentOut]

@@ -301,6 +301,20 @@ def reminder_subject(child: str) -> str:
     return f"Reminder: a date for {child}"
 
 
+def form_reminder_text(title: str, child: str, due: date, today: date) -> str:
+    """A reminder of a form the SEND team asked for, not yet submitted."""
+    when = format_date(due)
+    return (
+        f"⏰ <b>Reminder for {escape(child)}: {_from_now(due, today)}, {when}.</b>\n\n"
+        f"The SEND team asked you to fill in the {escape(title)} by {when}. "
+        "Your answers so far are saved: tap Open the form to carry on where you left off."
+    )
+
+
+def form_reminder_subject(title: str, child: str) -> str:
+    return f"Reminder: the {title} for {child}"
+
+
 # ------------------------------------------------------------------ extra information
 
 
