@@ -19,6 +19,7 @@ from core.api.forms import api as forms_api
 from core.api.messages import api as messages_api
 from core.api.onboarding import api as onboarding_api
 from core.config import Settings
+from core.forms.definition import load_forms
 from core.inbox import UpdateInbox
 from core.migrations import upgrade_async
 from core.portal import Portal, create_portal
@@ -49,7 +50,10 @@ NO_TOKEN = """
 
 
 async def run_everything(settings: Settings, stop: asyncio.Event, portal: Portal | None = None) -> None:
-    """Migrate, then run every part until `stop` is set. Without a bot token, run what can run."""
+    """Check the form definitions, migrate, then run every part until `stop` is set. Without a
+    bot token, run what can run. A bad form definition stops the start (FormDefinitionError,
+    naming the file and the problem) before anything runs."""
+    load_forms(settings.product.forms_dir)
     try:
         bot: Bot | None = create_bot(settings)
     except MissingBotToken:

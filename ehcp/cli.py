@@ -19,11 +19,30 @@ def _cmd_run(settings: Settings, _: argparse.Namespace) -> int:
         install_stop_signals(stop)
         await run_everything(settings, stop)
 
+    from core.forms.definition import FormDefinitionError
+
     try:
         asyncio.run(main())
-    except MissingBotToken as exc:
+    except (MissingBotToken, FormDefinitionError) as exc:
         print(f"ehcp-bot: {exc}", file=sys.stderr)
         return 2
+    return 0
+
+
+def _cmd_forms(settings: Settings, args: argparse.Namespace) -> int:
+    """Check the form definitions (bundled, and the council's own in EHCP_FORMS_DIR) and list
+    them: a definition with a problem is named with the problem, and the exit status is 1."""
+    from core.forms.definition import FormDefinitionError, load_forms
+
+    try:
+        forms = load_forms(settings.product.forms_dir)
+    except FormDefinitionError as exc:
+        print(f"ehcp-bot: {exc}", file=sys.stderr)
+        return 1
+    for form in sorted(forms.values(), key=lambda f: f.id):
+        questions = len(form.questions())
+        print(f"{form.id}\tv{form.version}\t{form.started_by}\t{len(form.steps)} steps, "
+              f"{questions} questions\t{form.title}")
     return 0
 
 
@@ -146,6 +165,10 @@ def build_parser() -> argparse.ArgumentParser:
     sunmap = ssub.add_parser("unmap", help="unmap a staff Telegram account")
     sunmap.add_argument("telegram_user_id", type=int)
     ssub.add_parser("list", help="list the mapped staff accounts")
+    forms = sub.add_parser("forms", help="form definitions")
+    forms.add_subparsers(dest="action", required=True).add_parser(
+        "check", help="check every form definition (bundled and EHCP_FORMS_DIR) and list them"
+    )
     return parser
 
 
@@ -157,7 +180,7 @@ def main(argv: list[str] | None = None) -> None:
     setup_logging(settings)
     handlers = {
         "run": _cmd_run, "deliver": _cmd_deliver, "migrate": _cmd_migrate, "token": _cmd_token,
-        "staff": _cmd_staff,
+        "staff": _cmd_staff, "forms": _cmd_forms,
     }
     sys.exit(handlers[args.command](settings, args))
 
