@@ -30,7 +30,7 @@ class Message(Base):
     sender_name: Mapped[str] = mapped_column(String(200))
     recipient_name: Mapped[str] = mapped_column(String(200))
     reply_to_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
-    source: Mapped[str] = mapped_column(String(12))  # chat | api | staff_group
+    source: Mapped[str] = mapped_column(String(12))  # chat | api | staff_group | form
     # The sender's own key for this message (the chat's draft id): a Send repeated after a crash
     # finds the stored message instead of storing it twice.
     client_key: Mapped[str | None] = mapped_column(String(64))
