@@ -1,9 +1,37 @@
-"""Buttons under a new-document notice (being built)."""
+"""The Receive button under a new-document notice (`doc:<id>:get`).
+
+A button's document id is never trusted: the core checks the chat's access to the document's
+child, so a crafted id (another family's document, a withdrawn one, not a number) is answered
+with "That document is not available to you." and nothing else. A document of this family that
+has since been withdrawn is answered kindly, and Documents to View is shown as it is now.
+"""
 
 from __future__ import annotations
 
-from aiogram import Router
+from aiogram import Bot, F, Router
+from aiogram.types import CallbackQuery
+from aiogram_dialog import DialogManager, ShowMode, StartMode
+
+from bot.dialogs.common import as_id
+from bot.dialogs.documents import send_document_to_chat
+from bot.dialogs.states import DocumentsSG
+from bot.services import Services
 
 
 def documents_router() -> Router:
-    return Router(name="documents")
+    router = Router(name="documents")
+
+    @router.callback_query(F.data.startswith("doc:"), F.message.chat.type == "private")
+    async def receive(
+        query: CallbackQuery, dialog_manager: DialogManager, services: Services, bot: Bot
+    ) -> None:
+        parts = (query.data or "").split(":")
+        raw_id = parts[1] if len(parts) == 3 and parts[2] == "get" else ""
+        outcome, child_id = await send_document_to_chat(query, services, bot, as_id(raw_id))
+        if outcome == "withdrawn":
+            await dialog_manager.start(
+                DocumentsSG.list, data={"child_id": child_id}, mode=StartMode.RESET_STACK,
+                show_mode=ShowMode.SEND,
+            )
+
+    return router

@@ -1,12 +1,202 @@
-"""Documents in the caseworker API (being built)."""
+"""Documents (letters and plans) in the caseworker API.
+
+    POST /v1/cases/{reference}/documents      publish a document for a case (201); the carers are told
+    GET  /v1/cases/{reference}/documents      a case's documents, newest first (withdrawn ones too)
+    GET  /v1/documents/{id}                   one document
+    GET  /v1/documents/{id}/file              its file (the bytes)
+    POST /v1/documents/{id}/withdraw          withdraw it (published to the wrong family, or replaced)
+    GET  /v1/documents/{id}/deliveries        who received it in a chat, when, in which chat
+
+The file travels as base64 in JSON and is checked for size (20 MB) and type. Publishing writes
+each carer's notice (with a Receive button) in the same transaction; withdrawing takes the
+document out of Documents to View at once and tells each carer.
+"""
 
 from __future__ import annotations
 
-from core.api.routes import ApiRoutes
+import base64
+import binascii
+from datetime import date, datetime
+from urllib.parse import quote
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field
+
+from core.api.routes import ApiError, ApiRequest, ApiRoutes
+from core.documents.service import (
+    DeliveryView,
+    DocumentRefused,
+    DocumentService,
+    DocumentView,
+    FileRefused,
+    NotFound,
+)
+from core.files import MAX_UPLOAD_BYTES
+
+
+class DocumentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    filename: str = Field(min_length=1, max_length=200)
+    mime: str = Field(max_length=100, description="application/pdf, Word, image/jpeg, image/png, text...")
+    content_base64: str = Field(description="The file, base64-encoded (at most 20 MB once decoded).")
+    description: str = Field(min_length=1, max_length=300, description="What the parent sees in the list.")
+    document_date: date = Field(description="The date on the document (today at the latest).")
+
+
+class WithdrawIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    reason: str | None = Field(None, max_length=300, description="For the council's record (not told to the parent).")
+
+
+class DocumentOut(BaseModel):
+    id: int
+    case_reference: str
+    child_id: int
+    description: str
+    document_date: date
+    published_at: datetime
+    published_by: str
+    filename: str
+    mime: str
+    size: int
+    sha256: str
+    withdrawn_at: datetime | None
+    withdrawn_by: str | None
+    withdraw_reason: str | None
+
+    @classmethod
+    def of(cls, v: DocumentView) -> DocumentOut:
+        return cls(
+            id=v.id, case_reference=v.case_reference, child_id=v.child_id, description=v.description,
+            document_date=v.document_date, published_at=v.published_at, published_by=v.published_by,
+            filename=v.filename, mime=v.mime, size=v.size, sha256=v.sha256, withdrawn_at=v.withdrawn_at,
+            withdrawn_by=v.withdrawn_by, withdraw_reason=v.withdraw_reason,
+        )
+
+
+class DocumentList(BaseModel):
+    items: list[DocumentOut]
+
+
+class ListQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    include_withdrawn: bool = Field(True, description="false: only what parents see in Documents to View.")
+
+
+class DeliveryOut(BaseModel):
+    id: int
+    account_id: int
+    carer_name: str
+    chat_id: int
+    delivered_at: datetime
+
+    @classmethod
+    def of(cls, d: DeliveryView) -> DeliveryOut:
+        return cls(id=d.id, account_id=d.account_id, carer_name=d.carer_name, chat_id=d.chat_id,
+                   delivered_at=d.delivered_at)
+
+
+class DeliveryList(BaseModel):
+    document_id: int
+    items: list[DeliveryOut]
+
+
+def _error(exc: Exception) -> ApiError:
+    if isinstance(exc, NotFound):
+        return ApiError(404, "not_found", "No such case or document.")
+    if isinstance(exc, FileRefused):
+        return ApiError(422, f"file_{exc.code}", exc.message)
+    assert isinstance(exc, DocumentRefused)
+    return ApiError(422, exc.code, exc.message)
+
+
+def _decode(body: DocumentIn) -> bytes:
+    text = body.content_base64
+    if len(text) > (MAX_UPLOAD_BYTES // 3 + 2) * 4:  # more than 20 MB once decoded: refuse unread
+        raise ApiError(422, "file_too_big", "That file is too big. Files can be up to 20 MB.")  # as check_upload
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise ApiError(422, "bad_base64", f"{body.filename}: content_base64 is not base64.") from None
+
+
+def _disposition(filename: str) -> str:
+    plain = filename.encode("ascii", "replace").decode().replace("?", "_").replace('"', "_")
+    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(filename)}"
 
 
 def build_routes() -> ApiRoutes:
     api = ApiRoutes()
+    tags = ["documents"]
+    caught = (NotFound, DocumentRefused, FileRefused)
+
+    @api.post("/v1/cases/{reference}/documents", body=DocumentIn, response=DocumentOut, status=201,
+              errors=(404, 422), tags=tags, max_body=30 * 1024 * 1024,
+              summary="Publish a document for a case (each carer is told at once)")
+    async def publish_document(req: ApiRequest, body: DocumentIn) -> DocumentOut:
+        data = _decode(body)
+        try:
+            view = await DocumentService(req.portal).publish(
+                req.actor, req.params["reference"], data=data, filename=body.filename, mime=body.mime,
+                description=body.description, document_date=body.document_date,
+            )
+        except caught as exc:
+            raise _error(exc) from None
+        return DocumentOut.of(view)
+
+    @api.get("/v1/cases/{reference}/documents", query=ListQuery, response=DocumentList, errors=(404,),
+             tags=tags, summary="A case's documents, newest first")
+    async def list_documents(req: ApiRequest) -> DocumentList:
+        q: ListQuery = req.query
+        try:
+            views = await DocumentService(req.portal).list_for_case(
+                req.actor, req.params["reference"], include_withdrawn=q.include_withdrawn
+            )
+        except caught as exc:
+            raise _error(exc) from None
+        return DocumentList(items=[DocumentOut.of(v) for v in views])
+
+    @api.get("/v1/documents/{id:int}", response=DocumentOut, errors=(404,), tags=tags, summary="One document")
+    async def get_document(req: ApiRequest) -> DocumentOut:
+        try:
+            return DocumentOut.of(await DocumentService(req.portal).get_for_team(req.actor, req.params["id"]))
+        except caught as exc:
+            raise _error(exc) from None
+
+    @api.get("/v1/documents/{id:int}/file", errors=(404,), tags=tags,
+             summary="A document's file (its bytes, with its type and name)")
+    async def document_file(req: ApiRequest) -> web.Response:
+        try:
+            view, data = await DocumentService(req.portal).file_for_team(req.actor, req.params["id"])
+        except caught as exc:
+            raise _error(exc) from None
+        return web.Response(
+            body=data, content_type=view.mime,
+            headers={"Content-Disposition": _disposition(view.filename), "X-Content-Type-Options": "nosniff"},
+        )
+
+    @api.post("/v1/documents/{id:int}/withdraw", body=WithdrawIn, body_optional=True, response=DocumentOut,
+              errors=(404,), tags=tags, summary="Withdraw a document: it leaves Documents to View and each "
+              "carer is told (the body, with a reason, is optional; withdrawing again changes nothing)")
+    async def withdraw_document(req: ApiRequest, body: WithdrawIn) -> DocumentOut:
+        try:
+            view = await DocumentService(req.portal).withdraw(req.actor, req.params["id"], body.reason)
+        except caught as exc:
+            raise _error(exc) from None
+        return DocumentOut.of(view)
+
+    @api.get("/v1/documents/{id:int}/deliveries", response=DeliveryList, errors=(404,), tags=tags,
+             summary="Who received the document in a chat, when, and in which chat")
+    async def document_deliveries(req: ApiRequest) -> DeliveryList:
+        try:
+            items = await DocumentService(req.portal).deliveries(req.actor, req.params["id"])
+        except caught as exc:
+            raise _error(exc) from None
+        return DeliveryList(document_id=req.params["id"], items=[DeliveryOut.of(d) for d in items])
+
     return api
 
 

@@ -96,7 +96,7 @@ def build_openapi(
             op["parameters"] = params
         if r.body is not None:
             op["requestBody"] = {
-                "required": True,
+                "required": not r.body_optional,
                 "content": {"application/json": {"schema": refs[(r.body, "validation")]}},
             }
 

@@ -150,6 +150,7 @@ class Route:
     tags: tuple[str, ...] = ()
     auth: bool = True
     max_body: int = DEFAULT_MAX_BODY
+    body_optional: bool = False  # no body at all means the body model's defaults
     errors: tuple[int, ...] = ()  # further error statuses worth documenting (e.g. 404, 409)
     other_statuses: tuple[int, ...] = ()  # further statuses answered with the `response` model
     operation_id: str = ""
@@ -276,6 +277,8 @@ def _query(route: Route, request: web.Request) -> Any:
 def _body(route: Route, raw: bytes) -> Any:
     assert route.body is not None
     if not raw.strip():
+        if route.body_optional:
+            return route.body()
         raise ApiError(422, "validation_error", "A JSON body is needed.")
     try:
         return route.body.model_validate_json(raw)
