@@ -1,9 +1,54 @@
-"""Buttons under a form notice (being built)."""
+"""The "Open the form" button under a form notice (`form:<assignment id>:open`).
+
+The id is never trusted: the core opens the assignment only for this chat's own carer (and
+while it is still asked for and not yet submitted), so a crafted id (another family's form, a
+withdrawn one, not a number) gets "That form is not available to you." and nothing else.
+"""
 
 from __future__ import annotations
 
-from aiogram import Router
+import logging
+
+from aiogram import F, Router
+from aiogram.types import CallbackQuery
+from aiogram_dialog import DialogManager, ShowMode, StartMode
+
+from bot.dialogs.states import FormsSG
+from bot.services import Services
+from core.forms.service import NotFound
+
+log = logging.getLogger(__name__)
+
+
+def form_not_available_to_you() -> str:
+    return "That form is not available to you."
 
 
 def forms_router() -> Router:
-    return Router(name="forms")
+    router = Router(name="forms")
+
+    @router.callback_query(F.data.regexp(r"^form:[^:]{0,40}:open$"), F.message.chat.type == "private")
+    async def open_from_notice(
+        query: CallbackQuery, dialog_manager: DialogManager, services: Services
+    ) -> None:
+        raw_id = query.data.split(":")[1]
+        if not raw_id.isdigit() or len(raw_id) > 18:
+            await query.answer(form_not_available_to_you(), show_alert=True)
+            return
+        try:
+            view = await services.forms.open_assignment(query.message.chat.id, int(raw_id))
+        except NotFound:
+            log.info("refused a form button that is not this chat's")
+            await query.answer(form_not_available_to_you(), show_alert=True)
+            return
+        await query.answer()
+        data = {"rid": view.id, "home": "actions"}
+        if view.child_id is not None:
+            data["child_id"] = view.child_id
+        # Started in the background, so the notice keeps its button (the dialogue would take the
+        # buttons off the message pressed): the parent can open the form from it again later.
+        await dialog_manager.bg().start(
+            FormsSG.item, data=data, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND
+        )
+
+    return router
