@@ -602,6 +602,8 @@ class FormService:
             files = (r.answers or {}).get(question_id)
             if not isinstance(files, list) or not isinstance(index, int) or not 0 <= index < len(files):
                 raise NotFound("no such file")
+            if not isinstance(files[index], dict) or "sha256" not in files[index]:
+                raise NotFound("no such file")  # not a file question's answer
             entry = dict(files[index])
         return entry, await self.files.get(entry["sha256"])
 
@@ -804,7 +806,12 @@ class FormService:
         """The chat's carer's own response (with its form), or NotFound: not theirs, no longer
         their child, its assignment withdrawn, or its form gone."""
         account_id = await active_account_for_chat(s, chat_id)
-        r = await s.get(FormResponse, response_id) if account_id is not None and _valid_id(response_id) else None
+        # A change locks the row (PostgreSQL; SQLite writes take turns anyway): two files of an
+        # album, or an answer racing Submit, each start from the other's answers.
+        r = (
+            await s.get(FormResponse, response_id, with_for_update=draft)
+            if account_id is not None and _valid_id(response_id) else None
+        )
         if r is None or r.account_id != account_id:
             raise NotFound("no such form")
         if r.child_id is not None and not await has_active_access(s, account_id, r.child_id):
