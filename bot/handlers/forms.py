@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 
 from aiogram import F, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery
 from aiogram_dialog import DialogManager, ShowMode, StartMode
 
@@ -45,10 +46,16 @@ def forms_router() -> Router:
         data = {"rid": view.id, "home": "actions"}
         if view.child_id is not None:
             data["child_id"] = view.child_id
-        # Started in the background, so the notice keeps its button (the dialogue would take the
-        # buttons off the message pressed): the parent can open the form from it again later.
-        await dialog_manager.bg().start(
+        # Started in this update (so the dialogue's state is saved before the next press is
+        # handled); aiogram-dialog takes the buttons off the message pressed, so the notice gets
+        # its button back: the parent can open the form from it again later.
+        await dialog_manager.start(
             FormsSG.item, data=data, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND
         )
+        if query.message.reply_markup is not None:
+            try:
+                await query.message.edit_reply_markup(reply_markup=query.message.reply_markup)
+            except TelegramBadRequest:  # unchanged, or too old to edit: nothing lost
+                pass
 
     return router
