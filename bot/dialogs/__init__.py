@@ -7,6 +7,7 @@ from aiogram import Router
 
 def dialog_routers() -> list[Router]:
     """Every dialogue, built fresh (a router can be attached to one parent only)."""
+    from bot.dialogs.common import PressGuard
     from bot.dialogs.dashboard import dashboard_dialog
     from bot.dialogs.delete_data import delete_data_dialog
     from bot.dialogs.documents import documents_dialog
@@ -17,7 +18,10 @@ def dialog_routers() -> list[Router]:
     from bot.dialogs.onboarding import onboarding_dialog
     from bot.dialogs.settings import settings_dialog
 
-    return [
+    dialogs = [
         main_menu_dialog(), help_dialog(), onboarding_dialog(), delete_data_dialog(),
         dashboard_dialog(), settings_dialog(), messages_dialog(), documents_dialog(), forms_dialog(),
     ]
+    for dialog in dialogs:  # presses noted; a late tap on a window that has moved does nothing
+        dialog.callback_query.middleware(PressGuard())
+    return dialogs

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiogram.types import Message
+from aiogram import BaseMiddleware
+from aiogram.types import CallbackQuery, Message, TelegramObject
 from aiogram_dialog import DialogManager, ShowMode
+from aiogram_dialog.api.internal import EVENT_SIMULATED, STACK_KEY
 from aiogram_dialog.widgets.input import MessageInput
 from aiogram_dialog.widgets.kbd import Column, Select
 from aiogram_dialog.widgets.text import Format
@@ -34,3 +38,54 @@ def choices(widget_id: str, items: str, on_click: Any, label: str = "{item[0]}")
     return Column(
         Select(Format(label), id=widget_id, item_id_getter=lambda x: x[1], items=items, on_click=on_click)
     )
+
+
+class RecentPresses:
+    """The last button press each chat's dialogues handled, in this process (a bounded record:
+    enough to know a double tap's second press, which arrives a moment after the first)."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self._size = size
+        self._last: OrderedDict[int, tuple[int, str]] = OrderedDict()
+
+    def note(self, chat_id: int, message_id: int, data: str) -> None:
+        self._last[chat_id] = (message_id, data)
+        self._last.move_to_end(chat_id)
+        while len(self._last) > self._size:
+            self._last.popitem(last=False)
+
+    def is_repeat(self, chat_id: int, message_id: int, data: str | None) -> bool:
+        return data is not None and self._last.get(chat_id) == (message_id, data)
+
+
+recent_presses = RecentPresses()
+
+
+class PressGuard(BaseMiddleware):
+    """Every press a dialogue handles is noted (see `recent_presses`); a press on an old copy of
+    a dialogue's window is answered quietly and does nothing.
+
+    When a window moves to a new message (a file or an answer was sent above it), the old
+    message's buttons are taken away; but a second tap made before that (a double tap) still
+    arrives, from the old message. Handled, it would do its work twice (a second file, a second
+    Sent Items window on the old message). The dialogue's window is the message its stack shows
+    now: a press from any other message of the same dialogue is such a late tap.
+    """
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        if isinstance(event, CallbackQuery) and event.message is not None and not data.get(EVENT_SIMULATED):
+            if _from_old_window(event, data):
+                await event.answer()
+                return None
+            recent_presses.note(event.message.chat.id, event.message.message_id, event.data or "")
+        return await handler(event, data)
+
+
+def _from_old_window(query: CallbackQuery, data: dict[str, Any]) -> bool:
+    shown = getattr(data.get(STACK_KEY), "last_message_id", None)
+    return shown is not None and query.message is not None and query.message.message_id != shown

@@ -9,7 +9,7 @@ from typing import Any
 
 from aiogram import F
 from aiogram.types import BufferedInputFile, CallbackQuery
-from aiogram_dialog import Dialog, DialogManager, StartMode, Window
+from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode, Window
 from aiogram_dialog.widgets.kbd import Button, Start, SwitchTo
 from aiogram_dialog.widgets.text import Const, Format
 
@@ -107,6 +107,8 @@ async def _timeline(callback: CallbackQuery, _b: Button, manager: DialogManager)
     png, caption = found
     await callback.answer()
     await callback.message.answer_photo(BufferedInputFile(png, filename="timeline.png"), caption=caption)
+    # The dashboard again, below the picture (so a quick second tap on the old one sends nothing).
+    manager.show_mode = ShowMode.SEND
 
 
 async def _open_actions(_c: CallbackQuery, _b: Button, manager: DialogManager) -> None:

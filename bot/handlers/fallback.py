@@ -13,6 +13,7 @@ from aiogram_dialog.api.exceptions import OutdatedIntent, UnknownIntent, Unknown
 from aiogram_dialog.utils import CB_SEP
 
 from bot import texts
+from bot.dialogs.common import recent_presses
 from bot.menu import show_main_menu
 
 log = logging.getLogger(__name__)
@@ -50,14 +51,55 @@ def foreign_button_router() -> Router:
 
 
 async def _stale(query: CallbackQuery, dialog_manager: DialogManager) -> None:
+    if _superseded(query, dialog_manager):
+        # The second of two quick taps (or a tap that crossed the bot's edit): the window the
+        # first one opened is working, so nothing is said, taken away or sent again.
+        log.info("a press on a button no longer on its message: answered quietly")
+        await query.answer()
+        return
     await query.answer("That button no longer works.")
     if query.message is not None:
-        try:  # take the dead buttons away so they are not pressed again
-            await query.message.edit_reply_markup(reply_markup=None)
-        except TelegramBadRequest:
-            pass
+        if isinstance(query.message, Message):
+            try:  # take the dead buttons away so they are not pressed again
+                await query.message.edit_reply_markup(reply_markup=None)
+            except TelegramBadRequest:
+                pass
         await query.message.answer(texts.stale_button())
     await show_main_menu(dialog_manager)
+
+
+def _superseded(query: CallbackQuery, dialog_manager: DialogManager) -> bool:
+    """Was the pressed button already replaced when this press was handled?
+
+    A callback query carries its message as it was when the button was pressed: a button not on
+    it was never there (a forged press, refused plainly). A button that was there has since been
+    replaced when the message now shows an open window (the first of two quick taps opened it
+    in place), or when the same button on the same message was the chat's last press handled (a
+    double tap whose first tap moved the window on, or closed it). Otherwise the button is
+    truly dead: still on its message, its dialogue gone.
+    """
+    message = query.message
+    if not isinstance(message, Message) or not _has_button(message, query.data):
+        return False
+    return _window_shown_on(message.message_id, dialog_manager) or recent_presses.is_repeat(
+        message.chat.id, message.message_id, query.data
+    )
+
+
+def _has_button(message: Message, data: str | None) -> bool:
+    markup = message.reply_markup
+    if data is None or markup is None:
+        return False
+    return any(b.callback_data == data for row in markup.inline_keyboard for b in row)
+
+
+def _window_shown_on(message_id: int, dialog_manager: DialogManager) -> bool:
+    """True when an open dialogue's window is shown on this message now."""
+    try:
+        stack = dialog_manager.current_stack()
+    except Exception:  # noqa: BLE001 - no dialogue context for this event: nothing is shown
+        return False
+    return stack is not None and not stack.empty() and stack.last_message_id == message_id
 
 
 def register_error_handlers(dp) -> None:  # noqa: ANN001
