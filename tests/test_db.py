@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+import asyncio
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select, text
@@ -14,8 +15,9 @@ from core.models import AuditEntry
 async def test_sqlite_runs_in_wal_mode_with_a_busy_timeout_and_foreign_keys(portal):
     async with portal.engine.connect() as conn:
         assert (await conn.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
-        assert (await conn.execute(text("PRAGMA busy_timeout"))).scalar() == 5000
+        assert (await conn.execute(text("PRAGMA busy_timeout"))).scalar() == portal.settings.storage.sqlite_busy_timeout_ms
         assert (await conn.execute(text("PRAGMA foreign_keys"))).scalar() == 1
+        assert (await conn.execute(text("PRAGMA synchronous"))).scalar() == 2  # FULL: a commit survives a power cut
 
 
 async def test_times_are_stored_in_utc_and_come_back_aware(portal):
@@ -44,3 +46,74 @@ async def test_the_audit_log_keeps_who_what_which_child_and_when(portal, clock):
             "caseworker", "case-system", "notice.read", 7, "outbox:3"
         )
         assert row.at == clock.now()
+
+
+# --- readers and writers ------------------------------------------------------------------------
+
+
+async def test_a_reader_takes_no_write_lock(portal):
+    """A read transaction (no begin()) must not stop a writer: GETs and dashboards read while the
+    bot writes."""
+    async with portal.db() as reader:
+        assert (await reader.execute(text("select count(*) from audit_log"))).scalar() == 0
+        # The reader's transaction is still open; a writer gets through at once.
+        async with portal.db() as s, s.begin():
+            audit(s, Actor.system("test"), "written.while.reading", at=datetime(2026, 1, 1, tzinfo=UTC))
+        # Its snapshot stays as it began (one consistent view per read).
+        assert (await reader.execute(text("select count(*) from audit_log"))).scalar() == 0
+    async with portal.db() as s:
+        assert (await s.execute(text("select count(*) from audit_log"))).scalar() == 1
+
+
+async def test_writers_of_one_process_queue_in_order_and_none_fails(portal):
+    """Many writers at once, each holding the lock a while: all get through, first come first served,
+    none with "database is locked" (SQLite's own busy handler lets waiters overtake and time out)."""
+    portal.db.write_gate.timeout = 30
+    order: list[int] = []
+
+    async def writer(n: int) -> None:
+        async with portal.db() as s, s.begin():
+            order.append(n)
+            audit(s, Actor.system("test"), f"w{n}", at=datetime(2026, 1, 1, tzinfo=UTC))
+            await asyncio.sleep(0.01)  # a slow transaction
+
+    tasks = []
+    for n in range(60):
+        tasks.append(asyncio.create_task(writer(n)))
+        await asyncio.sleep(0)  # each asks in turn
+    await asyncio.gather(*tasks)
+    assert order == list(range(60))
+    async with portal.db() as s:
+        assert (await s.execute(text("select count(*) from audit_log"))).scalar() == 60
+
+
+async def test_a_write_inside_a_write_of_the_same_task_is_refused_at_once(portal):
+    with pytest.raises(RuntimeError, match="inside another"):
+        async with portal.db() as s, s.begin():
+            async with portal.db() as inner, inner.begin():
+                pass
+
+
+async def test_a_unit_of_work_commits_everything_inside_it_or_nothing(portal):
+    async def service(name: str) -> None:  # a service that opens its own transaction
+        async with portal.db() as s, s.begin():
+            audit(s, Actor.system("test"), name, at=datetime(2026, 1, 1, tzinfo=UTC))
+
+    with pytest.raises(RuntimeError, match="after the services ran"):
+        async with portal.db.unit_of_work():
+            await service("one")
+            await service("two")
+            raise RuntimeError("after the services ran")
+    async with portal.db() as s:
+        assert (await s.execute(text("select count(*) from audit_log"))).scalar() == 0
+
+    async with portal.db.unit_of_work():
+        await service("one")
+        with pytest.raises(ValueError):  # a service that fails undoes only its own part
+            async with portal.db() as s, s.begin():
+                audit(s, Actor.system("test"), "half", at=datetime(2026, 1, 1, tzinfo=UTC))
+                await s.flush()
+                raise ValueError("refused")
+        await service("two")
+    async with portal.db() as s:
+        assert sorted((await s.scalars(select(AuditEntry.action))).all()) == ["one", "two"]
