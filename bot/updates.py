@@ -1,10 +1,19 @@
 """Receiving updates: store first, then process; per chat in order, chats in parallel.
 
 aiogram's own polling confirms an update (by asking for the next offset) while it may still be
-in flight, and its webhook answers before processing: a crash then loses the update. Here every
-update is written to the inbox before it is confirmed, handled from there, and marked done when
-its handler returns. On start, whatever was stored but not handled is handled first. A repeated
-update_id is dropped by the inbox's key.
+in flight, its webhook answers before processing, and one update it cannot read stops
+`start_polling` altogether. Here:
+
+- `getUpdates` is read as plain JSON, and every update is written to the inbox exactly as
+  Telegram sent it before it is confirmed. A repeated `update_id` (in the same batch, a later
+  batch, or after a restart) is dropped by the inbox.
+- Each update is then read (validated) on its own: one that cannot be read is marked failed,
+  with its JSON and the reason, logged once, and never fetched again; the others go on.
+- An update whose handling fails on a busy database (or another passing error) is tried again
+  in the running process, with backoff, a bounded number of times; one that keeps failing is
+  marked failed. Marking an update done is retried until the database takes it.
+- Polling itself is supervised: a network error, an unreadable answer or a fault of its own
+  never ends the process (the caseworker API, the pages and delivery run beside it).
 """
 
 from __future__ import annotations
@@ -15,23 +24,62 @@ from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, TelegramServerError
+from aiogram.methods import GetUpdates
 from aiogram.types import Update
+from pydantic import ValidationError
 
+from core.db import is_transient
 from core.inbox import Stored, UpdateInbox
 
 log = logging.getLogger(__name__)
 
+TRANSIENT_TRIES = 6  # tries of an update failing on a busy database or the network
+OTHER_TRIES = 2  # tries of an update failing for any other reason (a fault in a handler)
+RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0)
+
+
+class GetRawUpdates(GetUpdates):
+    """getUpdates, answered as plain JSON objects: each update is read on its own later, so one
+    that aiogram cannot read does not take the others (and the whole batch) with it."""
+
+    __returning__ = list[dict[str, Any]]
+
 
 def chat_of(payload: dict[str, Any]) -> int | None:
-    """The chat an update belongs to, for ordering (None: no chat, e.g. an inline query)."""
+    """The chat an update belongs to, for ordering (None: no chat, e.g. an inline query, or an
+    update too odd to tell)."""
+
+    def chat_id(obj: Any) -> int | None:
+        if not isinstance(obj, dict):
+            return None
+        chat = obj.get("chat")
+        value = chat.get("id") if isinstance(chat, dict) else None
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+
     for field in ("message", "edited_message", "channel_post", "my_chat_member", "chat_member"):
         if field in payload:
-            return payload[field].get("chat", {}).get("id")
-    if "callback_query" in payload:
-        cq = payload["callback_query"]
-        msg = cq.get("message") or {}
-        return msg.get("chat", {}).get("id") or cq.get("from", {}).get("id")
+            return chat_id(payload[field])
+    cq = payload.get("callback_query")
+    if isinstance(cq, dict):
+        found = chat_id(cq.get("message"))
+        if found is None and isinstance(cq.get("from"), dict):
+            uid = cq["from"].get("id")
+            found = uid if isinstance(uid, int) and not isinstance(uid, bool) else None
+        return found
     return None
+
+
+def update_id_of(raw: Any) -> int | None:
+    uid = raw.get("update_id") if isinstance(raw, dict) else None
+    return uid if isinstance(uid, int) and not isinstance(uid, bool) and uid >= 0 else None
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, ValidationError):
+        first = exc.errors(include_url=False, include_input=False)[:3]
+        where = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in first)
+        return f"cannot be read: {where}"
+    return f"{type(exc).__name__}: {exc}"[:500]
 
 
 class UpdateProcessor:
@@ -59,35 +107,65 @@ class UpdateProcessor:
         if previous is not None:
             await asyncio.wait([previous])
         async with self._sem:
-            await self.process(stored)
+            try:
+                await self.process(stored)
+            except Exception:  # the inbox could not be written even after retries
+                log.exception("update %s: could not record its outcome; it is handled again on the next start",
+                              stored.update_id)
 
     async def process(self, stored: Stored) -> None:
-        update = Update.model_validate(stored.payload, context={"bot": self.bot})
+        uid = stored.update_id
         try:
-            await self.dp.feed_update(self.bot, update, **self.dp.workflow_data)
-        except Exception:
-            log.exception("update %s failed", stored.update_id)
-            if await self.inbox.mark_failed_attempt(stored.update_id):
-                return  # left pending: handled again on the next start or backlog pass
-            log.error("update %s given up after repeated failures", stored.update_id)
+            update = Update.model_validate(stored.payload, context={"bot": self.bot})
+        except ValidationError as exc:
+            log.error("update %s cannot be read and is kept as failed (%s)", uid, _reason(exc))
+            await self.inbox.mark_failed(uid, _reason(exc))
             return
-        await self.inbox.mark_processed(stored.update_id)
+        tries = stored.attempts
+        while True:
+            try:
+                await self.dp.feed_update(self.bot, update, **self.dp.workflow_data)
+            except Exception as exc:
+                tries = await self.inbox.record_attempt(uid)
+                limit = TRANSIENT_TRIES if _passing(exc) else OTHER_TRIES
+                if tries < limit:
+                    delay = RETRY_DELAYS[min(tries - 1, len(RETRY_DELAYS) - 1)]
+                    log.warning("update %s failed (%s); trying again in %.1f s", uid, type(exc).__name__, delay)
+                    await asyncio.sleep(delay)
+                    continue
+                log.error("update %s failed %s times and is kept as failed", uid, tries, exc_info=exc)
+                await self.inbox.mark_failed(uid, _reason(exc))
+                return
+            await self.inbox.mark_processed(uid)
+            return
 
     async def drain(self) -> None:
         while self._tails:
             await asyncio.wait(list(self._tails.values()))
 
     async def backlog(self) -> int:
-        """Handle what was stored but not processed (after a crash or a failed attempt)."""
+        """Handle what was stored but not processed (after a crash, or while polling restarted)."""
         pending = await self.inbox.pending()
+        busy = set(self._tails)
         for stored in pending:
+            if stored.chat_id in busy:
+                continue  # that chat's updates are being handled: they are already queued
             self.submit(stored)
         return len(pending)
 
 
+def _passing(exc: BaseException) -> bool:
+    """An error that may well not happen again: a busy database, Telegram or the network."""
+    return is_transient(exc) or isinstance(exc, (TelegramNetworkError, TelegramServerError, TelegramRetryAfter,
+                                                 TimeoutError, OSError))
+
+
 async def feed_raw(processor: UpdateProcessor, payload: dict[str, Any]) -> bool:
     """Store one raw update (from a webhook) and schedule it; False if it was a repeat."""
-    uid = int(payload["update_id"])
+    uid = update_id_of(payload)
+    if uid is None:
+        log.error("an update without a usable update_id was dropped")
+        return False
     new = await processor.inbox.store([(uid, chat_of(payload), payload)])
     if not new:
         return False
@@ -103,62 +181,83 @@ async def run_polling(
     *,
     poll_timeout: int = 30,
 ) -> None:
-    """Long polling with store-before-confirm. Runs until `stop` is set."""
+    """Long polling with store-before-confirm. Runs until `stop` is set, whatever Telegram, the
+    network or the database do meanwhile (each failure is logged and waited out)."""
     processor = UpdateProcessor(bot, dp, inbox)
     workflow = {"dispatcher": dp, "bots": [bot], **dp.workflow_data}
-    await bot.delete_webhook(drop_pending_updates=False)
-    await dp.emit_startup(bot=bot, **workflow)
+    started = False
+    backoff = 1.0
     try:
-        await processor.backlog()
-        # aiogram-dialog adds an internal update type of its own; Telegram knows only its own.
-        allowed = [t for t in dp.resolve_used_update_types() if not t.startswith("aiogd")]
-        offset: int | None = None
-        backoff = 1.0
         while not stop.is_set():
-            fetch = asyncio.create_task(
-                bot.get_updates(
-                    offset=offset, timeout=poll_timeout, allowed_updates=allowed,
-                    request_timeout=poll_timeout + 10,
-                )
-            )
-            stopper = asyncio.create_task(stop.wait())
-            done, _ = await asyncio.wait({fetch, stopper}, return_when=asyncio.FIRST_COMPLETED)
-            stopper.cancel()
-            if fetch not in done:
-                fetch.cancel()
-                break
             try:
-                updates = fetch.result()
-            except TelegramRetryAfter as exc:
-                await _wait(stop, exc.retry_after)
-                continue
-            except (TelegramNetworkError, TelegramServerError) as exc:
-                log.warning("getUpdates failed (%s); retrying in %.0f s", type(exc).__name__, backoff)
+                if not started:
+                    await bot.delete_webhook(drop_pending_updates=False)
+                    await dp.emit_startup(bot=bot, **workflow)
+                    started = True
+                await processor.backlog()  # what an earlier run (or a failed record) left pending
+                await _poll(bot, dp, processor, stop, poll_timeout)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - supervised: log, wait, go on
+                log.error("polling stopped by %s; starting again in %.0f s", type(exc).__name__, backoff,
+                          exc_info=not isinstance(exc, (TelegramNetworkError, TelegramServerError)))
                 await _wait(stop, backoff)
-                backoff = min(backoff * 2, 30)
+                backoff = min(backoff * 2, 60.0)
                 continue
             backoff = 1.0
-            if not updates:
-                continue
-            rows = []
-            for u in updates:
-                payload = u.model_dump(mode="json", exclude_none=True, by_alias=True, fallback=_unset)
-                rows.append((u.update_id, chat_of(payload), payload))
-            new = set(await inbox.store(rows))
-            offset = updates[-1].update_id + 1  # safe: every one of them is stored
-            for uid, chat_id, payload in rows:
-                if uid in new:
-                    processor.submit(Stored(uid, chat_id, payload, 0))
         await processor.drain()
     finally:
-        await dp.emit_shutdown(bot=bot, **workflow)
+        if started:
+            try:
+                await dp.emit_shutdown(bot=bot, **workflow)
+            except Exception:  # noqa: BLE001 - shutting down anyway
+                log.warning("the bot's shutdown hooks failed", exc_info=True)
 
 
-def _unset(value: object) -> None:
-    """aiogram fills fields missing from Telegram's JSON (link_preview_options inside a message a
-    button belongs to, for one) with `Default` markers that pydantic cannot write out: they were
-    not in the update, so they are stored as absent."""
-    return None
+async def _poll(bot: Bot, dp: Dispatcher, processor: UpdateProcessor, stop: asyncio.Event, poll_timeout: int) -> None:
+    """Fetch, store, confirm (by the next offset) and hand over, until `stop` is set."""
+    inbox = processor.inbox
+    # aiogram-dialog adds an internal update type of its own; Telegram knows only its own.
+    allowed = [t for t in dp.resolve_used_update_types() if not t.startswith("aiogd")]
+    offset: int | None = None
+    backoff = 1.0
+    while not stop.is_set():
+        fetch = asyncio.create_task(
+            bot(GetRawUpdates(offset=offset, timeout=poll_timeout, allowed_updates=allowed),
+                request_timeout=poll_timeout + 10)
+        )
+        stopper = asyncio.create_task(stop.wait())
+        done, _ = await asyncio.wait({fetch, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        stopper.cancel()
+        if fetch not in done:
+            fetch.cancel()
+            return
+        try:
+            raw_updates = fetch.result()
+        except TelegramRetryAfter as exc:
+            await _wait(stop, exc.retry_after)
+            continue
+        except Exception as exc:  # noqa: BLE001 - network, 5xx, an answer that is not JSON...
+            log.warning("getUpdates failed (%s); trying again in %.0f s", type(exc).__name__, backoff)
+            await _wait(stop, backoff)
+            backoff = min(backoff * 2, 30.0)
+            continue
+        backoff = 1.0
+        rows = []
+        for raw in raw_updates:
+            uid = update_id_of(raw)
+            if uid is None:
+                log.error("getUpdates gave an update without a usable update_id; it was dropped")
+                continue
+            rows.append((uid, chat_of(raw), raw))
+        if not rows:
+            continue
+        new = set(await inbox.store(rows))  # retried through a busy database; raises only if it stays down
+        offset = max(uid for uid, _, _ in rows) + 1  # safe: every one of them is stored
+        for uid, chat_id, payload in rows:
+            if uid in new:
+                new.discard(uid)  # the same update_id twice in this batch: handled once
+                processor.submit(Stored(uid, chat_id, payload, 0))
 
 
 async def _wait(stop: asyncio.Event, seconds: float) -> None:

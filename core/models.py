@@ -181,7 +181,8 @@ class InboundUpdate(Base):
     The row is written before getUpdates confirms it (or before a webhook gets its 200), so an
     update in flight survives a crash; the primary key drops a repeated update_id. Once handled,
     the payload is cleared (the message lives in its own tables) and the row stays a while as
-    the record that this update_id was seen.
+    the record that this update_id was seen. An update that cannot be read, or keeps failing,
+    is marked failed instead: it keeps its payload and error for the operator.
     """
 
     __tablename__ = "inbound_updates"
@@ -193,9 +194,25 @@ class InboundUpdate(Base):
     payload: Mapped[str | None] = mapped_column(Text)  # JSON; None once processed
     processed_at: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    failed_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(500))
 
     __table_args__ = (Index("ix_inbound_pending", "bot_id", "processed_at"),)
 
+
+
+class WorkerHeartbeat(Base):
+    """A running delivery process, and when it was last seen (wall-clock time, not the portal's
+    clock: liveness is real time). A lease held by a worker whose process is gone is taken back
+    at once instead of when the lease runs out."""
+
+    __tablename__ = "worker_heartbeats"
+
+    worker_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    host: Mapped[str] = mapped_column(String(64))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime]
+    seen_at: Mapped[datetime]
 
 
 class PageLink(Base):

@@ -25,7 +25,8 @@ from core.migrations import upgrade_async
 from core.portal import Portal, create_portal
 from core.web import start_web
 from core.web.account_pages import account_pages
-from notifications.worker import run_delivery
+from notifications.pacing import attach
+from notifications.worker import make_pacer, run_delivery
 
 log = logging.getLogger("ehcp")
 
@@ -49,6 +50,31 @@ NO_TOKEN = """
 """
 
 
+async def run_bot(portal: Portal, bot: Bot, stop: asyncio.Event) -> None:
+    """The bot's part: who it is, then long polling. Whatever Telegram does (unreachable, a
+    token it refuses), this waits and tries again; it never ends the process, so the API, the
+    pages and delivery go on."""
+    backoff = 1.0
+    while not stop.is_set():
+        try:
+            me = await bot.get_me()
+            break
+        except Exception as exc:  # noqa: BLE001 - logged; tried again
+            log.error("Telegram did not answer getMe (%s: %s); trying again in %.0f s",
+                      type(exc).__name__, exc, backoff)
+            try:
+                await asyncio.wait_for(stop.wait(), backoff)
+            except TimeoutError:
+                pass
+            backoff = min(backoff * 2, 60.0)
+    else:
+        return
+    log.info("Telegram bot running as @%s", me.username)
+    dp = create_dispatcher(portal)
+    inbox = UpdateInbox(portal, bot_id=me.id)
+    await run_polling(bot, dp, inbox, stop, poll_timeout=portal.settings.telegram.polling_timeout)
+
+
 async def run_everything(settings: Settings, stop: asyncio.Event, portal: Portal | None = None) -> None:
     """Check the form definitions, migrate, then run every part until `stop` is set. Without a
     bot token, run what can run. A bad form definition stops the start (FormDefinitionError,
@@ -59,6 +85,9 @@ async def run_everything(settings: Settings, stop: asyncio.Event, portal: Portal
     except MissingBotToken:
         bot = None
         print(NO_TOKEN, file=sys.stderr, flush=True)
+    pacer = make_pacer(settings)  # one flood-limit state for the bot's answers and the outbox
+    if bot is not None:
+        attach(bot, pacer)
     await upgrade_async(settings.storage.resolved_database_url())
     portal = portal or create_portal(settings)
     api = await start_api(portal, [onboarding_api, cases_api, messages_api, documents_api, forms_api])
@@ -71,13 +100,9 @@ async def run_everything(settings: Settings, stop: asyncio.Event, portal: Portal
         if bot is None:
             await run_delivery(portal, None, stop)  # emails (invitations, codes) still go out
             return
-        me = await bot.get_me()
-        log.info("Telegram bot running as @%s", me.username)
-        dp = create_dispatcher(portal)
-        inbox = UpdateInbox(portal, bot_id=me.id)
         await asyncio.gather(
-            run_polling(bot, dp, inbox, stop, poll_timeout=settings.telegram.polling_timeout),
-            run_delivery(portal, bot, stop),
+            run_bot(portal, bot, stop),
+            run_delivery(portal, bot, stop, pacer=pacer),
         )
     finally:
         await web.cleanup()

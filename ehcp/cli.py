@@ -144,6 +144,45 @@ def _cmd_staff(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(main())
 
 
+def _cmd_updates(settings: Settings, args: argparse.Namespace) -> int:
+    """Telegram updates the bot gave up on (unreadable, or failing every time), and putting them
+    back after a fix."""
+    import json
+
+    from core.inbox import UpdateInbox
+    from core.migrations import upgrade
+    from core.portal import create_portal
+
+    upgrade(settings.storage.resolved_database_url())
+
+    async def main() -> int:
+        portal = create_portal(settings)
+        try:
+            inbox = UpdateInbox(portal, bot_id=None)
+            if args.action == "retry":
+                n = await inbox.retry_failed(args.update_ids or None)
+                print(f"{n} update(s) will be handled again when the bot next starts.")
+                return 0
+            counts = await inbox.counts()
+            failed = await inbox.failed(args.limit)
+            if args.json:
+                for f in failed:
+                    print(json.dumps({"update_id": f.update_id, "chat_id": f.chat_id, "error": f.error,
+                                      "received_at": f.received_at.isoformat(), "failed_at": f.failed_at.isoformat(),
+                                      "tries": f.attempts, "update": json.loads(f.payload) if f.payload else None},
+                                     ensure_ascii=False))
+                return 0
+            print(f"{counts['failed']} failed, {counts['pending']} waiting to be handled.")
+            for f in failed:
+                print(f"update {f.update_id}\tchat {f.chat_id if f.chat_id is not None else '-'}\t"
+                      f"failed {f.failed_at:%Y-%m-%d %H:%M:%S} UTC after {f.attempts} tries\t{f.error}")
+            return 0
+        finally:
+            await portal.close()
+
+    return asyncio.run(main())
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ehcp-bot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -165,6 +204,13 @@ def build_parser() -> argparse.ArgumentParser:
     sunmap = ssub.add_parser("unmap", help="unmap a staff Telegram account")
     sunmap.add_argument("telegram_user_id", type=int)
     ssub.add_parser("list", help="list the mapped staff accounts")
+    updates = sub.add_parser("updates", help="Telegram updates the bot gave up on")
+    usub = updates.add_subparsers(dest="action", required=True)
+    ufailed = usub.add_parser("failed", help="list them, newest first, with the reason (--json: with the update)")
+    ufailed.add_argument("--limit", type=int, default=50)
+    ufailed.add_argument("--json", action="store_true", help="one JSON object a line, with the update as received")
+    uretry = usub.add_parser("retry", help="handle failed updates again when the bot next starts")
+    uretry.add_argument("update_ids", nargs="*", type=int, help="only these (default: all)")
     forms = sub.add_parser("forms", help="form definitions")
     forms.add_subparsers(dest="action", required=True).add_parser(
         "check", help="check every form definition (bundled and EHCP_FORMS_DIR) and list them"
@@ -180,7 +226,7 @@ def main(argv: list[str] | None = None) -> None:
     setup_logging(settings)
     handlers = {
         "run": _cmd_run, "deliver": _cmd_deliver, "migrate": _cmd_migrate, "token": _cmd_token,
-        "staff": _cmd_staff, "forms": _cmd_forms,
+        "staff": _cmd_staff, "forms": _cmd_forms, "updates": _cmd_updates,
     }
     sys.exit(handlers[args.command](settings, args))
 
