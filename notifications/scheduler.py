@@ -6,9 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import socket
-import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
@@ -24,17 +21,14 @@ from sqlalchemy import func, select
 from core.clock import LONDON
 from core.models import EmailItem, OutboxItem
 from core.portal import Portal
+from notifications.liveness import BEAT_EVERY, Heartbeat, new_worker_id
 from notifications.mail import EmailDelivery, Mailer
+from notifications.pacing import TelegramPacer
 from notifications.reminders import ReminderJob
 from notifications.staff_relay import StaffRelay
 from notifications.telegram import TelegramDelivery
 
 log = logging.getLogger(__name__)
-
-
-def new_worker_id(role: str = "worker") -> str:
-    """Unique per process and instance: host, pid and a random suffix (fits locked_by)."""
-    return f"{role}:{socket.gethostname()[:24]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 async def daily_cleanup(portal: Portal) -> None:
@@ -95,6 +89,8 @@ def build_scheduler(
     *,
     worker_id: str | None = None,
     stop: asyncio.Event | None = None,
+    pacer: TelegramPacer | None = None,
+    heartbeat: Heartbeat | None = None,
 ) -> AsyncIOScheduler:
     """An AsyncIOScheduler (not started) with the delivery ticks and the daily hook.
 
@@ -123,7 +119,7 @@ def build_scheduler(
     workers.append(("send_reminders", "plan reminders daily and send those due", reminders.run_once))
     telegram = None
     if bot is not None:
-        telegram = TelegramDelivery(portal, bot, f"{wid}:tg", stop=stop)
+        telegram = TelegramDelivery(portal, bot, f"{wid}:tg", stop=stop, pacer=pacer)
         workers.insert(0, ("deliver_telegram", "deliver the outbox to Telegram", telegram.run_once))
     staff = None
     if bot is not None and portal.settings.telegram.staff_chat_id is not None:
@@ -154,6 +150,16 @@ def build_scheduler(
             scheduler.modify_job(event.job_id, next_run_time=datetime.now(scheduler.timezone))
 
     scheduler.add_listener(again_if_busy, EVENT_JOB_EXECUTED)
+    if heartbeat is not None:
+        scheduler.add_job(
+            _beat(heartbeat),
+            IntervalTrigger(seconds=BEAT_EVERY),
+            id="heartbeat",
+            name="tell other workers this one is alive",
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=60,
+        )
     scheduler.add_job(
         daily_cleanup,
         CronTrigger(hour=3, minute=30, timezone=LONDON),
@@ -170,6 +176,16 @@ def build_scheduler(
     scheduler.staff_relay = staff  # type: ignore[attr-defined]
     scheduler.delivery_ticks = list(ticks.values())  # type: ignore[attr-defined]
     return scheduler
+
+
+def _beat(heartbeat: Heartbeat) -> Callable[[], Awaitable[None]]:
+    async def beat() -> None:
+        try:
+            await heartbeat.beat()
+        except Exception:  # noqa: BLE001 - the next beat tries again
+            log.warning("could not write this worker's heartbeat", exc_info=True)
+
+    return beat
 
 
 async def stop_scheduler(scheduler: AsyncIOScheduler, grace: float) -> None:

@@ -34,7 +34,7 @@ import re
 import time
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiogram import Bot
@@ -56,63 +56,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.chats import get_or_create
 from core.models import Chat, EmailItem, OutboxItem
 from core.portal import Portal
+from notifications.liveness import dead_holders, wall_now
 from notifications.loop import run_until_stopped
 from notifications.mail import backoff_seconds
 from notifications.outbox import REMINDER, enqueue_email
+from notifications.pacing import PER_CHAT_MARGIN, RateLimiter, TelegramPacer, pre_paced
 from notifications.quiet import is_quiet, quiet_ends_at
 
 log = logging.getLogger(__name__)
 
-PER_CHAT_MARGIN = 0.05  # seconds added to 1/rate between two sends to one chat
-MAX_IN_FLIGHT = 16  # requests to Telegram at once
-UNAUTHORIZED_PAUSE = 30.0
-LIMITER_TOLERANCE = 0.005  # seconds a send may be let through late and keep its slot
-COOLING_LIST_MAX = 1000
-RECORD_TRIES = 5  # attempts to write a send's result before giving up (database busy)
+UNAUTHORIZED_PAUSE = 30.0  # a 401 is a configuration problem: wait, keep the notices
+COOLING_LIST_MAX = 1000  # chats named in the claim query as "just sent to"
+RECORD_TRIES = 12  # attempts to write a send's result before giving up (database busy)
 BATCH_SECONDS = 2.0  # a batch is at most this much sending at full rate
-CHAT_SPREAD = 1.3  # a batch spans this many times the chats the global rate needs  # chats named in the claim query as "just sent to"  # a 401 is a configuration problem: wait, keep the notices
+CHAT_SPREAD = 1.3  # a batch spans this many times the chats the global rate needs
 
 _O = OutboxItem.__table__
-
-
-def wall_now() -> datetime:
-    """Real time, for pacing between workers (never for due-ness: that is portal.clock)."""
-    return datetime.now(UTC)
-
-
-class RateLimiter:
-    """Spaces calls 1/rate apart and can be paused.
-
-    Callers queue on a lock (FIFO) and each is let through at its slot, so there is no burst
-    after a stall of the event loop: any window of T seconds sees at most T*rate + 1 calls.
-    `pause(s)` holds everyone back for s seconds: Telegram's flood control (429) is per bot.
-    """
-
-    def __init__(self, rate: float) -> None:
-        self.interval = 1.0 / rate if rate > 0 else 0.0
-        self._next = 0.0
-        self._paused_until = 0.0
-        self._lock = asyncio.Lock()
-
-    def pause(self, seconds: float) -> None:
-        self._paused_until = max(self._paused_until, time.monotonic() + seconds)
-
-    @property
-    def paused_until(self) -> float:
-        return self._paused_until
-
-    async def acquire(self) -> None:
-        async with self._lock:
-            while True:
-                wait = max(self._next, self._paused_until) - time.monotonic()
-                if wait <= 0:
-                    break
-                await asyncio.sleep(wait)
-            # Anchor on the schedule when this wake-up is only a little late (no drift from
-            # timer lateness), on the present when it is later (no catch-up burst).
-            now = time.monotonic()
-            base = self._next if 0 <= now - self._next < LIMITER_TOLERANCE else now
-            self._next = base + self.interval
 
 
 @dataclass
@@ -198,15 +157,27 @@ def _err(exc: BaseException) -> str:
 class TelegramDelivery:
     """Delivers the outbox to Telegram. Several may run at once (in one or many processes)."""
 
-    def __init__(self, portal: Portal, bot: Bot, worker_id: str, *, stop: asyncio.Event | None = None) -> None:
+    def __init__(
+        self,
+        portal: Portal,
+        bot: Bot,
+        worker_id: str,
+        *,
+        stop: asyncio.Event | None = None,
+        pacer: TelegramPacer | None = None,
+    ) -> None:
         self.portal = portal
         self.bot = bot
         self.worker_id = worker_id
         cfg = portal.settings.delivery
-        self.limiter = RateLimiter(cfg.delivery_rate)
-        self.chat_interval = 1.0 / cfg.delivery_rate_per_chat if cfg.delivery_rate_per_chat > 0 else 0.0
-        self._chat_next: dict[int, float] = {}
-        self._in_flight = asyncio.Semaphore(max(1, min(MAX_IN_FLIGHT, math.ceil(cfg.delivery_rate))))
+        # The process's flood-limit state, shared with the bot's own answers (see pacing.py).
+        self.pacer = pacer or TelegramPacer(cfg.delivery_rate, cfg.delivery_rate_per_chat)
+        self.limiter: RateLimiter = self.pacer.limiter
+        self.chat_interval = self.pacer.chat_interval
+        self._chat_next = self.pacer.chat_next
+        # A send and the record of its result are one step: with N steps at once, a kill can
+        # leave N sends that Telegram accepted unrecorded (each sent again after the restart).
+        self._in_flight = asyncio.Semaphore(max(1, min(cfg.delivery_in_flight, math.ceil(cfg.delivery_rate))))
         self._error_streak = 0
         self._stop = stop  # once set: finish the sends in flight, give back the rest
         self._deadline = 0.0
@@ -238,16 +209,18 @@ class TelegramDelivery:
 
     # ------------------------------------------------------------------ claim
 
-    def claim_statement(self, now: datetime, *, postgres: bool) -> Select:
+    def claim_statement(self, now: datetime, *, postgres: bool, dead: list[str] | None = None) -> Select:
         """The ids to claim: due rows, breadth first across chats, a few per chat at most.
 
         On PostgreSQL the rows are locked FOR UPDATE SKIP LOCKED (the due condition is repeated
-        on the locking query, so a row another worker claimed meanwhile drops out).
+        on the locking query, so a row another worker claimed meanwhile drops out). Rows held by
+        a `dead` worker are due at once, whatever their lease says.
         """
         me = self.worker_id
         batch, per_chat = self._batch_limits()
         o2 = _O.alias("o2")
-        due = self._due(now)
+        due = self._due(now, dead)
+        live = o2.c.locked_by.not_in(dead) if dead else True
         # Leave a chat alone while another worker holds one of its rows or sent to it less than
         # a per-chat interval ago (Telegram's limit is per chat, whoever sends), or while an
         # earlier row of it waits for a retry (its notices go in order). A sent row's
@@ -256,7 +229,7 @@ class TelegramDelivery:
         busy_chat = exists().where(
             o2.c.chat_id == _O.c.chat_id,
             or_(
-                and_(o2.c.status == "sending", o2.c.locked_until >= now, o2.c.locked_by != me),
+                and_(o2.c.status == "sending", o2.c.locked_until >= now, o2.c.locked_by != me, live),
                 and_(o2.c.status == "sent", o2.c.locked_until > wall_now(), o2.c.locked_by != me),
                 and_(o2.c.id < _O.c.id, o2.c.status == "pending", o2.c.attempts > 0, o2.c.not_before > now),
             ),
@@ -283,20 +256,37 @@ class TelegramDelivery:
         return pick
 
     @staticmethod
-    def _due(now: datetime):  # noqa: ANN205
+    def _due(now: datetime, dead: list[str] | None = None):  # noqa: ANN205
+        taken_back = [and_(_O.c.status == "sending", _O.c.locked_by.in_(dead))] if dead else []
         return or_(
             and_(_O.c.status == "pending", _O.c.not_before <= now),
             and_(_O.c.status == "sending", _O.c.locked_until < now),
+            *taken_back,
         )
+
+    async def _dead_holders(self, session: AsyncSession, now: datetime) -> list[str]:
+        """Workers holding live leases whose process is known to be gone (see liveness.py)."""
+        holders = (
+            await session.scalars(
+                select(OutboxItem.locked_by)
+                .where(OutboxItem.status == "sending", OutboxItem.locked_until >= now,
+                       OutboxItem.locked_by != self.worker_id)
+                .distinct()
+            )
+        ).all()
+        dead = await dead_holders(session, [h for h in holders if h])
+        if dead:
+            log.info("taking back the notices held by stopped worker(s) %s", ", ".join(sorted(dead)))
+        return dead
 
     async def _claim(self, tally: _Tally) -> list[_Row]:
         cfg = self._cfg
         me = self.worker_id
         now = self.portal.clock.now()
         quiet = is_quiet(now, cfg.quiet_hours_start, cfg.quiet_hours_end)
-        q = self.claim_statement(now, postgres=self.portal.engine.dialect.name == "postgresql")
-
         async with self.portal.db() as session, session.begin():
+            dead = await self._dead_holders(session, now)
+            q = self.claim_statement(now, postgres=self.portal.engine.dialect.name == "postgresql", dead=dead)
             if quiet:
                 # Reminders wait for the morning: one statement, then they are simply not due.
                 morning = quiet_ends_at(now, cfg.quiet_hours_start, cfg.quiet_hours_end)
@@ -531,6 +521,7 @@ class TelegramDelivery:
             return "failed"
         while True:
             async with self._in_flight:
+                await self.pacer.wait_chat(row.chat_id)  # the bot's own answers share the chat's turns
                 await self.limiter.acquire()
                 if not self._may_start():
                     await self._release([row], tally)
@@ -544,18 +535,18 @@ class TelegramDelivery:
                     return "deferred"
                 started = time.monotonic()
                 try:
-                    msg = await self.bot.send_message(
-                        chat_id=row.chat_id,
-                        text=row.text,
-                        parse_mode=row.payload.get("parse_mode"),
-                        reply_markup=markup,
-                        disable_notification=quiet,
-                        link_preview_options=LinkPreviewOptions(is_disabled=True),
-                        request_timeout=self._request_timeout(),
-                    )
+                    with pre_paced():  # paced here; a 429 is handled below, not by the middleware
+                        msg = await self.bot.send_message(
+                            chat_id=row.chat_id,
+                            text=row.text,
+                            parse_mode=row.payload.get("parse_mode"),
+                            reply_markup=markup,
+                            disable_notification=quiet,
+                            link_preview_options=LinkPreviewOptions(is_disabled=True),
+                            request_timeout=self._request_timeout(),
+                        )
                 except TelegramRetryAfter as exc:
-                    self.limiter.pause(exc.retry_after)
-                    self._chat_next[row.chat_id] = max(self._chat_next.get(row.chat_id, 0.0), self.limiter.paused_until)
+                    self.pacer.flood(exc.retry_after, row.chat_id)
                     log.warning("outbox %s: flood control, all sending paused %ss", row.id, exc.retry_after)
                     continue  # the same row again, after the pause; not a failed attempt
                 except TelegramForbiddenError:
@@ -585,29 +576,24 @@ class TelegramDelivery:
                     return "retry"
                 self._paced(row.chat_id, started)
                 self._error_streak = 0
-            await self._record(
-                row,
-                status="sent",
-                sent_at=self.portal.clock.now(),
-                telegram_message_id=msg.message_id,
-                silent=quiet,
-                attempts=row.attempts + 1,
-                last_error=None,
-                locked_until=wall_now() + timedelta(seconds=self.chat_interval + PER_CHAT_MARGIN),
-            )
+                # Recorded before the next send may start (see _in_flight).
+                await self._record(
+                    row,
+                    status="sent",
+                    sent_at=self.portal.clock.now(),
+                    telegram_message_id=msg.message_id,
+                    silent=quiet,
+                    attempts=row.attempts + 1,
+                    last_error=None,
+                    locked_until=wall_now() + timedelta(seconds=self.chat_interval + PER_CHAT_MARGIN),
+                )
             log.debug("outbox %s to chat %s: sent as message %s", row.id, row.chat_id, msg.message_id)
             tally.sent += 1
             return "sent"
 
     def _paced(self, chat_id: int, started: float) -> None:
-        """The chat's next slot: 1/rate + margin after this send left, and 1/rate after its answer
-        came back (so the server sees the gap whatever the network did)."""
-        done = time.monotonic()
-        self._chat_next[chat_id] = max(
-            self._chat_next.get(chat_id, 0.0),
-            started + self.chat_interval + PER_CHAT_MARGIN,
-            done + self.chat_interval,
-        )
+        """The chat's next slot (see TelegramPacer.sent)."""
+        self.pacer.sent(chat_id, started)
 
     # ------------------------------------------------------------------ loop
 
@@ -636,9 +622,7 @@ class TelegramDelivery:
             if errors:
                 with contextlib.suppress(Exception):
                     await self._release(rows, _Tally())  # only rows still held, unsent
-        now = time.monotonic()
-        for chat_id in [c for c, t in self._chat_next.items() if t < now]:
-            del self._chat_next[chat_id]
+        self.pacer.forget_idle()
         if tally.handled or tally.released:
             log.info(
                 "outbox batch: sent=%s blocked=%s emailed=%s failed=%s retry=%s deferred=%s released=%s",

@@ -11,6 +11,8 @@ from bot.updates import run_polling
 from core.config import TelegramSettings
 from core.inbox import UpdateInbox
 from core.portal import Portal
+from notifications.pacing import attach
+from notifications.worker import make_pacer
 from standin import BotAPIStandIn
 
 
@@ -33,7 +35,10 @@ class RunningBot:
 
     async def start(self) -> RunningBot:
         point_at(self.portal, self.stand)
-        self.bot = create_bot(self.portal.settings)
+        # As the service runs it (ehcp/app.py): the bot's answers kept to the flood limits by the
+        # process's pacer, which the delivery workers share.
+        self.pacer = make_pacer(self.portal.settings)
+        self.bot = attach(create_bot(self.portal.settings), self.pacer)
         dp = create_dispatcher(self.portal)  # new routers, new storage object: nothing in memory survives
         inbox = UpdateInbox(self.portal, bot_id=self.stand.bot_id)
         self._stop = asyncio.Event()

@@ -141,7 +141,7 @@ async def start_stack(portal, stand) -> tuple[Stack, list]:  # noqa: ANN001
         portal=portal, stand=stand, bot=running, mail=mailbox,
         api_url=f"http://127.0.0.1:{bound_port(api)}", token=token, http=aiohttp.ClientSession(),
     )
-    delivery = asyncio.create_task(run_delivery(portal, running.bot, stack._stop))
+    delivery = asyncio.create_task(run_delivery(portal, running.bot, stack._stop, pacer=running.pacer))
 
     async def cleanup() -> None:
         stack._stop.set()

@@ -1,0 +1,189 @@
+"""Telegram's flood limits, kept by everything in one process that sends: the outbox workers and
+the bot's own answers while it handles an update.
+
+One `TelegramPacer` per process holds the global rate (`delivery_rate` a second, all chats), the
+next free moment of each chat (`delivery_rate_per_chat`) and the pause Telegram asks for with a
+429. The outbox worker paces every send through it (its requests skip the middleware: see
+`pre_paced`), since a notice to thousands of families is exactly what the limits are for.
+
+`PacedRequests` is an aiogram request middleware for the bot's interactive answers. Telegram lets
+a chat's answers come in a short burst (a parent taps, the bot edits a window and answers the
+tap), so an answer goes at once, and marks its chat's next free moment for the outbox. A 429 is
+waited out (`retry_after`) and the request made again, so a parent's answer is late rather than
+lost; and for `FLOOD_MEMORY` seconds after any 429 every answer keeps strictly to the limits too
+(its chat's turn and the global one), as the outbox always does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Iterator
+from contextvars import ContextVar
+from typing import Any
+
+from aiogram import Bot
+from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
+from aiogram.exceptions import TelegramRetryAfter
+from aiogram.methods import Response, TelegramMethod
+
+log = logging.getLogger(__name__)
+
+PER_CHAT_MARGIN = 0.05  # seconds added to 1/rate between two sends to one chat
+LIMITER_TOLERANCE = 0.005  # seconds a send may be let through late and keep its slot
+MAX_RETRY_AFTER = 300.0  # a longer wait than this is not waited out by an interactive answer
+MAX_429_TRIES = 5
+FLOOD_MEMORY = 60.0  # seconds after a 429 during which the bot's answers keep strictly to the limits
+
+# Methods Telegram counts against its message limits (the stand-in counts the first five).
+PACED_METHODS = frozenset({
+    "sendMessage", "sendDocument", "sendPhoto", "editMessageText", "editMessageCaption",
+    "sendVideo", "sendAudio", "sendVoice", "sendAnimation", "sendSticker", "sendMediaGroup",
+    "sendLocation", "sendContact", "sendPoll", "sendInvoice", "copyMessage", "copyMessages",
+    "forwardMessage", "forwardMessages", "editMessageMedia",
+})
+
+_pre_paced: ContextVar[bool] = ContextVar("ehcp_pre_paced", default=False)
+
+
+@contextlib.contextmanager
+def pre_paced() -> Iterator[None]:
+    """Requests made inside were paced by their caller (the outbox worker): the middleware lets
+    them through untouched, and the caller handles a 429 itself."""
+    token = _pre_paced.set(True)
+    try:
+        yield
+    finally:
+        _pre_paced.reset(token)
+
+
+class RateLimiter:
+    """Spaces calls 1/rate apart and can be paused.
+
+    Callers queue on a lock (FIFO) and each is let through at its slot, so there is no burst
+    after a stall of the event loop: any window of T seconds sees at most T*rate + 1 calls.
+    `pause(s)` holds everyone back for s seconds: Telegram's flood control (429) is per bot.
+    """
+
+    def __init__(self, rate: float) -> None:
+        self.interval = 1.0 / rate if rate > 0 else 0.0
+        self._next = 0.0
+        self._paused_until = 0.0
+        self._lock = asyncio.Lock()
+
+    def pause(self, seconds: float) -> None:
+        self._paused_until = max(self._paused_until, time.monotonic() + seconds)
+
+    @property
+    def paused_until(self) -> float:
+        return self._paused_until
+
+    async def acquire(self) -> None:
+        async with self._lock:
+            while True:
+                wait = max(self._next, self._paused_until) - time.monotonic()
+                if wait <= 0:
+                    break
+                await asyncio.sleep(wait)
+            # Anchor on the schedule when this wake-up is only a little late (no drift from
+            # timer lateness), on the present when it is later (no catch-up burst).
+            now = time.monotonic()
+            base = self._next if 0 <= now - self._next < LIMITER_TOLERANCE else now
+            self._next = base + self.interval
+
+
+class TelegramPacer:
+    """The process's flood-limit state, shared by every sender in it."""
+
+    def __init__(self, rate: float, per_chat_rate: float) -> None:
+        self.limiter = RateLimiter(rate)
+        self.chat_interval = 1.0 / per_chat_rate if per_chat_rate > 0 else 0.0
+        self.chat_next: dict[int, float] = {}  # monotonic time a chat may next be sent to
+        self.flood_until = 0.0  # monotonic time until which answers are paced strictly
+
+    @property
+    def strict(self) -> bool:
+        """Telegram said 429 a moment ago: every send keeps strictly to the limits for now."""
+        return time.monotonic() < self.flood_until
+
+    async def wait_chat(self, chat_id: int) -> None:
+        while (wait := self.chat_next.get(chat_id, 0.0) - time.monotonic()) > 0:  # noqa: ASYNC110 - a deadline that may move later, not an event
+            await asyncio.sleep(wait)
+
+    def sent(self, chat_id: int, started: float) -> None:
+        """A send to the chat left at `started` and its answer is back: the chat's next slot is
+        1/rate + margin after it left, and 1/rate after the answer came (so the server sees the
+        gap whatever the network did)."""
+        done = time.monotonic()
+        self.chat_next[chat_id] = max(
+            self.chat_next.get(chat_id, 0.0),
+            started + self.chat_interval + PER_CHAT_MARGIN,
+            done + self.chat_interval,
+        )
+
+    def flood(self, retry_after: float, chat_id: int | None = None) -> None:
+        """Telegram said 429: everyone waits (its flood control is per bot), the chat too."""
+        self.limiter.pause(retry_after)
+        self.flood_until = max(self.flood_until, time.monotonic() + retry_after + FLOOD_MEMORY)
+        if chat_id is not None:
+            self.chat_next[chat_id] = max(self.chat_next.get(chat_id, 0.0), self.limiter.paused_until)
+
+    def forget_idle(self) -> None:
+        now = time.monotonic()
+        for chat_id in [c for c, t in self.chat_next.items() if t < now]:
+            del self.chat_next[chat_id]
+
+
+def _chat_of(method: TelegramMethod[Any]) -> int | None:
+    chat_id = getattr(method, "chat_id", None)
+    return chat_id if isinstance(chat_id, int) and not isinstance(chat_id, bool) else None
+
+
+class PacedRequests(BaseRequestMiddleware):
+    """aiogram request middleware: the bot's answers keep to the pacer and outlast a 429."""
+
+    def __init__(self, pacer: TelegramPacer) -> None:
+        self.pacer = pacer
+
+    async def __call__(
+        self, make_request: NextRequestMiddlewareType[Any], bot: Bot, method: TelegramMethod[Any]
+    ) -> Response[Any]:
+        if _pre_paced.get():
+            return await make_request(bot, method)
+        paced = method.__api_method__ in PACED_METHODS
+        chat_id = _chat_of(method) if paced else None
+        tries = 0
+        while True:
+            if paced and self.pacer.strict:
+                if chat_id is not None:
+                    await self.pacer.wait_chat(chat_id)
+                await self.pacer.limiter.acquire()
+            started = time.monotonic()
+            try:
+                return await make_request(bot, method)
+            except TelegramRetryAfter as exc:
+                tries += 1
+                if tries >= MAX_429_TRIES or exc.retry_after > MAX_RETRY_AFTER:
+                    log.error("%s to chat %s: flood control again after %s waits; given up",
+                              method.__api_method__, chat_id, tries)
+                    raise
+                self.pacer.flood(exc.retry_after, chat_id)
+                log.warning("%s to chat %s: flood control, waiting %ss", method.__api_method__, chat_id,
+                            exc.retry_after)
+                if not paced:  # the pacer does not hold it back: wait here
+                    await asyncio.sleep(exc.retry_after)
+            finally:
+                if chat_id is not None:
+                    self.pacer.sent(chat_id, started)
+
+
+def attach(bot: Bot, pacer: TelegramPacer) -> Bot:
+    """Put the pacer in front of every request `bot` makes (once)."""
+    if not any(isinstance(m, PacedRequests) for m in bot.session.middleware):
+        bot.session.middleware(PacedRequests(pacer))
+    return bot
+
+
+__all__ = ["PACED_METHODS", "PacedRequests", "RateLimiter", "TelegramPacer", "attach", "pre_paced"]
