@@ -109,7 +109,7 @@ def unique_code_prompt() -> str:
 
 
 def unique_code_needed() -> str:
-    return "Please type the unique code from your invitation email."
+    return "Please type the unique code from your invitation email as a message."
 
 
 def unique_code_answer(outcome, tries_left: int | None) -> str:  # noqa: ANN001
@@ -178,6 +178,10 @@ def fill_in_page_first() -> str:
 
 def page_link_expired() -> str:
     return 'The link to the page has expired. Please tap "Get a new link" and fill in the form again.'
+
+
+def email_code_needed() -> str:
+    return "Please type the 6-digit code from the email as a message."
 
 
 def code_problem(message: str) -> str:

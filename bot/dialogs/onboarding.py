@@ -146,8 +146,12 @@ async def page_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]
 async def on_email_code(message: Message, _w: MessageInput, manager: DialogManager) -> None:
     svc = _services(manager)
     chat_id = message.chat.id
-    typed = (message.text or "").strip()
     await _delete(message)
+    if message.text is None:  # a photo, sticker, file or voice message: not a code, no try spent
+        await message.answer(texts.email_code_needed())
+        manager.show_mode = ShowMode.SEND
+        return
+    typed = message.text.strip()
     result = await svc.page_flow.submit_code(chat_id, typed)
     if result.outcome is CodeOutcome.NO_PAGE:
         await message.answer(await _no_page_text(svc, chat_id))
