@@ -1,4 +1,4 @@
-"""One-time codes: 6 random digits, single use, 10 minutes, 5 tries, hourly limits.
+"""One-time codes: 6 random digits, single use, 10 minutes (EHCP_CODE_MINUTES), 5 tries, hourly limits.
 
 A code is bound to a purpose ("register", "login", "reset", "change_email") and to the request
 that asked for it (a random request id the caller keeps, e.g. in a page token or the dialogue).
@@ -58,7 +58,7 @@ class CodeStatus(StrEnum):
 CODE_MESSAGES: dict[CodeStatus, str] = {
     CodeStatus.OK: "Thank you, that code is right.",
     CodeStatus.WRONG: "That code is not right. Please check the email and try again, or ask for a new code.",
-    CodeStatus.EXPIRED: "That code has run out (codes work for 10 minutes). Please ask for a new code.",
+    CodeStatus.EXPIRED: "That code has run out (codes work for {minutes} minutes). Please ask for a new code.",
     CodeStatus.USED: "That code has already been used. Please ask for a new code.",
     CodeStatus.TOO_MANY_TRIES: "That code was tried too many times, so it no longer works. Please ask for a new code.",
     CodeStatus.NO_CODE: "We have no code waiting for this step. Please ask for a new code.",
@@ -69,9 +69,10 @@ CODE_MESSAGES: dict[CodeStatus, str] = {
 }
 
 
-def code_message(status: CodeStatus) -> str:
-    """A kind answer for the parent, with the way to get a new code."""
-    return CODE_MESSAGES[status]
+def code_message(status: CodeStatus, minutes: int = 10) -> str:
+    """A kind answer for the parent, with the way to get a new code (`minutes`: how long a code
+    works, as the settings say)."""
+    return CODE_MESSAGES[status].format(minutes=minutes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +81,11 @@ class CodeLimits:
     max_tries: int = 5
     issues_per_hour: int = 5
     wrong_per_hour: int = 10
+
+    @property
+    def minutes(self) -> int:
+        """How long a code works, in whole minutes (as the email and the chat say it)."""
+        return max(1, int(self.ttl.total_seconds() // 60))
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,8 +219,7 @@ async def issue_code(
     )
     record(session, scopes, ISSUE, now)
     if email_to is not None:
-        minutes = max(1, int(limits.ttl.total_seconds() // 60))
-        subject, body = emails.code_email(purpose.value, code, minutes, council)
+        subject, body = emails.code_email(purpose.value, code, limits.minutes, council)
         enqueue_email(session, now=now, to_addr=email_to, subject=subject, body=body)
     del code
     return IssueResult(IssueStatus.SENT, expires)
@@ -225,6 +230,7 @@ class CodeCheck:
     status: CodeStatus
     tries_left: int | None = None
     account_id: int | None = field(default=None)
+    minutes: int = 10  # how long a code works (for the message)
 
     @property
     def ok(self) -> bool:
@@ -232,7 +238,7 @@ class CodeCheck:
 
     @property
     def message(self) -> str:
-        return code_message(self.status)
+        return code_message(self.status, self.minutes)
 
 
 _NOT_DIGITS = re.compile(r"[\s-]+")
@@ -268,7 +274,7 @@ async def verify_code(
     if row.wrong_tries >= limits.max_tries:
         return CodeCheck(CodeStatus.TOO_MANY_TRIES, 0)
     if now >= row.expires_at:
-        return CodeCheck(CodeStatus.EXPIRED)
+        return CodeCheck(CodeStatus.EXPIRED, minutes=limits.minutes)
     scopes = scope_list(row.account_id, row.email_key, [row.chat_id, chat_id])
     if await over_limit(session, scopes, WRONG, limits.wrong_per_hour, now):
         return CodeCheck(CodeStatus.RATE_LIMITED)

@@ -191,7 +191,7 @@ class StartStatus(StrEnum):
 
 
 START_MESSAGES = {
-    StartStatus.CODE_SENT: "We have sent you an email with a code. It works for 10 minutes. "
+    StartStatus.CODE_SENT: "We have sent you an email with a code. It works for {minutes} minutes. "
     "If you cannot find it, look in your spam or junk folder.",
     StartStatus.INVALID: "Please check the details below.",
     StartStatus.WRONG_PASSWORD: "That password is not right. Please try again.",
@@ -207,10 +207,11 @@ class StartResult:
     status: StartStatus
     request_id: str | None = None
     errors: dict[str, list[str]] = field(default_factory=dict)
+    minutes: int = 10  # how long the code works (for the message)
 
     @property
     def message(self) -> str:
-        return START_MESSAGES[self.status]
+        return START_MESSAGES[self.status].format(minutes=self.minutes)
 
 
 class LoginStatus(StrEnum):
@@ -220,7 +221,7 @@ class LoginStatus(StrEnum):
 
 
 LOGIN_MESSAGES = {
-    LoginStatus.CODE_SENT: "For additional security we have sent you an email with a code. It works for 10 minutes.",
+    LoginStatus.CODE_SENT: "For additional security we have sent you an email with a code. It works for {minutes} minutes.",
     LoginStatus.WRONG_CREDENTIALS: 'That email address and password do not match an account. Please try again, or choose "Forgotten password".',
     LoginStatus.RATE_LIMITED: "There have been too many tries for now. Please wait an hour and try again, "
     'or choose "Forgotten password".',
@@ -231,10 +232,11 @@ LOGIN_MESSAGES = {
 class LoginResult:
     status: LoginStatus
     request_id: str | None = None
+    minutes: int = 10  # how long the code works (for the message)
 
     @property
     def message(self) -> str:
-        return LOGIN_MESSAGES[self.status]
+        return LOGIN_MESSAGES[self.status].format(minutes=self.minutes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,6 +249,7 @@ class ConfirmResult:
     account_id: int | None = None
     tries_left: int | None = None
     email_in_use: bool = False
+    minutes: int = 10  # how long a code works (for the message)
 
     @property
     def ok(self) -> bool:
@@ -256,7 +259,7 @@ class ConfirmResult:
     def message(self) -> str:
         if self.email_in_use:
             return "This email address already has an account. Please log in with it instead."
-        return codes.code_message(self.status)
+        return codes.code_message(self.status, self.minutes)
 
 
 class PasswordStatus(StrEnum):
@@ -418,7 +421,7 @@ async def _set_password(
 
 
 def _code_result(check: CodeCheck, account_id: int | None = None) -> ConfirmResult:
-    return ConfirmResult(check.status, account_id if check.ok else None, check.tries_left)
+    return ConfirmResult(check.status, account_id if check.ok else None, check.tries_left, minutes=check.minutes)
 
 
 async def _send_code(
@@ -570,7 +573,7 @@ async def start_registration(
             subject, body = emails.someone_tried_to_register(_council(portal))
             enqueue_email(s, now=now, to_addr=f.email, subject=subject, body=body)
             audit(s, Actor.parent(existing), "account.registration_attempt_existing", at=now)
-    return StartResult(StartStatus.CODE_SENT, rid)
+    return StartResult(StartStatus.CODE_SENT, rid, minutes=cfg.code_minutes)
 
 
 async def confirm_registration(
@@ -656,7 +659,7 @@ async def resend_code(
         elif req.decoy and purpose is Purpose.CHANGE_EMAIL:
             subject, body = emails.address_already_used(_council(portal))
             enqueue_email(s, now=now, to_addr=req.email, subject=subject, body=body)
-    return StartResult(StartStatus.CODE_SENT, request_id)
+    return StartResult(StartStatus.CODE_SENT, request_id, minutes=cfg.code_minutes)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -733,7 +736,7 @@ async def start_login(
             data={},
         ):
             return LoginResult(LoginStatus.RATE_LIMITED)
-    return LoginResult(LoginStatus.CODE_SENT, rid)
+    return LoginResult(LoginStatus.CODE_SENT, rid, minutes=cfg.code_minutes)
 
 
 async def finish_login(
@@ -800,7 +803,7 @@ async def request_password_reset(
             return StartResult(StartStatus.RATE_LIMITED, rid)
         if account is not None:
             audit(s, Actor.parent(account.id), "account.password_reset_requested", at=now)
-    return StartResult(StartStatus.CODE_SENT, rid)
+    return StartResult(StartStatus.CODE_SENT, rid, minutes=cfg.code_minutes)
 
 
 async def verify_password_reset(
@@ -1024,7 +1027,7 @@ async def start_email_change(
             subject, body = emails.address_already_used(_council(portal))
             enqueue_email(s, now=now, to_addr=email_n, subject=subject, body=body)
         audit(s, Actor.parent(account_id), "account.email_change_requested", at=now)
-    return StartResult(StartStatus.CODE_SENT, rid)
+    return StartResult(StartStatus.CODE_SENT, rid, minutes=cfg.code_minutes)
 
 
 async def confirm_email_change(

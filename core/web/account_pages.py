@@ -212,6 +212,11 @@ async def _notify_chat(req: PageRequest, link: Link, text: str) -> None:
         enqueue(session, now=req.now, chat_id=link.chat_id, text=text, kind="notice")
 
 
+def _works_for(minutes: int) -> str:
+    """How long an emailed code works, as the settings say (EHCP_CODE_MINUTES)."""
+    return f"The code works for {minutes} minutes."
+
+
 def _done_page(email_note: str) -> web.Response:
     return message_page(
         "Check your email",
@@ -238,7 +243,7 @@ async def _register(req: PageRequest, links: PageLinks, link: Link, form: dict[s
         return message_page(TRY_LATER, result.message, status=429)
     await links.mark_submitted(link.id)
     await _notify_chat(req, link, "We have emailed you a code to confirm your email address. "
-                       "Please type the 6-digit code here.")
+                       f"Please type the 6-digit code here. {_works_for(result.minutes)}")
     return _done_page("We have just sent you an email to confirm your email address.")
 
 
@@ -252,7 +257,8 @@ async def _login(req: PageRequest, links: PageLinks, link: Link, form: dict[str,
     if result.status is not accounts.LoginStatus.CODE_SENT:
         return message_page(TRY_LATER, result.message, status=429)
     await links.mark_submitted(link.id)
-    await _notify_chat(req, link, "We have emailed you a code. Please type the 6-digit code here.")
+    await _notify_chat(req, link, "We have emailed you a code. Please type the 6-digit code here. "
+                       + _works_for(result.minutes))
     return _done_page("We have just sent you an email with a one-time code.")
 
 
@@ -267,7 +273,7 @@ async def _reset(req: PageRequest, links: PageLinks, link: Link, form: dict[str,
         return message_page(TRY_LATER, result.message, status=429)
     await links.mark_submitted(link.id)
     await _notify_chat(req, link, "If the email address you gave has an account, we have emailed it a code "
-                       "to reset your password. Please type the 6-digit code here.")
+                       f"to reset your password. Please type the 6-digit code here. {_works_for(result.minutes)}")
     return _reset_waiting(req, "If this email address has an account, we have just sent it an email "
                           "with a 6-digit code.")
 
@@ -335,7 +341,7 @@ async def _change_email(
         return message_page(TRY_LATER, result.message, status=429)
     await links.mark_submitted(link.id)
     await _notify_chat(req, link, "We have emailed a code to your new email address. "
-                       "Please type the 6-digit code here.")
+                       f"Please type the 6-digit code here. {_works_for(result.minutes)}")
     return _done_page(f"We have just sent an email with a code to {email.strip()}.")
 
 
