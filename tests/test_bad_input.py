@@ -3,6 +3,10 @@
 - A photo, sticker, file or voice message at a code prompt (the emailed 6-digit code after
   registering or logging in, the invitation's unique code) is not a code: it is answered "Please
   type the ... code ... as a message", the question is asked again, and no try is used up.
+- A subject, a message, a form's typed answer or a name made only of spaces and invisible
+  characters (zero-width spaces and joiners, the byte-order mark, Hangul fillers, braille
+  blanks...) looks empty to whoever reads it: it is refused kindly, and the question is asked
+  again; invisible characters at the ends of a real answer are dropped.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from core.onboarding.models import Invitation
 from tests.stack import (
     REGISTRATION,
     PageForm,
+    active_parent,
     create_account,
     give_unique_code,
     invitation_secrets,
@@ -23,6 +28,11 @@ from tests.stack import (
     submit_login,
 )
 
+# Each looks empty: spaces, zero-width space/non-joiner/joiner, BOM, word joiner, soft hyphen,
+# Mongolian vowel separator, Hangul filler, braille blank, ideographic space.
+INVISIBLE = (
+    " \u200b ", "\u200b\u200c\u200d\ufeff", "\u2060\u00ad\u180e", "\u3164", "\u2800 \u2800", "\u3000",
+)
 PNG = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
     b"\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82"
@@ -139,3 +149,82 @@ async def test_five_photos_at_the_unique_code_prompt_use_no_try(stack, stand, po
     async with portal.db() as s:
         assert (await s.scalars(select(Invitation.wrong_tries))).all() == [0]
     await give_unique_code(user, code)
+
+
+# ------------------------------------------------------------------ text that looks empty
+
+
+async def test_an_invisible_subject_message_or_form_answer_is_refused_and_asked_again(stack, stand, portal) -> None:
+    from core.forms.models import FormResponse
+    from tests.test_forms_e2e import PPF, TYPE, assign, header, notice_of, wrong
+    from tests.test_forms_e2e import window as form_window
+    from tests.test_messages_e2e import case_messages, open_messages, window
+
+    user = await active_parent(stack, stand)
+
+    # New Message: the subject, then the text.
+    menu = await open_messages(user)
+    await user.press(menu, "New Message")
+    await user.press(await window(user, "Message Type"), "General")
+    await window(user, "please type a short subject")
+    for blank in INVISIBLE:
+        mark = user.messages[-1].message_id
+        await user.send(blank)
+        said = await user.wait_for(lambda m, mark=mark: m.message_id > mark and "Please type the subject" in m.text)
+        await window(user, "please type a short subject", after=said.message_id)
+    await user.send("\u200bSchool transport\u200b")  # a real subject: kept, its invisible ends dropped
+    await window(user, "please type your message")
+    for blank in INVISIBLE:
+        mark = user.messages[-1].message_id
+        await user.send(blank)
+        said = await user.wait_for(lambda m, mark=mark: m.message_id > mark and "Please type your message" in m.text)
+        await window(user, "please type your message", after=said.message_id)
+    await user.send("Sam needs a taxi from September.")
+    w = await window(user, "has 32 characters so far")
+    await user.press(w, "Done")
+    await user.press(await window(user, "Files"), "No files")
+    await user.press(await window(user, "Check your"), "Send")
+    await user.wait_for(lambda m: "Your message has been sent to the SEND team" in m.text)
+    [sent] = await case_messages(stack)
+    assert sent["subject"] == "School transport" and sent["text"] == "Sam needs a taxi from September.", sent
+
+    # A form's typed answer.
+    await assign(stack)
+    await user.press(await notice_of(user), "Open the form")
+    await user.press(await form_window(user, header(1, PPF)), "Next")
+    q = header(1, PPF, 1, 4) + "\n\nWhat is your full name?"
+    await form_window(user, q)
+    for blank in INVISIBLE:
+        await wrong(user, user.send(blank), TYPE, q)
+    await user.send("\u2060Alex Jones\u2060")
+    await form_window(user, "What is your relationship to the child")
+    async with portal.db() as s:
+        [answers] = (await s.scalars(select(FormResponse.answers))).all()
+    assert "Alex Jones" in answers.values(), answers  # kept without its invisible ends
+
+
+async def test_names_of_only_invisible_characters_are_refused_on_the_registration_page(stack, stand, portal) -> None:
+    email = "robin.lee@example.org"
+    user = stand.user(first_name="Robin")
+    await user.press(await menu_of(user), "Register for new account")
+    prompt = await user.wait_for(lambda m: "never type your password" in m.text, include_consumed=True)
+    form = PageForm(stack.http, page_url(prompt.text))
+    for blank in INVISIBLE:
+        fields = {**REGISTRATION, "email": email, "forename": blank, "surname": blank, "street": blank,
+                  "town": blank, "house": blank}
+        status, html = await form.submit(fields)
+        assert status == 400, html
+        for label in ("forename", "surname", "street", "town"):
+            assert f"Please enter your {label}." in html, (blank, label)
+        assert "Please enter your house" not in html  # optional: taken as left empty
+    assert stack.mail.to(email) == []
+    # A name with invisible characters at its ends is taken without them.
+    status, html = await form.submit({**REGISTRATION, "email": email, "forename": "\u200bRobin\ufeff"})
+    assert status == 200 and "Check your email" in html, html
+    code = six_digit_code(await stack.mail.wait_for(email, "Confirm your email"))
+    await user.send(code)
+    await user.wait_for(lambda m: "Your account is registered" in m.text)
+    from core.accounts.models import Account
+
+    async with portal.db() as s:
+        assert (await s.scalars(select(Account.forename))).all() == ["Robin"]

@@ -44,6 +44,7 @@ from core.forms.definition import (
     search_list,
 )
 from core.forms.service import REVIEW, FormRefused, NotFound, ResponseView
+from core.text import has_visible_text, trim
 from core.timescales import format_date
 
 log = logging.getLogger(__name__)
@@ -687,8 +688,11 @@ async def _on_input(message: Message, _w: MessageInput, manager: DialogManager) 
         # A typed "yes" or an option's name is taken; anything else: the buttons, please.
         await _answer(manager, q, text, refused=choose_a_button())
         return
+    if not has_visible_text(text):  # only spaces and invisible characters: nothing to read
+        await _again(manager, type_your_answer() if q.type not in BUTTON_TYPES else choose_a_button())
+        return
     if q.type is QuestionType.LIST_CHOICE:
-        query = " ".join(text.split())[:100]
+        query = trim(" ".join(text.split()))[:100]
         if not query:
             await _again(manager, type_your_answer())
             return
@@ -696,7 +700,7 @@ async def _on_input(message: Message, _w: MessageInput, manager: DialogManager) 
         manager.dialog_data["matches"] = search_list(q, query, MATCHES)
         await manager.switch_to(FormsSG.search)
         return
-    await _answer(manager, q, text)  # typed types: the core checks and says what is wanted
+    await _answer(manager, q, trim(text))  # typed types: the core checks and says what is wanted
 
 
 # ---------------------------------------------------------------- a list search

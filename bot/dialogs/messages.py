@@ -45,6 +45,7 @@ from core.messages.service import (
     MessageView,
     NotFound,
 )
+from core.text import has_visible_text, trim
 
 log = logging.getLogger(__name__)
 
@@ -237,8 +238,8 @@ async def _on_subject(message: Message, _w: MessageInput, manager: DialogManager
         await _kind_answer(message, manager, texts.nothing_to_send())
         await manager.switch_to(MessagesSG.menu)
         return
-    subject = " ".join((message.text or "").split())
-    if not subject:
+    subject = trim(" ".join((message.text or "").split()))
+    if not has_visible_text(subject):  # nothing, or only spaces and invisible characters
         await _kind_answer(message, manager, texts.subject_needed())
         return
     if len(subject) > MAX_SUBJECT:
@@ -275,7 +276,7 @@ async def _on_text(message: Message, _w: MessageInput, manager: DialogManager) -
         await manager.switch_to(MessagesSG.menu)
         return
     piece = message.text or ""
-    if not piece.strip():
+    if not has_visible_text(piece):  # nothing, or only spaces and invisible characters
         await _kind_answer(message, manager, texts.text_needed())
         return
     body = draft.get("body") or ""

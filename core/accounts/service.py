@@ -49,6 +49,7 @@ from core.accounts.config import AccountSettings, default_account_settings
 from core.accounts.models import Account, AccountRequest, PasswordHistory
 from core.audit import Actor, audit
 from core.portal import Portal
+from core.text import has_visible_text, trim
 from notifications.outbox import enqueue_email
 
 log = logging.getLogger(__name__)
@@ -125,10 +126,19 @@ class RegistrationForm(BaseModel):
     password: SecretStr
     confirm_password: SecretStr | None = None
 
+    @field_validator("forename", "surname", "house", "street", "area", "town", mode="before")
+    @classmethod
+    def _visible(cls, v: Any) -> Any:
+        """Spaces and invisible characters (zero-width spaces, joiners, fillers...) at either end
+        go; a value of nothing else is empty: "Please enter your forename"."""
+        if not isinstance(v, str):
+            return v
+        return trim(v) if has_visible_text(v) else ""
+
     @field_validator("house", "area", mode="before")
     @classmethod
     def _blank_is_none(cls, v: Any) -> Any:
-        return None if isinstance(v, str) and not v.strip() else v
+        return None if isinstance(v, str) and not has_visible_text(v) else v
 
     @field_validator("forename", "surname", "house", "street", "area", "town")
     @classmethod
