@@ -127,6 +127,9 @@ class UpdateProcessor:
                 await self.dp.feed_update(self.bot, update, **self.dp.workflow_data)
             except Exception as exc:
                 tries = await self.inbox.record_attempt(uid)
+                if tries == 0:  # its record is gone (the chat's data was deleted meanwhile)
+                    log.warning("update %s failed (%s) and its record is gone", uid, type(exc).__name__)
+                    return
                 limit = TRANSIENT_TRIES if _passing(exc) else OTHER_TRIES
                 if tries < limit:
                     delay = RETRY_DELAYS[min(tries - 1, len(RETRY_DELAYS) - 1)]

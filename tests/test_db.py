@@ -117,3 +117,30 @@ async def test_a_unit_of_work_commits_everything_inside_it_or_nothing(portal):
         await service("two")
     async with portal.db() as s:
         assert sorted((await s.scalars(select(AuditEntry.action))).all()) == ["one", "two"]
+
+
+async def test_persist_gets_a_small_write_through_a_busy_database_and_nothing_else():
+    import sqlite3
+
+    from sqlalchemy.exc import IntegrityError, OperationalError
+
+    from core.db import persist
+
+    tries = {"n": 0}
+
+    async def write() -> str:
+        tries["n"] += 1
+        if tries["n"] < 3:
+            raise OperationalError("UPDATE x", {}, sqlite3.OperationalError("database is locked"))
+        return "written"
+
+    assert await persist("a test write", write) == "written" and tries["n"] == 3
+
+    async def refused() -> None:
+        tries["n"] += 1
+        raise IntegrityError("INSERT x", {}, sqlite3.IntegrityError("UNIQUE constraint failed"))
+
+    tries["n"] = 0
+    with pytest.raises(IntegrityError):
+        await persist("a refused write", refused)
+    assert tries["n"] == 1  # not a passing problem: not tried again

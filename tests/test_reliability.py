@@ -7,6 +7,7 @@ the database file, the operator's command line.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -182,3 +183,84 @@ async def test_the_same_update_id_in_one_batch_and_across_batches_is_handled_onc
         assert await inbox.counts() == {"pending": 0, "failed": 0}
     finally:
         await bot.stop()
+
+
+# --- failures while handling ---------------------------------------------------------------------
+
+
+class _Bot:
+    """The bot as the service runs it, with an extra router of the test's own."""
+
+    def __init__(self, portal, stand, router) -> None:  # noqa: ANN001
+        self.portal, self.stand, self.router = portal, stand, router
+
+    async def __aenter__(self) -> _Bot:
+        from bot.factory import create_bot, create_dispatcher
+        from bot.updates import run_polling
+        from notifications.pacing import attach
+        from notifications.worker import make_pacer
+        from tests.harness import point_at
+
+        point_at(self.portal, self.stand)
+        self.bot = attach(create_bot(self.portal.settings), make_pacer(self.portal.settings))
+        dp = create_dispatcher(self.portal, extra_routers=[self.router])
+        self.stop = asyncio.Event()
+        self.task = asyncio.create_task(
+            run_polling(self.bot, dp, UpdateInbox(self.portal, self.stand.bot_id), self.stop, poll_timeout=1)
+        )
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.stop.set()
+        await asyncio.wait_for(self.task, 10)
+        await self.bot.session.close()
+
+
+def locked() -> Exception:
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    return OperationalError("UPDATE dialog_state", {}, sqlite3.OperationalError("database is locked"))
+
+
+async def test_a_busy_database_while_handling_is_tried_again_in_the_process(portal, stand, monkeypatch):
+    from aiogram import Router
+    from aiogram.filters import Command
+
+    import bot.updates
+
+    monkeypatch.setattr(bot.updates, "RETRY_DELAYS", (0.05,))
+    calls = {"flaky": 0, "broken": 0}
+    router = Router()
+
+    @router.message(Command("flaky"))
+    async def flaky(message) -> None:  # noqa: ANN001
+        calls["flaky"] += 1
+        if calls["flaky"] < 3:
+            raise locked()
+        await message.answer("Done at last.")
+
+    @router.message(Command("broken"))
+    async def broken(message) -> None:  # noqa: ANN001
+        calls["broken"] += 1
+        raise RuntimeError("a fault in a handler")
+
+    alex = stand.user(first_name="Alex")
+    async with _Bot(portal, stand, router):
+        await alex.send("/flaky")
+        await alex.wait_for(lambda m: m.text == "Done at last.")
+        await alex.send("/broken")
+        await alex.send("/help")  # the next update goes on
+        await alex.wait_for(lambda m: "What this chat can do" in m.text)
+        await stand.drain()
+        inbox = UpdateInbox(portal, stand.bot_id)
+        for _ in range(100):
+            if (await inbox.counts())["pending"] == 0:
+                break
+            await asyncio.sleep(0.05)
+    assert calls == {"flaky": 3, "broken": 2}  # a busy database: tried again; a fault: twice, then given up
+    [failed] = await inbox.failed()
+    assert failed.attempts == 2 and failed.error == "RuntimeError: a fault in a handler"
+    assert json.loads(failed.payload)["message"]["text"] == "/broken"
+    assert await inbox.counts() == {"pending": 0, "failed": 1}
