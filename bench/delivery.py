@@ -1,6 +1,7 @@
 """Delivery benchmark: N notices to M chats, through the Bot API stand-in with Telegram's limits.
 
     .venv/bin/python -m bench.delivery [--notices 2000] [--chats 200] [--workers 1]
+                                       [--latency 0.05] [--in-flight 1]
 
 A fresh SQLite database in a temporary folder (migrated as in production), the outbox filled in
 one transaction, then delivered by the real worker(s) over HTTP to the stand-in, which enforces
@@ -64,9 +65,12 @@ def global_peak(times: list[float]) -> int:
     return peak
 
 
-async def run(notices: int, chats: int, workers: int, rate: float | None) -> dict[str, float]:
+async def run(
+    notices: int, chats: int, workers: int, rate: float | None, latency: float = 0.0, in_flight: int = 1
+) -> dict[str, float]:
     with tempfile.TemporaryDirectory(prefix="ehcp-bench-") as tmp:
-        overrides: dict[str, object] = {"data_dir": Path(tmp), "secret_key": "bench-" + "x" * 40}
+        overrides: dict[str, object] = {"data_dir": Path(tmp), "secret_key": "bench-" + "x" * 40,
+                                        "delivery_in_flight": in_flight}
         if rate is not None:
             overrides["delivery_rate"] = rate
         settings = Settings(_env_file=None, **overrides)
@@ -75,6 +79,16 @@ async def run(notices: int, chats: int, workers: int, rate: float | None) -> dic
         stand = BotAPIStandIn(token=TOKEN, bot_username="ehcp_bench_bot")
         await stand.start()
         stand.set_limits(global_per_second=30, per_chat_per_second=1, slack=0.05)
+        if latency:  # the network's round trip to Telegram, half each way
+            real_call = stand.server.call
+
+            async def far_away(method, params):  # noqa: ANN001, ANN202
+                await asyncio.sleep(latency / 2)
+                result = await real_call(method, params)
+                await asyncio.sleep(latency / 2)
+                return result
+
+            stand.server.call = far_away
         bots = [
             Bot(TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(stand.base_url)))
             for _ in range(workers)
@@ -139,10 +153,13 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--chats", type=int, default=200)
     p.add_argument("--workers", type=int, default=1, help="delivery workers sharing the outbox")
     p.add_argument("--rate", type=float, default=None, help="override delivery_rate (default 25/s)")
+    p.add_argument("--latency", type=float, default=0.0, help="seconds of round trip added to every request")
+    p.add_argument("--in-flight", type=int, default=1, help="delivery_in_flight (default 1)")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    r = asyncio.run(run(args.notices, args.chats, args.workers, args.rate))
-    print(f"notices            {r['notices']} to {r['chats']} chats, {r['workers']} worker(s)")
+    r = asyncio.run(run(args.notices, args.chats, args.workers, args.rate, args.latency, args.in_flight))
+    print(f"notices            {r['notices']} to {r['chats']} chats, {r['workers']} worker(s), "
+          f"{args.in_flight} in flight each, {args.latency * 1000:.0f} ms round trip")
     print(f"enqueue            {r['enqueue_s']:.2f} s")
     print(f"elapsed            {r['elapsed_s']:.1f} s")
     print(f"throughput         {r['msgs_per_s']:.1f} messages/s")

@@ -439,3 +439,47 @@ async def test_another_worker_waits_out_the_chat_cooldown(portal: Portal, bot: B
         await asyncio.sleep(0.05)
     a, b = api.calls
     assert b.at - a.at >= 1.0
+
+
+# --- a worker that is gone ----------------------------------------------------------------------
+
+
+async def _held_by(portal: Portal, holder: str, chat_id: int) -> int:
+    """A notice claimed by `holder` with a lease that runs for two more minutes."""
+    [row_id] = await add(portal, chat_id=chat_id)
+    async with portal.db() as s, s.begin():
+        row = await s.get(OutboxItem, row_id)
+        row.status, row.locked_by = "sending", holder
+        row.locked_until = portal.clock.now() + timedelta(seconds=120)
+    return row_id
+
+
+async def test_notices_of_a_worker_that_is_gone_are_taken_back_at_once(portal: Portal, bot: Bot, api: ScriptedBotAPI):
+    import sys
+
+    from core.models import WorkerHeartbeat
+    from notifications.liveness import HOST, Heartbeat, new_worker_id, wall_now
+
+    gone = await asyncio.create_subprocess_exec(sys.executable, "-c", "pass")  # a process that has ended
+    await gone.wait()
+    killed = await _held_by(portal, f"worker:{HOST}:{gone.pid}:deadbeef:tg", 7001)
+    far_stale = await _held_by(portal, "worker:otherhost:4242:aaaa0000:tg", 7002)
+    far_alive = await _held_by(portal, "worker:otherhost:4343:bbbb0000:tg", 7003)
+    unknown = await _held_by(portal, "someone-else", 7004)
+    stopped_here = new_worker_id()
+    beat = Heartbeat(portal, stopped_here)
+    await beat.start()
+    await beat.stop()  # a worker of this process that has stopped (a restart in one process)
+    restarted = await _held_by(portal, f"{stopped_here}:tg", 7005)
+    async with portal.db() as s, s.begin():
+        s.add(WorkerHeartbeat(worker_id="worker:otherhost:4242:aaaa0000", host="otherhost", pid=4242,
+                              started_at=wall_now() - timedelta(minutes=5), seen_at=wall_now() - timedelta(seconds=20)))
+        s.add(WorkerHeartbeat(worker_id="worker:otherhost:4343:bbbb0000", host="otherhost", pid=4343,
+                              started_at=wall_now() - timedelta(minutes=5), seen_at=wall_now() - timedelta(seconds=1)))
+
+    assert await TelegramDelivery(portal, bot, new_worker_id() + ":tg").run_once() == 3
+    async with portal.db() as s:
+        status = {r.id: r.status for r in (await s.scalars(select(OutboxItem))).all()}
+    assert {status[killed], status[far_stale], status[restarted]} == {"sent"}
+    # A worker seen a second ago, and a holder of unknown shape, keep their leases.
+    assert status[far_alive] == status[unknown] == "sending"
