@@ -120,7 +120,8 @@ class WriteGate:
         self.waiting += 1
         asked = time.monotonic()
         try:
-            await asyncio.wait_for(self._lock.acquire(), self.timeout)
+            async with asyncio.timeout(self.timeout):
+                await self._lock.acquire()
         except TimeoutError:
             raise OperationalError(
                 "BEGIN IMMEDIATE", None,
