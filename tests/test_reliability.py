@@ -14,11 +14,10 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from core.config import Settings
 from core.inbox import UpdateInbox
 from core.migrations import upgrade_async
 from core.portal import create_portal
-from tests.service import ServiceProcess
+from tests.service import ServiceProcess, service_settings
 
 
 def broken_member_update(user) -> dict:  # noqa: ANN001
@@ -52,7 +51,7 @@ async def service(service_dir, stand):
 
 
 async def failed_updates(service_dir: Path) -> list:
-    settings = Settings(_env_file=None, data_dir=service_dir, secret_key="test-secret-key-" + "x" * 32)
+    settings = service_settings(service_dir)
     await upgrade_async(settings.storage.resolved_database_url())
     portal = create_portal(settings)
     try:
