@@ -37,11 +37,20 @@ def secret_values(settings: Settings, secret_key: bytes | None = None) -> list[s
     return values
 
 
+# APScheduler writes two INFO lines for every run of every job ("Running job ...", "... executed
+# successfully"): with delivery ticks every second, some 170,000 lines a day that say nothing.
+# Its warnings and errors (a job that failed or was missed) still show.
+CHATTY = ("apscheduler", "notifications.scheduler.apscheduler")
+
+
 def setup_logging(settings: Settings, secret_key: bytes | None = None) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactSecrets(secret_values(settings, secret_key)))
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(settings.product.log_level.upper())
+    level = settings.product.log_level.upper()
+    root.setLevel(level)
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    for name in CHATTY:  # quiet unless the operator asks for everything (EHCP_LOG_LEVEL=DEBUG)
+        logging.getLogger(name).setLevel(logging.NOTSET if level == "DEBUG" else logging.WARNING)

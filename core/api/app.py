@@ -100,20 +100,36 @@ async def json_errors(request: web.Request, handler: Any) -> web.StreamResponse:
 class ApiAccessLogger(AbstractAccessLogger):
     """One line per request: who, method, path (no query string), status, size, time.
 
-    Never headers (so never the Authorization header) and never bodies.
+    Never headers (so never the Authorization header) and never bodies. What comes from the
+    request is written with its control characters escaped (a `%0A` in the path is `\\n`), so
+    that nobody who can reach the port can write lines of their own into the log.
     """
 
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
         actor = request.get(ACTOR)
+        safe = self.escape
         self.logger.info(
             "%s %s %s %s %sB %.1fms %s",
-            request.remote,
-            request.method,
-            request.path,
+            safe(request.remote),
+            safe(request.method),
+            safe(request.path),
             response.status,
             response.body_length,
             time * 1000,
             actor.id if actor is not None else "-",
+        )
+
+    @staticmethod
+    def escape(value: object) -> str:
+        """`value` on one line: control, format and line-separator characters (and the
+        backslash, so an escape cannot be faked) written as Python escapes."""
+        text = str(value)
+        if text.isprintable() and "\\" not in text:
+            return text
+        return "".join(
+            ch.encode("unicode_escape").decode("ascii") if ch == "\\" or not (ch.isprintable() or ch == " ")
+            else ch
+            for ch in text
         )
 
 

@@ -88,16 +88,35 @@ async def friendly_errors(request: web.Request, handler: Any) -> web.StreamRespo
 
 def _route_name(request: web.BaseRequest) -> str:
     """The page's route pattern (/link/{token}), never its path: paths carry secret page tokens."""
-    match_info = getattr(request, "match_info", None)
+    try:
+        match_info = getattr(request, "match_info", None)
+    except AssertionError:  # a request too malformed to be routed (aiohttp's 400)
+        match_info = None
     resource = getattr(getattr(match_info, "route", None), "resource", None)
     return resource.canonical if resource is not None else "(unmatched)"
 
 
 class WebAccessLogger(AbstractAccessLogger):
+    """One line per request: who, method, the page's route (never its path), status, time; what
+    comes from the request with its control characters escaped (no forged log lines)."""
+
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
         self.logger.info(
-            "%s %s %s %s %.1fms", request.remote, request.method, _route_name(request), response.status, time * 1000
+            "%s %s %s %s %.1fms", log_safe(request.remote), log_safe(request.method),
+            log_safe(_route_name(request)), response.status, time * 1000,
         )
+
+
+def log_safe(value: object) -> str:
+    """`value` on one line: control, format and line-separator characters (and the backslash, so
+    an escape cannot be faked) written as Python escapes ("\\n", "\\x1b", "\\u2028")."""
+    text = str(value)
+    if text.isprintable() and "\\" not in text:
+        return text
+    return "".join(
+        ch.encode("unicode_escape").decode("ascii") if ch == "\\" or not (ch.isprintable() or ch == " ") else ch
+        for ch in text
+    )
 
 
 def same_origin(request: web.Request, public_url: str) -> bool:
