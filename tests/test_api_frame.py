@@ -252,7 +252,10 @@ async def test_openapi_lists_every_route(client, portal):
     assert {"401", "409", "422", "500"} <= set(create["responses"])
     assert doc["paths"]["/v1/health"]["get"]["security"] == []
     read = doc["paths"]["/v1/things/{id}"]["get"]
-    assert read["parameters"][0] == {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+    assert read["parameters"][0] == {
+        "name": "id", "in": "path", "required": True,
+        "schema": {"type": "integer", "format": "int64", "minimum": 1, "maximum": 2**63 - 1},
+    }
     listing = doc["paths"]["/v1/notices"]["get"]
     assert {p["name"] for p in listing["parameters"]} == {"child_id", "status", "limit", "cursor"}
 

@@ -16,64 +16,114 @@ worked out from the events.
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field, GetJsonSchemaHandler, field_validator
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import core_schema
 
+from core.api.fields import (
+    CASE_REFERENCE,
+    Body,
+    Email,
+    Query,
+    QueryInt,
+    StrictDate,
+    VisibleText,
+    omittable,
+    visible_pattern,
+)
 from core.api.routes import ApiError, ApiRequest, ApiRoutes
 from core.cases.events import EventDetailsError, EventKind
 from core.cases.service import CaseService, CaseView
 from core.onboarding.errors import NotFound, OnboardingError
+from core.text import has_visible_text, trim
 from core.timescales import CaseException, TransferKind
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_REF = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,49}$"
+
+class CaseworkerIn(Body):
+    name: VisibleText[100] = Field(description="As the family will see it, e.g. 'Jo Smith'.")
+    email: Email | None = Field(None, description="How the family reaches the caseworker.")
+    phone: VisibleText[40] | None = Field(None, description="The caseworker's telephone number.")
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class CaseworkerIn(_In):
-    name: str = Field(min_length=1, max_length=100, description="As the family will see it, e.g. 'Jo Smith'.")
-    email: str | None = Field(None, max_length=254, description="How the family reaches the caseworker.")
-    phone: str | None = Field(None, max_length=40)
-
-    @field_validator("email")
-    @classmethod
-    def _email(cls, v: str | None) -> str | None:
-        if v is None or v == "":
-            return None
-        if not _EMAIL.match(v):
-            raise ValueError("not an email address")
-        return v.lower()
-
-
-class CaseIn(_In):
-    case_reference: str = Field(pattern=_REF, description="The case system's reference.")
-    child_forename: str = Field(min_length=1, max_length=100)
-    child_surname: str = Field(min_length=1, max_length=100)
-    child_date_of_birth: date
-    request_date: date | None = Field(None, description="Date of the request for an EHC needs assessment.")
-    requestor: str | None = Field(None, max_length=100, description="Who asked: 'Parent', 'School', ...")
-    caseworker: CaseworkerIn | None = None
-
-
-class CasePatch(_In):
-    child_forename: str | None = Field(None, min_length=1, max_length=100)
-    child_surname: str | None = Field(None, min_length=1, max_length=100)
-    child_date_of_birth: date | None = None
-    request_date: date | None = Field(
-        None, description="Moves every date counted from the request; the family is told the new dates."
+class CaseIn(Body):
+    case_reference: str = Field(
+        pattern=CASE_REFERENCE, max_length=50,
+        description="The case system's reference (letters, digits, '.', '_', '-').",
     )
-    requestor: str | None = Field(None, max_length=100)
+    child_forename: VisibleText[100] = Field(description="The child's first name.")
+    child_surname: VisibleText[100] = Field(description="The child's last name.")
+    child_date_of_birth: StrictDate = Field(description="The child's date of birth.")
+    request_date: StrictDate | None = Field(
+        None, description="Date of the request for an EHC needs assessment (not in the future)."
+    )
+    requestor: VisibleText[100] | None = Field(None, description="Who asked: 'Parent', 'School', ...")
+    caseworker: CaseworkerIn | None = Field(None, description="The caseworker, if one is allocated.")
 
 
-class EventIn(_In):
+class CasePatch(Body):
+    """Only the fields given change; the child's details cannot be null."""
+
+    child_forename: VisibleText[100] = omittable("The child's first name.")
+    child_surname: VisibleText[100] = omittable("The child's last name.")
+    child_date_of_birth: StrictDate = omittable("The child's date of birth.")
+    request_date: StrictDate | None = Field(
+        None,
+        description="Moves every date counted from the request; the family is told the new dates "
+        "(not in the future, nor after a decision already recorded). Null: not known.",
+    )
+    requestor: VisibleText[100] | None = Field(None, description="Who asked: 'Parent', 'School', ... Null: not known.")
+
+
+_DETAILED = {EventKind.PHASE_TRANSFER, EventKind.DECISION_LETTER, EventKind.EXCEPTION}
+
+
+def _event_variants() -> list[dict[str, Any]]:
+    """EventIn in the document: one variant per group of kinds, with the details each takes
+    (as core.cases.events.check_details checks them)."""
+    text = {"type": "string", "pattern": visible_pattern()}
+    note = {**text, "maxLength": 500, "description": "A few words for the record."}
+    on = {"type": "string", "format": "date", "description": "The day it happened (not in the future)."}
+
+    def variant(kinds: list[EventKind], properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
+        details = {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {**properties, "note": note},
+            **({"required": required} if required else {}),
+        }
+        return {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {"kind": {"enum": [k.value for k in kinds]}, "on": on, "details": details},
+            "required": ["kind", "on", *(["details"] if required else [])],
+        }
+
+    year = {
+        "type": "integer", "minimum": 1, "maximum": 9999,
+        "description": "The year of the move (September): from the year before the event date to 3 years after.",
+    }
+    return [
+        variant([EventKind.PHASE_TRANSFER], {
+            "year": year,
+            "transfer_kind": {"enum": [t.value for t in TransferKind], "default": TransferKind.SCHOOL.value},
+        }, ["year"]),
+        variant([EventKind.DECISION_LETTER], {
+            "about": {"anyOf": [{**text, "maxLength": 200}, {"type": "null"}], "description": "What it is about."},
+        }, []),
+        variant([EventKind.EXCEPTION], {"exception": {"enum": [e.value for e in CaseException]}}, ["exception"]),
+        variant([k for k in EventKind if k not in _DETAILED], {}, []),
+    ]
+
+
+class EventIn(Body):
+    """A dated event. `details` depends on the kind: phase_transfer {year, transfer_kind},
+    decision_letter {about}, exception {exception}; any kind {note}."""
+
     kind: EventKind = Field(description="What happened. `exception` records an exception (details.exception).")
-    on: date = Field(description="The day it happened (not in the future).")
+    on: StrictDate = Field(description="The day it happened (not in the future).")
     details: dict[str, Any] = Field(
         default_factory=dict,
         description="phase_transfer: {year, transfer_kind: school | secondary_to_post16}; "
@@ -81,6 +131,27 @@ class EventIn(_In):
         + " | ".join(e.value for e in CaseException)
         + "}; any kind: {note}.",
     )
+
+    @field_validator("details")
+    @classmethod
+    def _texts(cls, details: dict[str, Any]) -> dict[str, Any]:
+        """A note or an `about` has something to read (trimmed), a year may be written 2027.0;
+        the rest is checked for the kind by core.cases.events.check_details."""
+        out = dict(details)
+        year = out.get("year")
+        if isinstance(year, float) and year.is_integer():
+            out["year"] = int(year)  # JSON Schema's integer: 2027.0 is 2027
+        for key in ("note", "about"):
+            value = out.get(key)
+            if isinstance(value, str):
+                if not has_visible_text(value):
+                    raise ValueError(f"details.{key} has only spaces or invisible characters.")
+                out[key] = trim(value)
+        return out
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        return {"title": "EventIn", "description": " ".join((cls.__doc__ or "").split()), "oneOf": _event_variants()}
 
 
 class KeyDateOut(BaseModel):
@@ -159,13 +230,11 @@ class EventRecordedOut(BaseModel):
     case: CaseOut
 
 
-class AttentionQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    within_days: int = Field(14, ge=0, le=366, description="Due within this many days (overdue ones always).")
+class AttentionQuery(Query):
+    within_days: QueryInt = Field(14, ge=0, le=366, description="Due within this many days (overdue ones always).")
     caseworker: str | None = Field(None, max_length=100, description="Only this caseworker's cases.")
-    limit: int = Field(100, ge=1, le=500)
-    offset: int = Field(0, ge=0, le=10_000_000)
+    limit: QueryInt = Field(100, ge=1, le=500, description="Page size.")
+    offset: QueryInt = Field(0, ge=0, le=10_000_000, description="`next_offset` of the previous page.")
 
 
 class AttentionOut(BaseModel):
@@ -223,7 +292,7 @@ def build_routes() -> ApiRoutes:
             raise _error(exc) from None
         return CaseOut.of(view)
 
-    @api.get("/v1/cases/{reference}", response=CaseOut, errors=(404,),
+    @api.get("/v1/cases/{reference:case_ref}", response=CaseOut, errors=(404,),
              summary="A case: stage, key dates with their status, events and exceptions", tags=tags)
     async def read_case(req: ApiRequest) -> CaseOut:
         try:
@@ -231,7 +300,7 @@ def build_routes() -> ApiRoutes:
         except caught as exc:
             raise _error(exc) from None
 
-    @api.patch("/v1/cases/{reference}", body=CasePatch, response=CaseOut, errors=(404, 422),
+    @api.patch("/v1/cases/{reference:case_ref}", body=CasePatch, response=CaseOut, errors=(404, 422),
                summary="Change the child's details, the date of request or the requestor", tags=tags)
     async def update_case(req: ApiRequest, body: CasePatch) -> CaseOut:
         changes = body.model_dump(exclude_unset=True)
@@ -241,7 +310,7 @@ def build_routes() -> ApiRoutes:
             raise _error(exc) from None
         return CaseOut.of(view)
 
-    @api.put("/v1/cases/{reference}/caseworker", body=CaseworkerIn, response=CaseOut, errors=(404,),
+    @api.put("/v1/cases/{reference:case_ref}/caseworker", body=CaseworkerIn, response=CaseOut, errors=(404,),
              summary="Allocate the caseworker (a new caseworker is introduced to the family by name)", tags=tags)
     async def set_caseworker(req: ApiRequest, body: CaseworkerIn) -> CaseOut:
         try:
@@ -252,7 +321,7 @@ def build_routes() -> ApiRoutes:
             raise _error(exc) from None
         return CaseOut.of(view)
 
-    @api.post("/v1/cases/{reference}/events", body=EventIn, response=EventRecordedOut, status=201,
+    @api.post("/v1/cases/{reference:case_ref}/events", body=EventIn, response=EventRecordedOut, status=201,
               errors=(404, 409, 422), summary="Record a dated event or an exception (the family is told)",
               tags=tags)
     async def record_event(req: ApiRequest, body: EventIn) -> EventRecordedOut:
@@ -264,7 +333,7 @@ def build_routes() -> ApiRoutes:
             raise _error(exc) from None
         return EventRecordedOut(event_id=event_id, case=CaseOut.of(view))
 
-    @api.post("/v1/cases/{reference}/events/{id:int}/withdraw", response=CaseOut, errors=(404, 409),
+    @api.post("/v1/cases/{reference:case_ref}/events/{id:int}/withdraw", response=CaseOut, errors=(404, 409),
               summary="Withdraw an event recorded by mistake (kept in the history; the family is told)",
               tags=tags)
     async def withdraw_event(req: ApiRequest) -> CaseOut:

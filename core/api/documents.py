@@ -20,8 +20,9 @@ from datetime import date, datetime
 from urllib.parse import quote
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
+from core.api.fields import BASE64, BASE64_MAX, Body, Query, QueryBool, StrictDate, VisibleText
 from core.api.routes import ApiError, ApiRequest, ApiRoutes
 from core.documents.service import (
     DeliveryView,
@@ -31,23 +32,23 @@ from core.documents.service import (
     FileRefused,
     NotFound,
 )
-from core.files import MAX_UPLOAD_BYTES
+from core.files import ALLOWED_TYPES
 
 
-class DocumentIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class DocumentIn(Body):
+    filename: VisibleText[200] = Field(description="The file's name, as the parent will see it.")
+    mime: str = Field(max_length=100, description="application/pdf, Word, image/jpeg, image/png, text... "
+                      "(the file's first bytes must agree with it)")
+    content_base64: str = Field(
+        max_length=BASE64_MAX, json_schema_extra={"pattern": BASE64},
+        description="The file, base64-encoded (at most 20 MB once decoded; not empty).",
+    )
+    description: VisibleText[300] = Field(description="What the parent sees in the list.")
+    document_date: StrictDate = Field(description="The date on the document (today at the latest).")
 
-    filename: str = Field(min_length=1, max_length=200)
-    mime: str = Field(max_length=100, description="application/pdf, Word, image/jpeg, image/png, text...")
-    content_base64: str = Field(description="The file, base64-encoded (at most 20 MB once decoded).")
-    description: str = Field(min_length=1, max_length=300, description="What the parent sees in the list.")
-    document_date: date = Field(description="The date on the document (today at the latest).")
 
-
-class WithdrawIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    reason: str | None = Field(None, max_length=300, description="For the council's record (not told to the parent).")
+class WithdrawIn(Body):
+    reason: VisibleText[300] | None = Field(None, description="For the council's record (not told to the parent).")
 
 
 class DocumentOut(BaseModel):
@@ -80,10 +81,8 @@ class DocumentList(BaseModel):
     items: list[DocumentOut]
 
 
-class ListQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    include_withdrawn: bool = Field(True, description="false: only what parents see in Documents to View.")
+class ListQuery(Query):
+    include_withdrawn: QueryBool = Field(True, description="false: only what parents see in Documents to View.")
 
 
 class DeliveryOut(BaseModel):
@@ -115,15 +114,16 @@ def _error(exc: Exception) -> ApiError:
 
 def _decode(body: DocumentIn) -> bytes:
     text = body.content_base64
-    if len(text) > (MAX_UPLOAD_BYTES // 3 + 2) * 4:  # more than 20 MB once decoded: refuse unread
-        raise ApiError(422, "file_too_big", "That file is too big. Files can be up to 20 MB.")  # as check_upload
     try:
+        if len(text) % 4:  # with its padding, as the document's pattern says
+            raise ValueError("not padded")
         return base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
         raise ApiError(422, "bad_base64", f"{body.filename}: content_base64 is not base64.") from None
 
 
-def _disposition(filename: str) -> str:
+def content_disposition(filename: str) -> str:
+    """`attachment` with the name: ASCII for old clients, and UTF-8 in `filename*` (RFC 6266)."""
     plain = filename.encode("ascii", "replace").decode().replace("?", "_").replace('"', "_")
     return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(filename)}"
 
@@ -133,7 +133,7 @@ def build_routes() -> ApiRoutes:
     tags = ["documents"]
     caught = (NotFound, DocumentRefused, FileRefused)
 
-    @api.post("/v1/cases/{reference}/documents", body=DocumentIn, response=DocumentOut, status=201,
+    @api.post("/v1/cases/{reference:case_ref}/documents", body=DocumentIn, response=DocumentOut, status=201,
               errors=(404, 422), tags=tags, max_body=30 * 1024 * 1024,
               summary="Publish a document for a case (each carer is told at once)")
     async def publish_document(req: ApiRequest, body: DocumentIn) -> DocumentOut:
@@ -147,7 +147,7 @@ def build_routes() -> ApiRoutes:
             raise _error(exc) from None
         return DocumentOut.of(view)
 
-    @api.get("/v1/cases/{reference}/documents", query=ListQuery, response=DocumentList, errors=(404,),
+    @api.get("/v1/cases/{reference:case_ref}/documents", query=ListQuery, response=DocumentList, errors=(404,),
              tags=tags, summary="A case's documents, newest first")
     async def list_documents(req: ApiRequest) -> DocumentList:
         q: ListQuery = req.query
@@ -166,7 +166,7 @@ def build_routes() -> ApiRoutes:
         except caught as exc:
             raise _error(exc) from None
 
-    @api.get("/v1/documents/{id:int}/file", errors=(404,), tags=tags,
+    @api.get("/v1/documents/{id:int}/file", errors=(404,), tags=tags, media_types=tuple(ALLOWED_TYPES),
              summary="A document's file (its bytes, with its type and name)")
     async def document_file(req: ApiRequest) -> web.Response:
         try:
@@ -175,7 +175,7 @@ def build_routes() -> ApiRoutes:
             raise _error(exc) from None
         return web.Response(
             body=data, content_type=view.mime,
-            headers={"Content-Disposition": _disposition(view.filename), "X-Content-Type-Options": "nosniff"},
+            headers={"Content-Disposition": content_disposition(view.filename), "X-Content-Type-Options": "nosniff"},
         )
 
     @api.post("/v1/documents/{id:int}/withdraw", body=WithdrawIn, body_optional=True, response=DocumentOut,

@@ -22,9 +22,21 @@ from typing import Any
 from urllib.parse import quote
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
+from core.api.fields import (
+    CASE_REFERENCE,
+    FORM_ID,
+    ID_MAX,
+    Body,
+    Id,
+    Query,
+    QueryInt,
+    StrictDate,
+    VisibleText,
+)
 from core.api.routes import ApiError, ApiRequest, ApiRoutes
+from core.files import ALLOWED_TYPES
 from core.forms.definition import FormDefinition, Question
 from core.forms.service import (
     AssignmentView,
@@ -75,14 +87,14 @@ class FormList(BaseModel):
     items: list[FormSummary]
 
 
-class AssignIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    form_id: str = Field(min_length=1, max_length=60, description="See GET /v1/forms.")
-    due_date: date | None = Field(None, description="When the family should send it (feeds their reminders).")
-    note: str | None = Field(None, max_length=2000, description="A few words to the family, shown in the notice.")
-    account_id: int | None = Field(
-        None, ge=1, description="One carer (see GET /v1/children/{id}/access); otherwise every carer with access."
+class AssignIn(Body):
+    form_id: str = Field(pattern=FORM_ID, max_length=60, description="See GET /v1/forms.")
+    due_date: StrictDate | None = Field(
+        None, description="When the family should send it (not in the past; feeds their reminders)."
+    )
+    note: VisibleText[2000] | None = Field(None, description="A few words to the family, shown in the notice.")
+    account_id: Id | None = Field(
+        None, description="One carer (see GET /v1/children/{id}/access); otherwise every carer with access."
     )
 
 
@@ -159,12 +171,10 @@ class SubmissionList(BaseModel):
     next_after: int | None = Field(description="Pass as `after` for the next page; null when up to date.")
 
 
-class SubmissionQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    after: int = Field(0, ge=0, le=2**63 - 1, description="Only submissions sent after this one (its message_id).")
-    limit: int = Field(100, ge=1, le=500)
-    case: str | None = Field(None, min_length=1, max_length=50, description="Only this case's (its reference).")
+class SubmissionQuery(Query):
+    after: QueryInt = Field(0, ge=0, le=ID_MAX, description="Only submissions sent after this one (its message_id).")
+    limit: QueryInt = Field(100, ge=1, le=500, description="Page size.")
+    case: str | None = Field(None, pattern=CASE_REFERENCE, max_length=50, description="Only this case's (its reference).")
 
 
 def _error(exc: Exception) -> ApiError:
@@ -195,14 +205,14 @@ def build_routes() -> ApiRoutes:
         forms = FormService(req.portal).forms
         return FormList(items=[FormSummary.of(f) for f in sorted(forms.values(), key=lambda f: f.id)])
 
-    @api.get("/v1/forms/{form_id}", errors=(404,), tags=tags, summary="One form definition, whole, as JSON")
+    @api.get("/v1/forms/{form_id:form_id}", errors=(404,), tags=tags, summary="One form definition, whole, as JSON")
     async def read_form(req: ApiRequest) -> dict[str, Any]:
         form = FormService(req.portal).forms.get(req.params["form_id"])
         if form is None:
             raise ApiError(404, "not_found", "No such form.")
         return form.model_dump(mode="json", by_alias=True)
 
-    @api.post("/v1/cases/{reference}/forms", body=AssignIn, response=AssignmentOut, status=201,
+    @api.post("/v1/cases/{reference:case_ref}/forms", body=AssignIn, response=AssignmentOut, status=201,
               errors=(404, 422), tags=tags,
               summary="Ask the family for a form (each carer is told at once, with a button to open it)")
     async def assign_form(req: ApiRequest, body: AssignIn) -> AssignmentOut:
@@ -215,7 +225,7 @@ def build_routes() -> ApiRoutes:
             raise _error(exc) from None
         return AssignmentOut.of(view)
 
-    @api.get("/v1/cases/{reference}/forms", response=AssignmentList, errors=(404,), tags=tags,
+    @api.get("/v1/cases/{reference:case_ref}/forms", response=AssignmentList, errors=(404,), tags=tags,
              summary="The forms asked for on a case, with their submissions")
     async def case_forms(req: ApiRequest) -> AssignmentList:
         try:
@@ -255,7 +265,8 @@ def build_routes() -> ApiRoutes:
         except caught as exc:
             raise _error(exc) from None
 
-    @api.get("/v1/form-submissions/{id:int}/pdf", errors=(404,), tags=tags, summary="A submission's PDF")
+    @api.get("/v1/form-submissions/{id:int}/pdf", errors=(404,), tags=tags, media_types=("application/pdf",),
+             summary="A submission's PDF")
     async def submission_pdf(req: ApiRequest) -> web.Response:
         try:
             name, data = await FormService(req.portal).submission_pdf(req.actor, req.params["id"])
@@ -263,7 +274,8 @@ def build_routes() -> ApiRoutes:
             raise _error(exc) from None
         return _file(data, "application/pdf", name)
 
-    @api.get("/v1/form-submissions/{id:int}/files/{sha256}", errors=(404,), tags=tags,
+    @api.get("/v1/form-submissions/{id:int}/files/{sha256:sha256}", errors=(404,), tags=tags,
+             media_types=(*ALLOWED_TYPES, "application/octet-stream"),
              summary="A supporting file sent with a submission (its bytes)")
     async def submission_file(req: ApiRequest) -> web.Response:
         try:

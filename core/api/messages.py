@@ -22,8 +22,20 @@ from datetime import datetime
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.api.documents import content_disposition
+from core.api.fields import (
+    BASE64,
+    BASE64_MAX,
+    ID_MAX,
+    Body,
+    Id,
+    Query,
+    QueryInt,
+    VisibleText,
+    omittable,
+)
 from core.api.routes import ApiError, ApiRequest, ApiRoutes
-from core.files import FileRefused
+from core.files import ALLOWED_TYPES, FileRefused
 from core.messages.service import (
     MessageRefused,
     MessageService,
@@ -35,24 +47,28 @@ from core.messages.service import (
 from core.messages.staff import StaffDirectory
 
 
-class AttachmentIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class AttachmentIn(Body):
+    filename: VisibleText[200] = Field(description="The file's name, as the parent will see it.")
+    mime: str = Field(max_length=100, description="application/pdf, image/jpeg, image/png, Word, text... "
+                      "(the file's first bytes must agree with it)")
+    content_base64: str = Field(
+        max_length=BASE64_MAX, json_schema_extra={"pattern": BASE64},
+        description="The file, base64-encoded (at most 20 MB once decoded; not empty).",
+    )
 
-    filename: str = Field(min_length=1, max_length=200)
-    mime: str = Field(max_length=100, description="application/pdf, image/jpeg, image/png, Word, text...")
-    content_base64: str = Field(description="The file, base64-encoded (at most 20 MB once decoded).")
 
+class MessageIn(Body):
+    """To one carer: give `account_id`, or `reply_to` (a message of theirs on the case), or both."""
 
-class MessageIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    sender_name: VisibleText[100] = Field(description="The caseworker, as the parent sees it.")
+    type: MessageType = Field(MessageType.GENERAL, description="One of the guide's four types of message.")
+    subject: VisibleText[200] = Field(description="The subject line.")
+    text: VisibleText[20_000] = Field(description="The message.")
+    account_id: Id = omittable("The carer (see GET /v1/children/{id}/access).")
+    reply_to: Id = omittable("A message of the case to answer (its carer gets it).")
+    attachments: list[AttachmentIn] = Field(default_factory=list, max_length=10, description="Files, if any.")
 
-    sender_name: str = Field(min_length=1, max_length=100, description="The caseworker, as the parent sees it.")
-    type: MessageType = MessageType.GENERAL
-    subject: str = Field(min_length=1, max_length=200)
-    text: str = Field(min_length=1, max_length=20_000)
-    account_id: int | None = Field(None, ge=1, description="The carer (see GET /v1/children/{id}/access).")
-    reply_to: int | None = Field(None, ge=1, description="A message of the case to answer (its carer gets it).")
-    attachments: list[AttachmentIn] = Field(default_factory=list, max_length=10)
+    model_config = ConfigDict(json_schema_extra={"anyOf": [{"required": ["account_id"]}, {"required": ["reply_to"]}]})
 
 
 class AttachmentOut(BaseModel):
@@ -98,17 +114,13 @@ class MessageList(BaseModel):
     next_after: int | None = Field(description="Pass as `after` for the next page; null when up to date.")
 
 
-class AfterQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    after: int = Field(0, ge=0, le=2**63 - 1, description="Only messages with a larger id.")
-    limit: int = Field(100, ge=1, le=500)
+class AfterQuery(Query):
+    after: QueryInt = Field(0, ge=0, le=ID_MAX, description="Only messages with a larger id.")
+    limit: QueryInt = Field(100, ge=1, le=500, description="Page size.")
 
 
-class StaffIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    caseworker_name: str = Field(min_length=1, max_length=100)
+class StaffIn(Body):
+    caseworker_name: VisibleText[100] = Field(description="The name the account's replies go out under.")
 
 
 class StaffOut(BaseModel):
@@ -129,6 +141,8 @@ def _decode(items: list[AttachmentIn]) -> list[NewAttachment]:
     out = []
     for a in items:
         try:
+            if len(a.content_base64) % 4:  # with its padding, as the document's pattern says
+                raise ValueError("not padded")
             data = base64.b64decode(a.content_base64, validate=True)
         except (binascii.Error, ValueError):
             raise ApiError(422, "bad_base64", f"{a.filename}: content_base64 is not base64.") from None
@@ -152,7 +166,7 @@ def build_routes() -> ApiRoutes:
         q: AfterQuery = req.query
         return _page(await MessageService(req.portal).since(req.actor, q.after, q.limit), q.limit)
 
-    @api.get("/v1/cases/{reference}/messages", query=AfterQuery, response=MessageList, errors=(404,),
+    @api.get("/v1/cases/{reference:case_ref}/messages", query=AfterQuery, response=MessageList, errors=(404,),
              tags=tags, summary="A case's messages, both ways, oldest first")
     async def for_case(req: ApiRequest) -> MessageList:
         q: AfterQuery = req.query
@@ -171,7 +185,7 @@ def build_routes() -> ApiRoutes:
         except caught as exc:
             raise _error(exc) from None
 
-    @api.post("/v1/cases/{reference}/messages", body=MessageIn, response=MessageOut, status=201,
+    @api.post("/v1/cases/{reference:case_ref}/messages", body=MessageIn, response=MessageOut, status=201,
               errors=(404, 422), tags=tags, max_body=30 * 1024 * 1024,
               summary="Send a caseworker's message or reply to one carer (they are told at once)")
     async def send(req: ApiRequest, body: MessageIn) -> MessageOut:
@@ -194,7 +208,7 @@ def build_routes() -> ApiRoutes:
             raise _error(exc) from None
 
     @api.get("/v1/messages/{id:int}/attachments/{aid:int}", errors=(404,), tags=tags,
-             summary="An attached file (its bytes, with its type and name)")
+             media_types=tuple(ALLOWED_TYPES), summary="An attached file (its bytes, with its type and name)")
     async def attachment(req: ApiRequest) -> web.Response:
         try:
             found, data = await MessageService(req.portal).attachment_for_team(
@@ -204,8 +218,7 @@ def build_routes() -> ApiRoutes:
             raise _error(exc) from None
         return web.Response(
             body=data, content_type=found.mime,
-            headers={"Content-Disposition": f'attachment; filename="{found.filename}"',
-                     "X-Content-Type-Options": "nosniff"},
+            headers={"Content-Disposition": content_disposition(found.filename), "X-Content-Type-Options": "nosniff"},
         )
 
     @api.put("/v1/staff/{telegram_user_id:int}", body=StaffIn, response=StaffOut, tags=tags,
@@ -215,12 +228,11 @@ def build_routes() -> ApiRoutes:
         await StaffDirectory(req.portal).map(uid, body.caseworker_name, req.actor)
         return StaffOut(telegram_user_id=uid, caseworker_name=body.caseworker_name)
 
-    @api.delete("/v1/staff/{telegram_user_id:int}", errors=(404,), tags=tags,
+    @api.delete("/v1/staff/{telegram_user_id:int}", status=204, errors=(404,), tags=tags,
                 summary="Unmap a staff Telegram account (its replies are then refused)")
-    async def unmap_staff(req: ApiRequest) -> web.Response:
+    async def unmap_staff(req: ApiRequest) -> None:
         if not await StaffDirectory(req.portal).unmap(req.params["telegram_user_id"], req.actor):
             raise ApiError(404, "not_found", "That account is not mapped.")
-        return web.Response(status=204)
 
     return api
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 
+from core.api.fields import Query, QueryId, QueryInt
 from core.api.routes import ApiError, ApiRequest, ApiRoutes
 from core.audit import audit
 from core.models import OutboxItem
@@ -45,13 +46,11 @@ class NoticeOut(BaseModel):
         )
 
 
-class NoticeQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    child_id: int | None = Field(None, ge=1, le=2**63 - 1, description="Only this child's notices.")
+class NoticeQuery(Query):
+    child_id: QueryId | None = Field(None, description="Only this child's notices.")
     status: NoticeStatus | None = Field(None, description="Only notices in this state.")
-    limit: int = Field(50, ge=1, le=200, description="Page size.")
-    cursor: int | None = Field(None, ge=1, le=2**63 - 1, description="`next_cursor` of the previous page.")
+    limit: QueryInt = Field(50, ge=1, le=200, description="Page size.")
+    cursor: QueryId | None = Field(None, description="`next_cursor` of the previous page.")
 
 
 class NoticePage(BaseModel):

@@ -18,12 +18,21 @@ the email to the parent (and stored only as an HMAC and a digest). Every POST ta
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 from functools import cache
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field
 
+from core.api.fields import (
+    CASE_REFERENCE,
+    Body,
+    Email,
+    Query,
+    QueryId,
+    QueryInt,
+    StrictDate,
+    VisibleText,
+)
 from core.api.routes import ApiError, ApiRequest, ApiRoutes
 from core.onboarding import (
     AccessService,
@@ -37,35 +46,22 @@ from core.onboarding import (
 )
 from core.onboarding.errors import NotFound, WrongCode
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
 # --- models ------------------------------------------------------------------------------------
 
 
-class InvitationIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    parent_email: str = Field(max_length=254, description="Where the invitation goes (the parent's email).")
-    parent_forename: str = Field(min_length=1, max_length=100)
-    parent_surname: str = Field(min_length=1, max_length=100)
-    child_forename: str = Field(min_length=1, max_length=100)
-    child_surname: str = Field(min_length=1, max_length=100)
-    child_date_of_birth: date
+class InvitationIn(Body):
+    parent_email: Email = Field(description="Where the invitation goes (the parent's email).")
+    parent_forename: VisibleText[100] = Field(description="The carer's first name.")
+    parent_surname: VisibleText[100] = Field(description="The carer's last name.")
+    child_forename: VisibleText[100] = Field(description="The child's first name.")
+    child_surname: VisibleText[100] = Field(description="The child's last name.")
+    child_date_of_birth: StrictDate = Field(description="The child's date of birth.")
     case_reference: str = Field(
-        min_length=1,
+        pattern=CASE_REFERENCE,
         max_length=50,
-        description="The case system's reference. An existing reference reuses its child and case; "
-        "a different child with the same reference is refused (409).",
+        description="The case system's reference (letters, digits, '.', '_', '-'). An existing reference "
+        "reuses its child and case; a different child with the same reference is refused (409).",
     )
-
-    @field_validator("parent_email")
-    @classmethod
-    def _email(cls, v: str) -> str:
-        v = v.strip().lower()
-        if not _EMAIL.match(v) or not v.isprintable():
-            raise ValueError("not an email address")
-        return v
 
 
 class InvitationOut(BaseModel):
@@ -98,14 +94,12 @@ class InvitationOut(BaseModel):
         return cls(**{f: getattr(v, f) for f in cls.model_fields})
 
 
-class InvitationQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class InvitationQuery(Query):
     status: InvitationStatus | None = Field(None, description="Only invitations in this state.")
     case_reference: str | None = Field(None, max_length=50, description="Only this case's invitations.")
-    child_id: int | None = Field(None, ge=1, le=2**63 - 1, description="Only this child's invitations.")
-    limit: int = Field(50, ge=1, le=200, description="Page size.")
-    cursor: int | None = Field(None, ge=1, le=2**63 - 1, description="`next_cursor` of the previous page.")
+    child_id: QueryId | None = Field(None, description="Only this child's invitations.")
+    limit: QueryInt = Field(50, ge=1, le=200, description="Page size.")
+    cursor: QueryId | None = Field(None, description="`next_cursor` of the previous page.")
 
 
 class InvitationPage(BaseModel):
@@ -113,9 +107,7 @@ class InvitationPage(BaseModel):
     next_cursor: int | None = Field(description="Pass as `cursor` for the next page; null on the last.")
 
 
-class VerifyIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class VerifyIn(Body):
     code: str | None = Field(
         None,
         max_length=40,

@@ -4,19 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel
-from pydantic.json_schema import models_json_schema
+from pydantic import BaseModel, Field
+from pydantic.json_schema import SkipJsonSchema, models_json_schema
 
 from core.api.idempotency import KEY_MAX
-from core.api.routes import Route
+from core.api.routes import IDEMPOTENT_METHODS, PATH_KINDS, Route
 
 REF = "#/components/schemas/{model}"
+# What the server takes (idempotency.valid_key) once HTTP has dropped the spaces and tabs around
+# a header's value.
+IDEMPOTENCY_KEY = f"^[ \\t]*[!-~](?:[ -~]{{0,{KEY_MAX - 2}}}[!-~])?[ \\t]*$"
 
 
 class ErrorInfo(BaseModel):
-    code: str
-    message: str
-    details: list[dict[str, Any]] | None = None
+    code: str = Field(description="What went wrong, for programs: not_found, validation_error, ...")
+    message: str = Field(description="What went wrong, in plain English.")
+    details: list[dict[str, Any]] | SkipJsonSchema[None] = Field(
+        None, description="For validation errors: pydantic's list of the fields refused and why."
+    )
 
 
 class ErrorResponse(BaseModel):
@@ -39,10 +44,27 @@ ERROR_TEXT = {
 
 
 def _error(status: int) -> dict[str, Any]:
-    return {
+    out: dict[str, Any] = {
         "description": ERROR_TEXT.get(status, "Error."),
         "content": {"application/json": {"schema": {"$ref": REF.format(model="ErrorResponse")}}},
     }
+    if status == 401:
+        out["headers"] = {"WWW-Authenticate": {"$ref": "#/components/headers/WWWAuthenticate"}}
+    return out
+
+
+def _present(prop: dict[str, Any]) -> dict[str, Any]:
+    """A query parameter's schema: a parameter is given or not, never null (`x | None` loses
+    its null branch) and its default (as the server fills it in) is kept."""
+    branches = prop.get("anyOf")
+    if isinstance(branches, list) and {"type": "null"} in branches:
+        rest = [b for b in branches if b != {"type": "null"}]
+        outer = {k: v for k, v in prop.items() if k not in ("anyOf", "default")}
+        prop = {**(rest[0] if len(rest) == 1 else {"anyOf": rest}), **outer}
+        if prop.get("default", None) is None:
+            prop.pop("default", None)
+    prop.pop("title", None)
+    return prop
 
 
 def _query_parameters(model: type[BaseModel], schemas: dict[str, Any]) -> list[dict[str, Any]]:
@@ -51,11 +73,32 @@ def _query_parameters(model: type[BaseModel], schemas: dict[str, Any]) -> list[d
     required = set(schema.get("required", []))
     params = []
     for name, prop in schema.get("properties", {}).items():
+        prop = _present(dict(prop))
         param: dict[str, Any] = {"name": name, "in": "query", "required": name in required, "schema": prop}
         if "description" in prop:
             param["description"] = prop["description"]
         params.append(param)
     return params
+
+
+def _path_parameter(name: str, kind: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": dict(PATH_KINDS[kind].schema)}
+
+
+def error_statuses(r: Route) -> set[int]:
+    """Every error status the frame and the route can answer (as make_handler does)."""
+    errors = set(r.errors) | {500}
+    if r.auth:
+        errors.add(401)  # a missing, wrong or revoked bearer token
+    if r.body is not None or r.query is not None:
+        errors.add(422)  # the body or the query string refused
+    if r.body is not None or r.method in IDEMPOTENT_METHODS:
+        errors.add(413)  # the body is read (and refused past max_body)
+    if r.path_params:
+        errors.add(404)  # no such resource (or a path parameter out of its bounds)
+    if r.idempotent:
+        errors |= {400, 409, 422}  # a bad Idempotency-Key, one still running, one reused
+    return errors
 
 
 def build_openapi(
@@ -79,15 +122,7 @@ def build_openapi(
             op["description"] = r.description
         if r.tags:
             op["tags"] = list(r.tags)
-        params: list[dict[str, Any]] = [
-            {
-                "name": name,
-                "in": "path",
-                "required": True,
-                "schema": {"type": "integer"} if kind == "int" else {"type": "string"},
-            }
-            for name, kind in r.path_params
-        ]
+        params: list[dict[str, Any]] = [_path_parameter(name, kind) for name, kind in r.path_params]
         if r.query is not None:
             params += _query_parameters(r.query, schemas)
         if r.idempotent:
@@ -103,6 +138,9 @@ def build_openapi(
         ok: dict[str, Any] = {"description": r.summary or "Success."}
         if r.response is not None:
             ok["content"] = {"application/json": {"schema": refs[(r.response, "serialization")]}}
+        elif r.media_types:
+            ok["content"] = {mt: {} for mt in r.media_types}  # a file: its bytes, no JSON
+            ok["headers"] = {"Content-Disposition": {"$ref": "#/components/headers/ContentDisposition"}}
         elif r.status != 204:
             ok["content"] = {"application/json": {"schema": {"type": "object"}}}
         if r.idempotent:
@@ -111,18 +149,7 @@ def build_openapi(
         for status in r.other_statuses:
             responses[str(status)] = {**ok, "description": ERROR_TEXT.get(status, "See the body.")}
 
-        errors = set(r.errors) | {500}
-        if r.auth:
-            errors.add(401)
-        if r.body is not None or r.query is not None:
-            errors.add(422)
-        if r.body is not None or r.idempotent:
-            errors.add(413)
-        if r.path_params:
-            errors.add(404)
-        if r.idempotent:
-            errors |= {400, 409, 422}
-        for status in sorted(errors):
+        for status in sorted(error_statuses(r)):
             responses[str(status)] = _error(status)
         op["responses"] = responses
         op["security"] = [{"bearerAuth": []}] if r.auth else []
@@ -148,13 +175,26 @@ def build_openapi(
                     "name": "Idempotency-Key",
                     "in": "header",
                     "required": False,
-                    "description": "Any unique string (e.g. a UUID). The same key with the same request "
-                    "within 24 hours replays the first answer; with a different request: 422; while "
-                    "the first is still running: 409. 5xx answers are not kept.",
-                    "schema": {"type": "string", "minLength": 1, "maxLength": KEY_MAX},
+                    "description": f"A unique key (e.g. a UUID): 1 to {KEY_MAX} printable ASCII characters "
+                    "(space to ~; spaces and tabs around it are not part of it, as in any HTTP header), "
+                    "otherwise 400. The same key with the same request within 24 hours replays the first "
+                    "answer; with a different request: 422; while the first is still running: 409. "
+                    "5xx answers are not kept.",
+                    "schema": {"type": "string", "pattern": IDEMPOTENCY_KEY},
                 }
             },
             "headers": {
+                "WWWAuthenticate": {
+                    "description": "The authentication scheme: `Bearer realm=\"ehcp\"` (with "
+                    "`error=\"invalid_token\"` for a wrong or revoked token).",
+                    "required": True,
+                    "schema": {"type": "string", "pattern": "^Bearer realm=\"ehcp\""},
+                },
+                "ContentDisposition": {
+                    "description": "`attachment` with the file's name (`filename*` in UTF-8 where it has one).",
+                    "required": True,
+                    "schema": {"type": "string", "pattern": "^attachment; filename=\""},
+                },
                 "IdempotencyReplayed": {
                     "description": "`true` when this answer is a replay of an earlier request's.",
                     "schema": {"type": "string", "enum": ["true"]},

@@ -22,7 +22,11 @@ A handler returns a model instance (or anything `response.model_validate` accept
 (answered with `status`, usually 204), an `ApiResponse` to choose the status or add headers
 per call, or (escape hatch) an aiohttp response, which is passed through untouched.
 
-Path parameters: `{name}` is a string, `{name:int}` an integer.
+Path parameters: `{name}` is a string, `{name:int}` an id (1 to 2**63 - 1), and
+`{name:case_ref}`, `{name:form_id}`, `{name:sha256}` strings of those shapes (PATH_KINDS). The
+router answers 404 to anything else, and the OpenAPI document states the same bounds.
+
+A route that answers a file (not JSON) names its possible types with `media_types=`.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from core.api import idempotency
+from core.api.fields import CASE_REFERENCE, FORM_ID, ID_MAX, SHA256
 from core.audit import Actor
 from core.portal import Portal
 from core.tokens import authenticate
@@ -50,7 +55,23 @@ IDEMPOTENT_METHODS = frozenset({"POST", "PATCH", "DELETE"})
 ACTOR = web.RequestKey("ehcp_api_actor", Actor)
 PUBLIC = Actor.system("public")
 
-_PARAM = re.compile(r"\{(\w+)(?::(int|str))?\}")
+_PARAM = re.compile(r"\{(\w+)(?::(\w+))?\}")
+
+
+@dataclass(frozen=True, slots=True)
+class PathKind:
+    regex: str  # what the router matches (a segment; ASCII only)
+    schema: dict[str, Any]  # the OpenAPI parameter's schema, saying the same
+
+
+PATH_KINDS: dict[str, PathKind] = {
+    "str": PathKind(r"[^{}/]+", {"type": "string"}),
+    # Digits only (not \d, which takes any script's digits); 0 and more than 2**63 - 1 are 404.
+    "int": PathKind(r"[0-9]+", {"type": "integer", "format": "int64", "minimum": 1, "maximum": ID_MAX}),
+    "case_ref": PathKind(CASE_REFERENCE[1:-1], {"type": "string", "pattern": CASE_REFERENCE, "maxLength": 50}),
+    "form_id": PathKind(FORM_ID[1:-1], {"type": "string", "pattern": FORM_ID, "maxLength": 60}),
+    "sha256": PathKind(SHA256[1:-1], {"type": "string", "pattern": SHA256}),
+}
 
 
 class ApiError(Exception):
@@ -153,7 +174,13 @@ class Route:
     body_optional: bool = False  # no body at all means the body model's defaults
     errors: tuple[int, ...] = ()  # further error statuses worth documenting (e.g. 404, 409)
     other_statuses: tuple[int, ...] = ()  # further statuses answered with the `response` model
+    media_types: tuple[str, ...] = ()  # a file's possible types, when the answer is not JSON
     operation_id: str = ""
+
+    def __post_init__(self) -> None:
+        for name, kind in self.path_params:
+            if kind not in PATH_KINDS:
+                raise ValueError(f"{self.method} {self.path}: unknown path parameter kind {kind!r} for {name!r}")
 
     @property
     def path_params(self) -> list[tuple[str, str]]:
@@ -162,7 +189,8 @@ class Route:
     @property
     def aiohttp_path(self) -> str:
         def one(m: re.Match[str]) -> str:
-            return "{" + m.group(1) + (r":\d+" if m.group(2) == "int" else "") + "}"
+            kind = m.group(2) or "str"
+            return "{" + m.group(1) + ("" if kind == "str" else ":" + PATH_KINDS[kind].regex) + "}"
 
         return _PARAM.sub(one, self.path)
 
@@ -187,6 +215,7 @@ class ApiRoutes:
             opts["tags"] = tuple(opts.get("tags") or ())
             opts["errors"] = tuple(opts.get("errors") or ())
             opts["other_statuses"] = tuple(opts.get("other_statuses") or ())
+            opts["media_types"] = tuple(opts.get("media_types") or ())
             opts.setdefault("operation_id", handler.__name__)
             self.routes.append(Route(method=method.upper(), path=path, handler=handler, **opts))
             return handler
@@ -255,9 +284,13 @@ def _params(route: Route, request: web.Request) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, kind in route.path_params:
         raw = request.match_info[name]
-        if kind == "int" and len(raw) > 18:  # beyond any id (and a 64-bit column)
-            raise ApiError(404, "not_found", "There is no such resource.")
-        out[name] = int(raw) if kind == "int" else raw
+        if kind == "int":
+            value = int(raw) if len(raw) <= 19 else 0  # more digits: beyond any id
+            if not 1 <= value <= ID_MAX:
+                raise ApiError(404, "not_found", "There is no such resource.")
+            out[name] = value
+        else:
+            out[name] = raw
     return out
 
 
