@@ -116,7 +116,9 @@ async def authenticate(portal: Portal, token: str) -> str | None:
     if row is None or row.revoked_at is not None:
         return None
     now = portal.clock.now()
-    if row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION:
+    gate = portal.db.write_gate
+    if (row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION) and not (gate and gate.busy):
+        # Only a note of when the token was last used: never worth waiting for a writer over.
         async with portal.db() as s, s.begin():
             await s.execute(update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now))
     return row.name

@@ -10,7 +10,7 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from pydantic import BaseModel, Field
-from sqlalchemy import false, func, select
+from sqlalchemy import func, select
 
 from core.api import (
     ApiError,
@@ -21,9 +21,8 @@ from core.api import (
     purge_idempotency_keys,
     start_api,
 )
-from core.api.idempotency import claim, request_hash
 from core.config import Settings
-from core.models import AuditEntry, Base, IdempotencyRecord
+from core.models import AuditEntry, Base, IdempotencyRecord, OutboxItem
 from core.portal import create_portal
 from core.tokens import create_token, revoke_token
 from notifications.outbox import enqueue
@@ -356,21 +355,68 @@ async def test_two_concurrent_first_requests_one_wins(client, token, state):
     assert state.calls == 1
 
 
-async def test_concurrent_claims_race_safe(portal):
-    args = dict(token_name="t", key="k", method="POST", path="/v1/x", req_hash=request_hash("POST", "/v1/x", b"{}"))
-    results = await asyncio.gather(*(claim(portal, **args) for _ in range(5)))
-    assert sorted(r.outcome for r in results) == ["in_progress"] * 4 + ["new"]
+async def test_two_processes_with_the_same_key_at_once_do_the_work_once(portal, token, state):
+    """Two API processes (two apps over one database, each with its own record of running keys):
+    the second request waits for the first's transaction and replays its answer."""
+    state.gate = asyncio.Event()
+    h = auth(token, **{"Idempotency-Key": "two-processes"})
+    async with (
+        TestClient(TestServer(create_api_app(portal, [thing_routes(state)]))) as one,
+        TestClient(TestServer(create_api_app(portal, [thing_routes(state)]))) as two,
+    ):
+        first = asyncio.create_task(one.post("/v1/things", json={"name": "a"}, headers=h))
+        await state.entered.wait()
+        second = asyncio.create_task(two.post("/v1/things", json={"name": "a"}, headers=h))
+        await asyncio.sleep(0.2)
+        assert not second.done()  # waiting for the first's transaction, not refused, not run
+        state.gate.set()
+        r1, r2 = await first, await second
+        assert (r1.status, r2.status) == (201, 201)
+        assert await r1.json() == await r2.json()
+        assert r2.headers["Idempotency-Replayed"] == "true"
+    assert state.calls == 1
 
 
-async def test_claim_lost_to_the_unique_constraint_is_409(portal, monkeypatch):
-    """On PostgreSQL two first requests can both miss the record; the unique constraint decides."""
-    import core.api.idempotency as idem
+async def test_the_key_and_the_effects_are_committed_together_or_not_at_all(portal, token):
+    """A request's effects (here a notice in the outbox) and its key's answer are one unit of work:
+    a failure after the effects were written leaves neither, so the retry does the work once."""
+    calls = {"n": 0, "fail": True}
+    api = ApiRoutes()
 
-    args = dict(token_name="t", key="k", method="POST", path="/v1/x", req_hash="h")
-    assert (await claim(portal, **args)).outcome == "new"
-    real_select = idem.select
-    monkeypatch.setattr(idem, "select", lambda *cols: real_select(*cols).where(false()))  # "sees" nothing
-    assert (await claim(portal, **args)).outcome == "in_progress"
+    @api.post("/v1/notices-test", body=ThingIn, response=ThingOut, status=201, summary="Tell a parent", tags=["t"])
+    async def tell(req: ApiRequest, body: ThingIn) -> ThingOut:
+        calls["n"] += 1
+        async with req.db() as s, s.begin():
+            enqueue(s, now=req.now, text=f"notice {body.name}", chat_id=42)
+        if calls["fail"]:
+            calls["fail"] = False
+            raise RuntimeError("the process died here")
+        return ThingOut(id=calls["n"], name=body.name, by=req.actor.id)
+
+    async with TestClient(TestServer(create_api_app(portal, [api]))) as c:
+        h = auth(token, **{"Idempotency-Key": "effects"})
+        assert (await c.post("/v1/notices-test", json={"name": "a"}, headers=h)).status == 500
+        async with portal.db() as s:
+            assert (await s.execute(select(func.count()).select_from(OutboxItem))).scalar() == 0
+            assert (await s.execute(select(func.count()).select_from(IdempotencyRecord))).scalar() == 0
+        ok = await c.post("/v1/notices-test", json={"name": "a"}, headers=h)
+        again = await c.post("/v1/notices-test", json={"name": "a"}, headers=h)
+        assert (ok.status, again.status) == (201, 201) and again.headers["Idempotency-Replayed"] == "true"
+        assert await ok.json() == await again.json()
+    async with portal.db() as s:
+        assert (await s.execute(select(func.count()).select_from(OutboxItem))).scalar() == 1
+    assert calls["n"] == 2
+
+
+async def test_a_key_left_without_an_answer_by_an_older_version_is_taken_over(portal, client, token, state, clock):
+    """Before keys were kept with their effects, a crash could strand a key "in progress" for a day.
+    Such a record no longer blocks: the request runs."""
+    async with portal.db() as s, s.begin():
+        s.add(IdempotencyRecord(token_name="case-system", key="stranded", method="POST", path="/v1/things",
+                                request_hash="old", created_at=clock.now()))
+    resp = await client.post("/v1/things", json={"name": "a"}, headers=auth(token, **{"Idempotency-Key": "stranded"}))
+    assert resp.status == 201 and "Idempotency-Replayed" not in resp.headers
+    assert state.calls == 1
 
 
 async def test_key_expires_after_24_hours(client, portal, token, state, clock):

@@ -19,6 +19,7 @@ from core.api.openapi import build_openapi
 from core.api.routes import (
     ACTOR,
     DEFAULT_MAX_BODY,
+    RUNNING_KEYS,
     ApiError,
     ApiRequest,
     ApiResponse,
@@ -142,6 +143,7 @@ def create_api_app(portal: Portal, routes: list[ApiRoutes] | None = None) -> web
     )
     app[PORTAL] = portal
     app[ROUTES] = registered
+    app[RUNNING_KEYS] = set()  # Idempotency-Keys whose first request is running here
     app[OPENAPI] = build_openapi(registered)  # built once; a bad model fails here, at start-up
     for route in registered:
         app.router.add_route(route.method, route.aiohttp_path, make_handler(route, portal))

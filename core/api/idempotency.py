@@ -1,24 +1,26 @@
 """Idempotency keys for the caseworker API, kept in the `idempotency_keys` table.
 
-A client may send `Idempotency-Key: <any string up to 200 characters>` with a POST, PATCH or
-DELETE. Keys are scoped to the API token's name. The first request with a key records it (with
-a hash of method, path and body) as in progress, runs, and then stores its status and body. For
-24 hours (by the portal's clock) the same key:
+A client may send `Idempotency-Key: <1 to 200 printable ASCII characters>` with a POST, PUT,
+PATCH or DELETE. Keys are scoped to the API token's name. For 24 hours (by the portal's clock)
+the same key:
 
-- with the same method, path and body replays the stored answer (`Idempotency-Replayed: true`);
+- with the same method, path and body replays the first answer (`Idempotency-Replayed: true`);
 - with anything else is refused with 422;
-- while the first request is still running is refused with 409.
+- while the first request is still running (in this process) is refused with 409.
 
-An answer of 5xx (or a crash of the handler) is not kept, nor is a request refused before its
-handler ran (bad JSON or fields), so the client can retry with the same key. Requests without a
-key are allowed and simply not deduplicated.
+**The key is recorded in the same transaction as the request's effects** (the API runs each write
+request as one unit of work: `portal.db.unit_of_work()`), together with the answer. So the key
+and the effects are committed together or not at all: after a crash at any moment a retry either
+replays the committed answer or does the work, once. No key is ever left "in progress".
 
-Only the status and the JSON body are kept and replayed, not other headers. A record left in
-progress by a crash keeps answering 409 until it expires (24 hours): the frame cannot know
-whether the crashed handler's changes were committed.
+An answer of 5xx (or a crash of the handler) is not kept, and its effects are rolled back; nor is
+a request refused before its handler ran (bad JSON or fields), so the client can retry with the
+same key. Requests without a key are allowed and simply not deduplicated. Only the status and the
+JSON body are kept and replayed, not other headers.
 
-Race safety comes from the unique constraint on (token_name, key): of two first requests that
-arrive together, one inserts the record and the other gets 409.
+Race safety comes from the unique constraint on (token_name, key): of two first requests in
+different processes, the second's insert waits for the first's transaction (SQLite: the write
+lock; PostgreSQL: the unique index) and then replays its answer.
 """
 
 from __future__ import annotations
@@ -29,13 +31,15 @@ from datetime import timedelta
 from typing import Literal
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.models import IdempotencyRecord
 from core.portal import Portal
 
 KEY_TTL = timedelta(hours=24)
 KEY_MAX = 200
+KEY_PATTERN = r"^[\x20-\x7E]{1,200}$"
 PATH_MAX = 500
 
 
@@ -53,72 +57,59 @@ def valid_key(key: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class Claim:
-    """The outcome of presenting a key.
+    """The outcome of presenting a key inside the request's unit of work.
 
-    outcome: "new" (run the handler; `record_id` is ours), "replay" (answer with
-    `status`/`body`), "mismatch" (422) or "in_progress" (409).
+    outcome: "new" (run the handler; `record_id` is ours, completed in the same transaction),
+    "replay" (answer with `status`/`body`) or "mismatch" (422).
     """
 
-    outcome: Literal["new", "replay", "mismatch", "in_progress"]
+    outcome: Literal["new", "replay", "mismatch"]
     record_id: int | None = None
     status: int | None = None
     body: str | None = None
 
 
-async def claim(portal: Portal, *, token_name: str, key: str, method: str, path: str, req_hash: str) -> Claim:
+async def claim(
+    session: AsyncSession, portal: Portal, *, token_name: str, key: str, method: str, path: str, req_hash: str
+) -> Claim:
+    """Take the key in `session`'s transaction (the request's unit of work), or say what the
+    first request with it answered."""
     now = portal.clock.now()
-    try:
-        async with portal.db() as s, s.begin():
-            rec = (
-                await s.execute(
-                    select(IdempotencyRecord).where(
-                        IdempotencyRecord.token_name == token_name, IdempotencyRecord.key == key
-                    )
-                )
-            ).scalar_one_or_none()
-            if rec is not None and now - rec.created_at >= KEY_TTL:
-                await s.delete(rec)  # expired: the key is free again
-                await s.flush()
-                rec = None
-            if rec is not None:
-                if rec.request_hash != req_hash:
-                    return Claim("mismatch")
-                if rec.completed_at is None:
-                    return Claim("in_progress")
-                return Claim("replay", rec.id, rec.response_status, rec.response_body)
-            rec = IdempotencyRecord(
-                token_name=token_name,
-                key=key,
-                method=method.upper()[:8],
-                path=path[:PATH_MAX],
-                request_hash=req_hash,
-                created_at=now,
-            )
-            s.add(rec)
-            await s.flush()
-            return Claim("new", rec.id)
-    except IntegrityError:
-        # Another first request with this key inserted its record in the meantime.
-        return Claim("in_progress")
-
-
-async def complete(portal: Portal, record_id: int, status: int, body: str) -> None:
-    async with portal.db() as s, s.begin():
-        await s.execute(
-            update(IdempotencyRecord)
-            .where(IdempotencyRecord.id == record_id)
-            .values(completed_at=portal.clock.now(), response_status=status, response_body=body)
+    mine = (IdempotencyRecord.token_name == token_name, IdempotencyRecord.key == key)
+    # An expired record frees its key; so does one left without an answer by a version of
+    # this service that recorded keys before their effects (it can no longer be trusted).
+    await session.execute(
+        delete(IdempotencyRecord).where(
+            *mine, (IdempotencyRecord.created_at <= now - KEY_TTL) | IdempotencyRecord.completed_at.is_(None)
         )
-
-
-async def release(portal: Portal, record_id: int) -> None:
-    """Forget an in-progress key (the handler failed), so the client may retry with it."""
-    async with portal.db() as s, s.begin():
-        await s.execute(
-            delete(IdempotencyRecord).where(
-                IdempotencyRecord.id == record_id, IdempotencyRecord.completed_at.is_(None)
+    )
+    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    inserted = (
+        await session.execute(
+            dialect.insert(IdempotencyRecord.__table__)
+            .values(
+                token_name=token_name, key=key, method=method.upper()[:8], path=path[:PATH_MAX],
+                request_hash=req_hash, created_at=now,
             )
+            .on_conflict_do_nothing()
+            .returning(IdempotencyRecord.__table__.c.id)
         )
+    ).scalar_one_or_none()
+    if inserted is not None:
+        return Claim("new", inserted)
+    rec = (await session.execute(select(IdempotencyRecord).where(*mine))).scalar_one()
+    if rec.request_hash != req_hash:
+        return Claim("mismatch")
+    return Claim("replay", rec.id, rec.response_status, rec.response_body)
+
+
+async def complete(session: AsyncSession, portal: Portal, record_id: int, status: int, body: str) -> None:
+    """Keep the answer, in the same transaction as the effects."""
+    await session.execute(
+        update(IdempotencyRecord)
+        .where(IdempotencyRecord.id == record_id)
+        .values(completed_at=portal.clock.now(), response_status=status, response_body=body)
+    )
 
 
 async def purge_expired(portal: Portal, *, ttl: timedelta = KEY_TTL) -> int:

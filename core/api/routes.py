@@ -31,6 +31,7 @@ A route that answers a file (not JSON) names its possible types with `media_type
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -45,6 +46,7 @@ from pydantic import BaseModel, ValidationError
 from core.api import idempotency
 from core.api.fields import CASE_REFERENCE, FORM_ID, ID_MAX, SHA256
 from core.audit import Actor
+from core.db import is_transient
 from core.portal import Portal
 from core.tokens import authenticate
 
@@ -52,6 +54,9 @@ log = logging.getLogger("ehcp.api")
 
 DEFAULT_MAX_BODY = 1024 * 1024  # 1 MiB of JSON
 IDEMPOTENT_METHODS = frozenset({"POST", "PATCH", "DELETE"})
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+TRANSIENT_TRIES = 4  # a request that met a busy database is run again, whole, up to this often
+RUNNING_KEYS = web.AppKey("ehcp_api_running_keys", set)
 ACTOR = web.RequestKey("ehcp_api_actor", Actor)
 PUBLIC = Actor.system("public")
 
@@ -355,18 +360,40 @@ def make_handler(route: Route, portal: Portal) -> Callable[[web.Request], Awaita
         except ApiError as exc:
             return error_response(exc)
 
+        if route.method not in WRITE_METHODS:
+            return await _retrying(route, lambda: _run(route, req, raw_body))
         key = request.headers.get("Idempotency-Key") if route.idempotent else None
-        if key is None:
-            return await _run(route, req, raw_body)
-        return await _run_idempotent(route, req, key, raw_body or b"")
+        return await _run_write(route, req, key, raw_body or b"")
 
     handle.__name__ = route.handler.__name__
     return handle
 
 
-async def _run_idempotent(route: Route, req: ApiRequest, key: str, raw_body: bytes) -> web.StreamResponse:
+class _Answer(Exception):  # noqa: N818 - not an error: the answer, leaving the unit of work undone
+    def __init__(self, response: web.StreamResponse) -> None:
+        self.response = response
+
+
+async def _retrying(route: Route, attempt: Callable[[], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
+    """Run a request again when the database was only busy (nothing of it was committed)."""
+    for n in range(1, TRANSIENT_TRIES + 1):
+        try:
+            return await attempt()
+        except Exception as exc:
+            if not is_transient(exc) or n == TRANSIENT_TRIES:
+                raise
+            log.warning("%s %s: the database was busy (%s); running it again", route.method, route.path,
+                        type(exc).__name__)
+            await asyncio.sleep(0.05 * 2**n)
+    raise AssertionError("unreachable")
+
+
+async def _run_write(route: Route, req: ApiRequest, key: str | None, raw_body: bytes) -> web.StreamResponse:
+    """A request that changes something runs as one unit of work: its effects, the notices they
+    cause and its Idempotency-Key's answer are committed together, or (on a 5xx, a crash or a
+    busy database) none of them. A busy database runs the whole request again."""
     portal, request = req.portal, req.request
-    if not idempotency.valid_key(key):
+    if key is not None and not idempotency.valid_key(key):
         return error_response(
             ApiError(
                 400,
@@ -374,53 +401,58 @@ async def _run_idempotent(route: Route, req: ApiRequest, key: str, raw_body: byt
                 f"Idempotency-Key must be 1 to {idempotency.KEY_MAX} printable ASCII characters.",
             )
         )
-    path = request.rel_url.path_qs
-    claim = await idempotency.claim(
-        portal,
-        token_name=req.actor.id,
-        key=key,
-        method=route.method,
-        path=path,
-        req_hash=idempotency.request_hash(route.method, path, raw_body),
-    )
-    if claim.outcome == "mismatch":
-        return error_response(
-            ApiError(
-                422,
-                "idempotency_key_reused",
-                "This Idempotency-Key was used with a different request in the last 24 hours.",
-            )
-        )
-    if claim.outcome == "in_progress":
+    try:
+        body = _body(route, raw_body) if route.body is not None else None
+    except ApiError as exc:
+        return error_response(exc)  # refused before running: not kept, a fixed retry may reuse the key
+    args: list[Any] = [req] if route.body is None else [req, body]
+    running: set[tuple[str, str]] = request.app[RUNNING_KEYS] if RUNNING_KEYS in request.app else set()
+    slot = (req.actor.id, key) if key is not None else None
+    if slot is not None and slot in running:
         return error_response(
             ApiError(409, "idempotency_in_progress", "A request with this Idempotency-Key is still in progress.")
         )
-    if claim.outcome == "replay":
-        headers = {"Idempotency-Replayed": "true"}
-        if claim.body:
-            return web.Response(text=claim.body, status=claim.status or 200, content_type="application/json", headers=headers)
-        return web.Response(status=claim.status or 200, headers=headers)
+    path = request.rel_url.path_qs
 
-    assert claim.record_id is not None
-    keep = False
+    async def once() -> web.StreamResponse:
+        try:
+            async with portal.db.unit_of_work() as session:
+                claim = None
+                if key is not None:
+                    claim = await idempotency.claim(
+                        session, portal, token_name=req.actor.id, key=key, method=route.method, path=path,
+                        req_hash=idempotency.request_hash(route.method, path, raw_body),
+                    )
+                    if claim.outcome == "mismatch":
+                        raise _Answer(error_response(ApiError(
+                            422, "idempotency_key_reused",
+                            "This Idempotency-Key was used with a different request in the last 24 hours.",
+                        )))
+                    if claim.outcome == "replay":
+                        headers = {"Idempotency-Replayed": "true"}
+                        if claim.body:
+                            raise _Answer(web.Response(text=claim.body, status=claim.status or 200,
+                                                       content_type="application/json", headers=headers))
+                        raise _Answer(web.Response(status=claim.status or 200, headers=headers))
+                try:
+                    response = _serialise(route, await route.handler(*args))
+                except ApiError as exc:
+                    response = error_response(exc)
+                if response.status >= 500:
+                    raise _Answer(response)  # not kept, and its effects undone
+                if claim is not None and claim.record_id is not None and isinstance(response, web.Response):
+                    await idempotency.complete(session, portal, claim.record_id, response.status, response.text or "")
+            return response
+        except _Answer as answer:
+            return answer.response
+
+    if slot is not None:
+        running.add(slot)
     try:
-        try:
-            body = _body(route, raw_body) if route.body is not None else None
-        except ApiError as exc:
-            return error_response(exc)  # refused before running: not kept, a fixed retry may reuse the key
-        args: list[Any] = [req] if route.body is None else [req, body]
-        try:
-            result = await route.handler(*args)
-            response = _serialise(route, result)
-        except ApiError as exc:
-            response = error_response(exc)
-        if response.status < 500 and isinstance(response, web.Response):
-            await idempotency.complete(portal, claim.record_id, response.status, response.text or "")
-            keep = True
-        return response
+        return await _retrying(route, once)
     finally:
-        if not keep:
-            await idempotency.release(portal, claim.record_id)
+        if slot is not None:
+            running.discard(slot)
 
 
 def all_routes(groups: Iterable[ApiRoutes]) -> list[Route]:
