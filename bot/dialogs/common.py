@@ -62,14 +62,16 @@ recent_presses = RecentPresses()
 
 
 class PressGuard(BaseMiddleware):
-    """Every press a dialogue handles is noted (see `recent_presses`); a press on an old copy of
-    a dialogue's window is answered quietly and does nothing.
+    """Every press a dialogue handles is noted (see `recent_presses`); the second tap of a double
+    tap on a window that has since moved is answered quietly and does nothing.
 
     When a window moves to a new message (a file or an answer was sent above it), the old
-    message's buttons are taken away; but a second tap made before that (a double tap) still
-    arrives, from the old message. Handled, it would do its work twice (a second file, a second
-    Sent Items window on the old message). The dialogue's window is the message its stack shows
-    now: a press from any other message of the same dialogue is such a late tap.
+    message's buttons are taken away; but a second tap made before that still arrives, from the
+    old message. Handled, it would do its work twice (a second file, a second Sent Items window
+    on the old message). So a press from a message other than the one the dialogue's stack
+    shows now, repeating the chat's last press handled (same message, same button), does
+    nothing. Any other press from an old copy is handled as before (a tap that crossed the
+    bot's re-sending of the window is not lost).
     """
 
     async def __call__(
@@ -79,10 +81,11 @@ class PressGuard(BaseMiddleware):
         data: dict[str, Any],
     ) -> Any:
         if isinstance(event, CallbackQuery) and event.message is not None and not data.get(EVENT_SIMULATED):
-            if _from_old_window(event, data):
+            chat_id, message_id = event.message.chat.id, event.message.message_id
+            if _from_old_window(event, data) and recent_presses.is_repeat(chat_id, message_id, event.data):
                 await event.answer()
                 return None
-            recent_presses.note(event.message.chat.id, event.message.message_id, event.data or "")
+            recent_presses.note(chat_id, message_id, event.data or "")
         return await handler(event, data)
 
 
