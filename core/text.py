@@ -37,4 +37,17 @@ def trim(value: str) -> str:
     return value[start:end]
 
 
-__all__ = ["has_visible_text", "is_visible", "trim"]
+def one_line(value: object) -> str:
+    """`value` for a log line: control, format and line-separator characters (and the backslash,
+    so an escape cannot be faked) written as Python escapes ("\\n", "\\x1b", "\\u2028"), so
+    that what came from outside cannot write lines of its own into an operator's log."""
+    text = str(value)
+    if text.isprintable() and "\\" not in text:
+        return text
+    return "".join(
+        ch.encode("unicode_escape").decode("ascii") if ch == "\\" or not (ch.isprintable() or ch == " ") else ch
+        for ch in text
+    )
+
+
+__all__ = ["has_visible_text", "is_visible", "one_line", "trim"]

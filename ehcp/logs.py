@@ -5,7 +5,10 @@ from __future__ import annotations
 import logging
 import sys
 
+from aiohttp.http_exceptions import HttpProcessingError
+
 from core.config import Settings
+from core.text import one_line
 
 
 class RedactSecrets(logging.Filter):
@@ -43,14 +46,40 @@ def secret_values(settings: Settings, secret_key: bytes | None = None) -> list[s
 CHATTY = ("apscheduler", "notifications.scheduler.apscheduler")
 
 
+class _AlembicPreamble(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno > logging.INFO or not str(record.msg).startswith(("Context impl", "Will assume"))
+
+
+class MalformedRequests(logging.Filter):
+    """aiohttp writes an ERROR with a traceback for every request it cannot parse (a scanner, a
+    NUL byte in a header): one WARNING line instead, with what came from outside escaped."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if record.name == "aiohttp.server" and isinstance(exc, HttpProcessingError):
+            remote = record.args[0] if isinstance(record.args, tuple) and record.args else "-"
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.msg, record.args = "refused a malformed request from %s: %s", (
+                one_line(remote), one_line(f"{type(exc).__name__}: {getattr(exc, 'message', exc)}")[:300],
+            )
+            record.exc_info = record.exc_text = None
+        return True
+
+
 def setup_logging(settings: Settings, secret_key: bytes | None = None) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(MalformedRequests())
     handler.addFilter(RedactSecrets(secret_values(settings, secret_key)))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     level = settings.product.log_level.upper()
     root.setLevel(level)
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    # Alembic's set-up chatter at every start (its plugins, "Context impl SQLiteImpl."); each
+    # migration it runs is still one line ("Running upgrade 0005 -> 0006").
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.NOTSET if level == "DEBUG" else logging.WARNING)
+    logging.getLogger("alembic.runtime.migration").addFilter(_AlembicPreamble())
     for name in CHATTY:  # quiet unless the operator asks for everything (EHCP_LOG_LEVEL=DEBUG)
         logging.getLogger(name).setLevel(logging.NOTSET if level == "DEBUG" else logging.WARNING)

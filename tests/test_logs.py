@@ -16,16 +16,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import aiohttp
-import pytest
 from apscheduler.events import EVENT_JOB_EXECUTED
 from yarl import URL
 
 from core.api import bound_port, start_api
-from core.api.app import ApiAccessLogger
+from core.text import one_line
 from core.web import bound_port as web_port
 from core.web import start_web
 from core.web.account_pages import account_pages
-from core.web.app import log_safe
 from ehcp.logs import setup_logging
 from notifications.mail import Mailer
 from notifications.scheduler import build_scheduler
@@ -102,8 +100,8 @@ async def test_the_pages_access_log_writes_one_line_per_request(portal) -> None:
     assert "fake" not in "".join(lines)  # the pages log the route, never the path (it holds tokens)
 
 
-@pytest.mark.parametrize("escape", [ApiAccessLogger.escape, log_safe])
-def test_what_comes_from_a_request_is_escaped_for_the_log(escape) -> None:  # noqa: ANN001
+def test_what_comes_from_a_request_is_escaped_for_the_log() -> None:
+    escape = one_line
     assert escape("/v1/cases/EHC-123") == "/v1/cases/EHC-123"
     assert escape("/v1/café x") == "/v1/café x"
     assert escape("a\nb\rc\x00d\x1be\x85f\u2028g\u2029h\u202ei\t") == (
@@ -181,3 +179,21 @@ async def test_with_ehcp_log_level_debug_the_ticks_are_logged(portal, settings) 
         await run_ticks(portal, settings)
     said = from_apscheduler(reached, logging.WARNING)
     assert any("Running job" in s for s in said) and any("executed successfully" in s for s in said), said
+
+
+def test_a_malformed_request_is_one_warning_line_not_an_error_with_a_traceback(settings, capsys) -> None:
+    """aiohttp logs every request it cannot parse as an ERROR with a traceback (a port scanner
+    fills the log); the operator gets one WARNING line, with what came from outside escaped."""
+    from aiohttp.http_exceptions import BadHttpMessage
+
+    with process_log(settings, "INFO") as reached:
+        try:
+            raise BadHttpMessage("Invalid header value char\nFAKE ERROR line")
+        except BadHttpMessage as exc:
+            logging.getLogger("aiohttp.server").exception("Error handling request from %s", "10.0.0.9", exc_info=exc)
+    [record] = [r for r in reached if r.name == "aiohttp.server"]
+    assert record.levelname == "WARNING" and record.exc_info is None
+    assert record.getMessage().startswith("refused a malformed request from 10.0.0.9: BadHttpMessage")
+    assert "\n" not in record.getMessage()
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.count("\n") == 1

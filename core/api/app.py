@@ -33,6 +33,7 @@ from core.api.routes import (
 )
 from core.portal import Portal
 from core.serve import serve
+from core.text import one_line
 
 log = logging.getLogger("ehcp.api")
 access_log = logging.getLogger("ehcp.api.access")
@@ -94,7 +95,7 @@ async def json_errors(request: web.Request, handler: Any) -> web.StreamResponse:
     except asyncio.CancelledError:
         raise
     except Exception:
-        log.exception("unhandled error in %s %s", request.method, request.path)
+        log.exception("unhandled error in %s %s", one_line(request.method), one_line(request.path))
         return json_response(error_body("internal_error", "Something went wrong on our side."), 500)
 
 
@@ -108,7 +109,7 @@ class ApiAccessLogger(AbstractAccessLogger):
 
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
         actor = request.get(ACTOR)
-        safe = self.escape
+        safe = one_line
         self.logger.info(
             "%s %s %s %s %sB %.1fms %s",
             safe(request.remote),
@@ -118,19 +119,6 @@ class ApiAccessLogger(AbstractAccessLogger):
             response.body_length,
             time * 1000,
             actor.id if actor is not None else "-",
-        )
-
-    @staticmethod
-    def escape(value: object) -> str:
-        """`value` on one line: control, format and line-separator characters (and the
-        backslash, so an escape cannot be faked) written as Python escapes."""
-        text = str(value)
-        if text.isprintable() and "\\" not in text:
-            return text
-        return "".join(
-            ch.encode("unicode_escape").decode("ascii") if ch == "\\" or not (ch.isprintable() or ch == " ")
-            else ch
-            for ch in text
         )
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import text
 
 from core.portal import Portal
 from core.serve import serve
+from core.text import one_line
 from core.web.csrf import CSRF_FIELD, check_csrf_token, origin_of
 from core.web.html import CSS, message_page
 from core.web.pages import Page, PageRequest, WebPages, to_response
@@ -102,21 +103,9 @@ class WebAccessLogger(AbstractAccessLogger):
 
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
         self.logger.info(
-            "%s %s %s %s %.1fms", log_safe(request.remote), log_safe(request.method),
-            log_safe(_route_name(request)), response.status, time * 1000,
+            "%s %s %s %s %.1fms", one_line(request.remote), one_line(request.method),
+            one_line(_route_name(request)), response.status, time * 1000,
         )
-
-
-def log_safe(value: object) -> str:
-    """`value` on one line: control, format and line-separator characters (and the backslash, so
-    an escape cannot be faked) written as Python escapes ("\\n", "\\x1b", "\\u2028")."""
-    text = str(value)
-    if text.isprintable() and "\\" not in text:
-        return text
-    return "".join(
-        ch.encode("unicode_escape").decode("ascii") if ch == "\\" or not (ch.isprintable() or ch == " ") else ch
-        for ch in text
-    )
 
 
 def same_origin(request: web.Request, public_url: str) -> bool:
