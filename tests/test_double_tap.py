@@ -205,3 +205,21 @@ async def test_a_double_tap_on_the_timeline_picture_or_a_document_sends_it_once(
     files = [m for m in user.messages if m.document is not None]
     assert len(files) == 1, user.transcript()
     await one_working_window(user, portal, listing.message_id, among=listing.message_id)
+
+
+async def test_a_double_tap_on_a_notices_receive_button_sends_the_file_once_and_a_later_press_again(
+    stack, stand, portal
+) -> None:
+    user = await active_parent(stack, stand)
+    await publish(stack, "Draft plan")
+    notice = await user.wait_for(lambda m: "Draft plan" in m.text and m.reply_markup is not None)
+    await double_tap(user, portal, notice, "Receive")
+    files = [m for m in user.messages if m.document is not None]
+    assert len(files) == 1, user.transcript()
+    # Pressed again later (a parent who lost the file): a new press, sent again.
+    import bot.dialogs.common as common
+
+    common.recent_presses._last.clear()  # noqa: SLF001 - as if the 10 seconds had passed
+    answer = await user.press(notice, "Receive")
+    await handled(portal, answer)
+    assert len([m for m in user.messages if m.document is not None]) == 2, user.transcript()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -41,21 +42,27 @@ def choices(widget_id: str, items: str, on_click: Any, label: str = "{item[0]}")
 
 
 class RecentPresses:
-    """The last button press each chat's dialogues handled, in this process (a bounded record:
-    enough to know a double tap's second press, which arrives a moment after the first)."""
+    """The last button press each chat handled, in this process, for `within` seconds (a bounded
+    record: enough to know a double tap's second press, which arrives a moment after the first;
+    the same button pressed again later is a new press)."""
 
-    def __init__(self, size: int = 10_000) -> None:
+    def __init__(self, size: int = 10_000, within: float = 10.0) -> None:
         self._size = size
-        self._last: OrderedDict[int, tuple[int, str]] = OrderedDict()
+        self._within = within
+        self._last: OrderedDict[int, tuple[int, str, float]] = OrderedDict()
 
     def note(self, chat_id: int, message_id: int, data: str) -> None:
-        self._last[chat_id] = (message_id, data)
+        self._last[chat_id] = (message_id, data, time.monotonic())
         self._last.move_to_end(chat_id)
         while len(self._last) > self._size:
             self._last.popitem(last=False)
 
     def is_repeat(self, chat_id: int, message_id: int, data: str | None) -> bool:
-        return data is not None and self._last.get(chat_id) == (message_id, data)
+        last = self._last.get(chat_id)
+        return (
+            data is not None and last is not None and last[:2] == (message_id, data)
+            and time.monotonic() - last[2] <= self._within
+        )
 
 
 recent_presses = RecentPresses()
