@@ -12,6 +12,7 @@ from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram_dialog import setup_dialogs
 
 from bot.dialogs import dialog_routers
+from bot.dialogs.common import RecentPresses
 from bot.handlers import command_routers, guard_routers, last_routers
 from bot.handlers.fallback import register_error_handlers
 from bot.menu import COMMANDS
@@ -58,6 +59,7 @@ def create_dispatcher(
     services = Services.build(portal)
     dp["services"] = services
     dp["chats"] = services.chats
+    dp["presses"] = RecentPresses()  # double taps (bot.dialogs.common)
 
     dp.include_routers(
         *command_routers(),

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any
 
 from aiogram import Bot, Dispatcher
@@ -91,8 +92,10 @@ class UpdateProcessor:
         self.inbox = inbox
         self._sem = asyncio.Semaphore(concurrency)
         self._tails: dict[int | None, asyncio.Task[None]] = {}
+        self._received: dict[int, float] = {}
 
     def submit(self, stored: Stored) -> asyncio.Task[None]:
+        self._received[stored.update_id] = time.monotonic()
         previous = self._tails.get(stored.chat_id)
         task = asyncio.create_task(self._run_after(previous, stored))
         self._tails[stored.chat_id] = task
@@ -122,9 +125,12 @@ class UpdateProcessor:
             await self.inbox.mark_failed(uid, _reason(exc))
             return
         tries = stored.attempts
+        received = self._received.pop(uid, None)
         while True:
             try:
-                await self.dp.feed_update(self.bot, update, **self.dp.workflow_data)
+                # `update_received`: when it reached this process (monotonic), for handlers that
+                # tell a double tap from a press made after the first one's answer was shown.
+                await self.dp.feed_update(self.bot, update, **self.dp.workflow_data, update_received=received)
             except Exception as exc:
                 tries = await self.inbox.record_attempt(uid)
                 if tries == 0:  # its record is gone (the chat's data was deleted meanwhile)

@@ -42,41 +42,45 @@ def choices(widget_id: str, items: str, on_click: Any, label: str = "{item[0]}")
 
 
 class RecentPresses:
-    """The last button press each chat handled, in this process, for `within` seconds (a bounded
-    record: enough to know a double tap's second press, which arrives a moment after the first;
-    the same button pressed again later is a new press)."""
+    """The last button press each chat handled in this process, and when its handling ended (a
+    bounded record). A press of the same button on the same message that reached the bot before
+    that press's handling ended was made before the parent could see its result: the second tap
+    of a double tap. The same button pressed again afterwards is a new press."""
 
-    def __init__(self, size: int = 10_000, within: float = 10.0) -> None:
+    def __init__(self, size: int = 10_000) -> None:
         self._size = size
-        self._within = within
         self._last: OrderedDict[int, tuple[int, str, float]] = OrderedDict()
 
     def note(self, chat_id: int, message_id: int, data: str) -> None:
+        """A press of this button was handled (call when its handling has ended)."""
         self._last[chat_id] = (message_id, data, time.monotonic())
         self._last.move_to_end(chat_id)
         while len(self._last) > self._size:
             self._last.popitem(last=False)
 
-    def is_repeat(self, chat_id: int, message_id: int, data: str | None) -> bool:
+    def is_repeat(self, chat_id: int, message_id: int, data: str | None, received: float | None) -> bool:
+        """Was this press (that reached the bot at `received`, monotonic) made before the last
+        press of the same button had been handled?"""
         last = self._last.get(chat_id)
-        return (
-            data is not None and last is not None and last[:2] == (message_id, data)
-            and time.monotonic() - last[2] <= self._within
-        )
+        if data is None or last is None or last[:2] != (message_id, data):
+            return False
+        return received is None or received <= last[2]
 
 
-recent_presses = RecentPresses()
+def presses_of(data: dict[str, Any]) -> RecentPresses:
+    """The dispatcher's record of presses (see bot.factory), from a handler's or middleware's data."""
+    return data["presses"]
 
 
 class PressGuard(BaseMiddleware):
-    """Every press a dialogue handles is noted (see `recent_presses`); the second tap of a double
+    """Every press a dialogue handles is noted (see `RecentPresses`); the second tap of a double
     tap on a window that has since moved is answered quietly and does nothing.
 
     When a window moves to a new message (a file or an answer was sent above it), the old
     message's buttons are taken away; but a second tap made before that still arrives, from the
     old message. Handled, it would do its work twice (a second file, a second Sent Items window
     on the old message). So a press from a message other than the one the dialogue's stack
-    shows now, repeating the chat's last press handled (same message, same button), does
+    shows now, repeating a press of the same button made before that one was handled, does
     nothing. Any other press from an old copy is handled as before (a tap that crossed the
     bot's re-sending of the window is not lost).
     """
@@ -87,13 +91,19 @@ class PressGuard(BaseMiddleware):
         event: TelegramObject,
         data: dict[str, Any],
     ) -> Any:
-        if isinstance(event, CallbackQuery) and event.message is not None and not data.get(EVENT_SIMULATED):
-            chat_id, message_id = event.message.chat.id, event.message.message_id
-            if _from_old_window(event, data) and recent_presses.is_repeat(chat_id, message_id, event.data):
-                await event.answer()
-                return None
-            recent_presses.note(chat_id, message_id, event.data or "")
-        return await handler(event, data)
+        if not isinstance(event, CallbackQuery) or event.message is None or data.get(EVENT_SIMULATED):
+            return await handler(event, data)
+        presses = presses_of(data)
+        chat_id, message_id = event.message.chat.id, event.message.message_id
+        if _from_old_window(event, data) and presses.is_repeat(
+            chat_id, message_id, event.data, data.get("update_received")
+        ):
+            await event.answer()
+            return None
+        try:
+            return await handler(event, data)
+        finally:
+            presses.note(chat_id, message_id, event.data or "")
 
 
 def _from_old_window(query: CallbackQuery, data: dict[str, Any]) -> bool:

@@ -12,7 +12,7 @@ from aiogram import Bot, F, Router
 from aiogram.types import CallbackQuery
 from aiogram_dialog import DialogManager, ShowMode, StartMode
 
-from bot.dialogs.common import as_id, recent_presses
+from bot.dialogs.common import RecentPresses, as_id
 from bot.dialogs.documents import send_document_to_chat
 from bot.dialogs.states import DocumentsSG
 from bot.services import Services
@@ -23,17 +23,19 @@ def documents_router() -> Router:
 
     @router.callback_query(F.data.startswith("doc:"), F.message.chat.type == "private")
     async def receive(
-        query: CallbackQuery, dialog_manager: DialogManager, services: Services, bot: Bot
+        query: CallbackQuery, dialog_manager: DialogManager, services: Services, bot: Bot,
+        presses: RecentPresses, update_received: float | None = None,
     ) -> None:
-        if query.message is not None:
-            chat_id, message_id = query.message.chat.id, query.message.message_id
-            if recent_presses.is_repeat(chat_id, message_id, query.data):
-                await query.answer()  # the second tap of a double tap: the file is on its way once
-                return
-            recent_presses.note(chat_id, message_id, query.data or "")
+        chat_id, message_id = query.message.chat.id, query.message.message_id
+        if presses.is_repeat(chat_id, message_id, query.data, update_received):
+            await query.answer()  # the second tap of a double tap: the file is on its way once
+            return
         parts = (query.data or "").split(":")
         raw_id = parts[1] if len(parts) == 3 and parts[2] == "get" else ""
-        outcome, child_id = await send_document_to_chat(query, services, bot, as_id(raw_id))
+        try:
+            outcome, child_id = await send_document_to_chat(query, services, bot, as_id(raw_id))
+        finally:
+            presses.note(chat_id, message_id, query.data or "")
         if outcome == "withdrawn":
             await dialog_manager.start(
                 DocumentsSG.list, data={"child_id": child_id}, mode=StartMode.RESET_STACK,

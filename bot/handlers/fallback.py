@@ -13,7 +13,7 @@ from aiogram_dialog.api.exceptions import OutdatedIntent, UnknownIntent, Unknown
 from aiogram_dialog.utils import CB_SEP
 
 from bot import texts
-from bot.dialogs.common import recent_presses
+from bot.dialogs.common import presses_of
 from bot.menu import show_main_menu
 
 log = logging.getLogger(__name__)
@@ -74,15 +74,16 @@ def _superseded(query: CallbackQuery, dialog_manager: DialogManager) -> bool:
     A callback query carries its message as it was when the button was pressed: a button not on
     it was never there (a forged press, refused plainly). A button that was there has since been
     replaced when the message now shows an open window (the first of two quick taps opened it
-    in place), or when the same button on the same message was the chat's last press handled (a
-    double tap whose first tap moved the window on, or closed it). Otherwise the button is
+    in place), or when the same button on the same message was the chat's last press, pressed
+    before that one was handled (a double tap whose first tap moved the window on, or closed it). Otherwise the button is
     truly dead: still on its message, its dialogue gone.
     """
     message = query.message
     if not isinstance(message, Message) or not _has_button(message, query.data):
         return False
-    return _window_shown_on(message.message_id, dialog_manager) or recent_presses.is_repeat(
-        message.chat.id, message.message_id, query.data
+    data = dialog_manager.middleware_data
+    return _window_shown_on(message.message_id, dialog_manager) or presses_of(data).is_repeat(
+        message.chat.id, message.message_id, query.data, data.get("update_received")
     )
 
 
