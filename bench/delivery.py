@@ -31,8 +31,8 @@ from core.clock import FrozenClock
 from core.config import Settings
 from core.migrations import upgrade_async
 from core.models import OutboxItem
+from core.outbox import enqueue
 from core.portal import create_portal
-from notifications.outbox import enqueue
 from notifications.telegram import TelegramDelivery
 from standin import BotAPIStandIn
 

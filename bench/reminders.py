@@ -13,7 +13,7 @@ Then, timed:
 
   A  key dates   `core.cases.service.rebuild_key_date_index`: every case's events folded and its
                  `case_key_dates` rows rewritten, in chunks;
-  B  reminders   `notifications.reminders.plan_all`: the open dates in the coming window joined
+  B  reminders   `core.reminders.plan_all`: the open dates in the coming window joined
                  to the carers, reminder rows inserted;
      rerun       `plan_all` again, which must add nothing.
 
@@ -52,9 +52,9 @@ from core.config import Settings
 from core.migrations import upgrade_async
 from core.onboarding.models import AccessGrant, Case, Child, Invitation
 from core.portal import Portal, create_portal
+from core.reminders import KINDS, plan_all
+from core.reminders.models import Reminder, ReminderPreference
 from core.timescales import CaseException, TransferKind
-from notifications.models import Reminder, ReminderPreference
-from notifications.reminders import KINDS, plan_all
 
 NOW = datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
 TODAY = NOW.date()

@@ -16,11 +16,11 @@ from bot.dialogs.common import RecentPresses
 from bot.handlers import command_routers, guard_routers, last_routers
 from bot.handlers.fallback import register_error_handlers
 from bot.menu import COMMANDS
-from bot.services import Services
 from bot.storage import DatabaseStorage
 from core.config import Settings
 from core.dialog_state import DialogStateStore
 from core.portal import Portal
+from core.services import Services
 
 
 class MissingBotToken(RuntimeError):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -38,6 +38,11 @@ class FrozenClock:
         return self._now
 
 
+def london_today(now: datetime) -> date:
+    """The date in London at `now` (the day a reminder or a deadline belongs to)."""
+    return now.astimezone(LONDON).date()
+
+
 def format_date(when: datetime) -> str:
     """Dates as the guide shows them: 30 Jan 2023, in Europe/London."""
     local = when.astimezone(LONDON) if when.tzinfo else when
@@ -56,4 +61,6 @@ def utc(dt: datetime) -> datetime:
     return dt.astimezone(UTC)
 
 
-__all__ = ["LONDON", "Clock", "SystemClock", "FrozenClock", "format_date", "format_datetime", "utc", "timedelta"]
+__all__ = [
+    "LONDON", "Clock", "SystemClock", "FrozenClock", "format_date", "format_datetime", "london_today", "utc", "timedelta",
+]

@@ -7,7 +7,7 @@ so they never reach a log by accident. Every field here is listed in the README'
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -160,6 +160,27 @@ class ProductSettings(BaseSettings):
     )
 
 
+class OnboardingSettings(BaseSettings):
+    model_config = _config()
+
+    bot_username: str = Field(
+        "ehcp_portal_bot",
+        description="The bot's @username (without @), for invitation links https://t.me/<bot>?start=<token>.",
+    )
+    invitation_valid_days: int = Field(28, ge=1, description="How long an invitation's code and link work.")
+    invitation_code_max_tries: int = Field(
+        5, ge=1, description="Wrong unique codes before an invitation is locked (until the SEND team resends it)."
+    )
+    send_team_name: str = Field("the SEND team", description="How emails and notices name the SEND team.")
+
+    @property
+    def invitation_ttl(self) -> timedelta:
+        return timedelta(days=self.invitation_valid_days)
+
+    def deep_link(self, token: str) -> str:
+        return f"https://t.me/{self.bot_username.lstrip('@')}?start={token}"
+
+
 class Settings:
     """All settings, one object per concern."""
 
@@ -172,6 +193,7 @@ class Settings:
             "delivery": DeliverySettings,
             "product": ProductSettings,
             "reminders": ReminderSettings,
+            "onboarding": OnboardingSettings,
         }
         for name, cls in groups.items():
             own = {k: v for k, v in overrides.items() if k in cls.model_fields}
@@ -188,12 +210,13 @@ class Settings:
     delivery: DeliverySettings
     product: ProductSettings
     reminders: ReminderSettings
+    onboarding: OnboardingSettings
 
     @staticmethod
     def groups() -> list[type[BaseSettings]]:
         return [
             TelegramSettings, StorageSettings, MailSettings, HttpSettings, DeliverySettings,
-            ProductSettings, ReminderSettings,
+            ProductSettings, ReminderSettings, OnboardingSettings,
         ]
 
     @property
@@ -204,10 +227,9 @@ class Settings:
 def settings_table() -> str:
     """The README's settings table, made from the classes above (`python -m core.config`)."""
     from core.accounts.config import AccountSettings
-    from core.onboarding.settings import OnboardingSettings
 
     rows = ["| setting | default | what it is |", "|---|---|---|"]
-    for cls in [*Settings.groups(), OnboardingSettings, AccountSettings]:
+    for cls in [*Settings.groups(), AccountSettings]:
         for name, field in cls.model_fields.items():
             default = field.default
             if default is None:

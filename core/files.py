@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from core.errors import Refused
+
 # What parents may upload (PRODUCT.md: at most 20 MB, Telegram's download limit) and in which
 # formats: documents and pictures a caseworker can open.
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
@@ -53,13 +55,12 @@ _SHAPES = {
 _ALSO_EXT = {"image/jpeg": (".jpeg", ".jpe"), "text/plain": (".text",)}
 
 
-class FileRefused(ValueError):
+class FileRefused(Refused):
     """A file the portal will not take; `message` is what to tell the person who sent it."""
 
-    def __init__(self, message: str, code: str) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
+    @property
+    def api_code(self) -> str:
+        return f"file_{self.code}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ import core.documents.models  # noqa: E402,F401
 import core.forms.models  # noqa: E402,F401
 import core.messages.models  # noqa: E402,F401
 import core.onboarding.models  # noqa: E402,F401
-import notifications.models  # noqa: E402,F401
+import core.reminders.models  # noqa: E402,F401
 from core.models import Base
 
 metadata = Base.metadata

@@ -10,23 +10,23 @@ import sys
 
 from aiogram import Bot
 
+from api import start_api
+from api.cases import api as cases_api
+from api.documents import api as documents_api
+from api.forms import api as forms_api
+from api.messages import api as messages_api
+from api.onboarding import api as onboarding_api
 from bot.factory import MissingBotToken, create_bot, create_dispatcher
 from bot.updates import run_polling
-from core.api import start_api
-from core.api.cases import api as cases_api
-from core.api.documents import api as documents_api
-from core.api.forms import api as forms_api
-from core.api.messages import api as messages_api
-from core.api.onboarding import api as onboarding_api
 from core.config import Settings
 from core.forms.definition import load_forms
 from core.inbox import UpdateInbox
 from core.migrations import upgrade_async
 from core.portal import Portal, create_portal
-from core.web import start_web
-from core.web.account_pages import account_pages
 from notifications.pacing import attach
 from notifications.worker import make_pacer, run_delivery
+from web import start_web
+from web.account_pages import account_pages
 
 log = logging.getLogger("ehcp")
 

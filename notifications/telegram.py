@@ -55,13 +55,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.chats import get_or_create
 from core.models import Chat, EmailItem, OutboxItem
+from core.outbox import REMINDER, enqueue_email
 from core.portal import Portal
+from core.quiet import is_quiet, quiet_ends_at
 from notifications.liveness import dead_holders, wall_now
 from notifications.loop import run_until_stopped
 from notifications.mail import backoff_seconds
-from notifications.outbox import REMINDER, enqueue_email
 from notifications.pacing import PER_CHAT_MARGIN, RateLimiter, TelegramPacer, pre_paced
-from notifications.quiet import is_quiet, quiet_ends_at
 
 log = logging.getLogger(__name__)
 

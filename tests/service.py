@@ -18,8 +18,8 @@ from typing import Any
 
 import aiohttp
 
-from core.api import bound_port, start_api
-from core.api.cases import api as cases_api
+from api import bound_port, start_api
+from api.cases import api as cases_api
 from core.config import Settings
 from core.migrations import upgrade_async
 from core.portal import create_portal

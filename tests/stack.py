@@ -15,19 +15,19 @@ from typing import Any
 import aiohttp
 from aiosmtpd.controller import Controller
 
-from core.api import bound_port, start_api
-from core.api.cases import api as cases_api
-from core.api.documents import api as documents_api
-from core.api.forms import api as forms_api
-from core.api.messages import api as messages_api
-from core.api.onboarding import api as onboarding_api
+from api import bound_port, start_api
+from api.cases import api as cases_api
+from api.documents import api as documents_api
+from api.forms import api as forms_api
+from api.messages import api as messages_api
+from api.onboarding import api as onboarding_api
 from core.config import MailSettings
 from core.tokens import create_token
-from core.web import bound_port as web_port
-from core.web import start_web
-from core.web.account_pages import account_pages
 from notifications.worker import run_delivery
 from tests.harness import RunningBot
+from web import bound_port as web_port
+from web import start_web
+from web.account_pages import account_pages
 
 
 def free_port() -> int:

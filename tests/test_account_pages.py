@@ -16,8 +16,8 @@ from core.models import Chat, EmailItem, OutboxItem, PageLink
 from core.onboarding.links import ChatLinkService
 from core.page_flow import GO_BACK_TO_PAGE, NOT_LOGGED_IN, CodeOutcome, PageFlow
 from core.page_links import LinkState, PageLinks, Purpose
-from core.web import bound_port, make_csrf_token, start_web
-from core.web.account_pages import account_pages
+from web import bound_port, make_csrf_token, start_web
+from web.account_pages import account_pages
 
 PASSWORD = "Correct Horse Battery 42"
 NEW_PASSWORD = "Purple Otter Kayak 2031"

@@ -12,7 +12,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
-from core.api import (
+from api import (
     ApiError,
     ApiRequest,
     ApiRoutes,
@@ -23,9 +23,9 @@ from core.api import (
 )
 from core.config import Settings
 from core.models import AuditEntry, Base, IdempotencyRecord, OutboxItem
+from core.outbox import enqueue
 from core.portal import create_portal
 from core.tokens import create_token, revoke_token
-from notifications.outbox import enqueue
 
 # --- a feature the tests register, as a later issue would ---------------------------------------
 

@@ -25,13 +25,13 @@ import aiohttp
 import schemathesis
 
 import core.schema  # noqa: F401 - every table in the metadata
-from core.api import bound_port, start_api
-from core.api.cases import api as cases_api
-from core.api.documents import api as documents_api
-from core.api.forms import api as forms_api
-from core.api.idempotency import KEY_MAX, valid_key
-from core.api.messages import api as messages_api
-from core.api.onboarding import api as onboarding_api
+from api import bound_port, start_api
+from api.cases import api as cases_api
+from api.documents import api as documents_api
+from api.forms import api as forms_api
+from api.idempotency import KEY_MAX, valid_key
+from api.messages import api as messages_api
+from api.onboarding import api as onboarding_api
 from core.forms.service import FormService
 from core.messages.service import MessageService
 from core.tokens import create_token

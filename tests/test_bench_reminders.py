@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 from bench.reminders import TODAY, main
 from core.config import ReminderSettings
-from notifications.reminders import KINDS, OFFSET_DAYS
+from core.reminders import KINDS, OFFSET_DAYS
 
 
 def test_bench_reminders_300_cases(tmp_path, capsys) -> None:

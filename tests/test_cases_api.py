@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import select
 
 import core.schema  # noqa: F401 - every table in the metadata (make_account needs `accounts`)
-from core.api import bound_port, start_api
-from core.api.cases import build_routes
+from api import bound_port, start_api
+from api.cases import build_routes
 from core.clock import FrozenClock
 from core.models import OutboxItem
 from core.onboarding import AccessService, ChatLinkService, InvitationService, OnboardingSettings

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from core.models import OutboxItem
-from notifications.models import Reminder
+from core.reminders.models import Reminder
 from tests.stack import active_parent, count
 
 LONDON_9AM_GMT = 9  # 09:00 in London is 09:00 UTC in winter

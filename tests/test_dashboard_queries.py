@@ -9,12 +9,12 @@ from datetime import date
 
 from sqlalchemy import event
 
-from bot.services import Services
 from core.audit import Actor
 from core.cases.dashboard import DashboardService
 from core.cases.events import EventKind
 from core.cases.service import CaseService
 from core.onboarding import AccessService, ChatLinkService, InvitationService, OnboardingSettings
+from core.services import Services
 from tests.test_onboarding_service import CASEWORKER, grant_of, verified_parent
 
 CHAT = 424242

@@ -25,9 +25,9 @@ from core.chats import ChatService
 from core.clock import FrozenClock
 from core.config import Settings
 from core.models import EmailItem, OutboxItem
+from core.outbox import REMINDER, enqueue, enqueue_email
 from core.portal import Portal
 from notifications.mail import EmailDelivery, Mailer
-from notifications.outbox import REMINDER, enqueue, enqueue_email
 from notifications.telegram import TelegramDelivery
 from notifications.worker import run_delivery
 from standin import BotAPIStandIn

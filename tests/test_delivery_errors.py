@@ -22,8 +22,8 @@ from sqlalchemy import select
 
 from core.clock import FrozenClock
 from core.models import Chat, EmailItem, OutboxItem
+from core.outbox import REMINDER, enqueue
 from core.portal import Portal
-from notifications.outbox import REMINDER, enqueue
 from notifications.telegram import RateLimiter, TelegramDelivery, email_body
 
 TOKEN = "123456:TEST-token"

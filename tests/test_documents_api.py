@@ -16,9 +16,9 @@ import pytest
 from sqlalchemy import func, select
 
 import core.schema  # noqa: F401 - every table in the metadata
-from core.api import bound_port, start_api
-from core.api.cases import build_routes as cases_routes
-from core.api.documents import build_routes as documents_routes
+from api import bound_port, start_api
+from api.cases import build_routes as cases_routes
+from api.documents import build_routes as documents_routes
 from core.documents.models import Document, DocumentDelivery
 from core.documents.service import DocumentService, NotFound, Withdrawn
 from core.files import MAX_UPLOAD_BYTES
@@ -351,7 +351,7 @@ async def test_every_endpoint_needs_the_token(api, portal, alex):
 
 
 def test_the_routes_are_documented():
-    from core.api.documents import api
+    from api.documents import api
 
     paths = {(r.method, r.openapi_path) for r in api}
     assert paths == {

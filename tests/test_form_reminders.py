@@ -11,8 +11,8 @@ import pytest
 from core.clock import FrozenClock
 from core.forms.definition import FormDefinition, load_forms
 from core.forms.service import FormService
-from notifications.models import Reminder
-from notifications.reminders import plan_all
+from core.reminders import plan_all
+from core.reminders.models import Reminder
 from tests.test_onboarding_service import CASEWORKER
 from tests.test_reminders import family, pending, rows, sent_reminders, tick, utc
 

@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import select
 
 import core.schema  # noqa: F401 - every table in the metadata
-from core.api import bound_port, start_api
-from core.api.cases import build_routes as cases_routes
-from core.api.forms import build_routes as forms_routes
-from core.api.messages import build_routes as messages_routes
+from api import bound_port, start_api
+from api.cases import build_routes as cases_routes
+from api.forms import build_routes as forms_routes
+from api.messages import build_routes as messages_routes
 from core.models import AuditEntry, OutboxItem
 from core.tokens import create_token
 from tests.test_files import pdf_bytes

@@ -19,14 +19,14 @@ import aiohttp
 from apscheduler.events import EVENT_JOB_EXECUTED
 from yarl import URL
 
-from core.api import bound_port, start_api
+from api import bound_port, start_api
 from core.text import one_line
-from core.web import bound_port as web_port
-from core.web import start_web
-from core.web.account_pages import account_pages
 from ehcp.logs import setup_logging
 from notifications.mail import Mailer
 from notifications.scheduler import build_scheduler
+from web import bound_port as web_port
+from web import start_web
+from web.account_pages import account_pages
 
 FORGED = "%0A2026-11-24%2014:00:00,000%20INFO%20ehcp.api.access:%2010.0.0.1%20POST%20/v1/chats/1/revoke%20200"
 

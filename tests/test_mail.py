@@ -23,9 +23,9 @@ from sqlalchemy import select, text
 from core.clock import FrozenClock
 from core.config import Settings
 from core.models import EmailItem
+from core.outbox import enqueue_email
 from core.portal import Portal
 from notifications.mail import FAILED_BODY, SENT_BODY, EmailDelivery, Mailer
-from notifications.outbox import enqueue_email
 
 
 def free_port() -> int:

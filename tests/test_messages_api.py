@@ -18,10 +18,10 @@ import pytest
 from sqlalchemy import func, select, update
 
 import core.schema  # noqa: F401 - every table in the metadata
+from api import bound_port, start_api
+from api.cases import build_routes as cases_routes
+from api.messages import build_routes as messages_routes
 from core.accounts.models import Account
-from core.api import bound_port, start_api
-from core.api.cases import build_routes as cases_routes
-from core.api.messages import build_routes as messages_routes
 from core.audit import Actor
 from core.files import MAX_UPLOAD_BYTES, FileRefused
 from core.messages import service as service_module

@@ -6,7 +6,7 @@ import logging
 
 import aiohttp
 
-from core.api import bound_port, start_api
+from api import bound_port, start_api
 from core.tokens import create_token
 from ehcp.logs import RedactSecrets, secret_values
 from tests.test_cli_and_settings import all_text_in

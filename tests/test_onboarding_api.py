@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 import tests.test_onboarding_service as service_tests
-from core.api import bound_port, start_api
-from core.api.onboarding import build_routes
+from api import bound_port, start_api
+from api.onboarding import build_routes
 from core.models import AuditEntry, EmailItem, OutboxItem
 from core.onboarding import ChatLinkService, InvitationService
 from core.onboarding.models import Invitation
@@ -59,7 +59,8 @@ class Api:
 @pytest.fixture
 async def api(db, onboarding_settings):
     token = await create_token(db, "case-system")
-    runner = await start_api(db, [build_routes(onboarding_settings)], host="127.0.0.1", port=0, purge_every=None)
+    db.settings.onboarding = onboarding_settings
+    runner = await start_api(db, [build_routes()], host="127.0.0.1", port=0, purge_every=None)
     try:
         async with aiohttp.ClientSession() as http:
             yield Api(http, f"http://127.0.0.1:{bound_port(runner)}", token)
@@ -256,7 +257,7 @@ async def test_openapi_lists_the_endpoints(api):
 
 
 def test_module_level_routes_exist():
-    from core.api.onboarding import api
+    from api.onboarding import api
 
     assert {r.path for r in api} >= {"/v1/invitations", "/v1/chats/{chat_id:int}/revoke"}
     assert InvitationService and ChatLinkService

@@ -30,7 +30,7 @@ from core.onboarding import (
 )
 from core.onboarding.codes import code_hmac, token_digest
 from core.onboarding.models import AccessGrant, Case, ChatLink, Child, Invitation
-from notifications.outbox import enqueue
+from core.outbox import enqueue
 
 CASEWORKER = Actor.caseworker("case-system")
 CODE_RE = re.compile(r"unique verification code is: ([A-Z0-9]{4}-[A-Z0-9]{4})")

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 
 from core.clock import LONDON
-from notifications.quiet import is_quiet, quiet_ends_at
+from core.quiet import is_quiet, quiet_ends_at
 
 START, END = time(21, 0), time(8, 0)
 

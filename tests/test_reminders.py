@@ -20,16 +20,16 @@ from core.config import ReminderSettings
 from core.models import OutboxItem
 from core.onboarding import ChatLinkService, OnboardingSettings
 from core.onboarding.models import AccessGrant
-from notifications.models import Reminder
-from notifications.reminders import (
+from core.reminders import (
     OpenDate,
     Recipient,
-    ReminderJob,
     ReminderPreferences,
     plan_all,
     send_due,
     wanted,
 )
+from core.reminders.models import Reminder
+from notifications.reminders import ReminderJob
 from tests.test_cases_api import CHILD, REF, active_carer
 from tests.test_onboarding_service import CASEWORKER
 

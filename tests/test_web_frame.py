@@ -8,7 +8,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from core.web import (
+from web import (
     CSRF_FIELD,
     Html,
     PageRequest,
@@ -21,7 +21,7 @@ from core.web import (
     page,
     start_web,
 )
-from core.web.csrf import check_csrf_token
+from web.csrf import check_csrf_token
 
 EXPIRED = "This page has expired. Please go back to the chat and open the link again."
 

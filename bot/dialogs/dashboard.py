@@ -17,9 +17,9 @@ from bot import texts
 from bot.dialogs.common import as_id, choices, unexpected_input
 from bot.dialogs.onboarding import chat_id_of
 from bot.dialogs.states import DashboardSG, DocumentsSG, FormsSG, MainMenuSG, MessagesSG
-from bot.services import Services
 from core.cases.dashboard import Overview
 from core.cases.texts import dashboard_text
+from core.services import Services
 
 log = logging.getLogger(__name__)
 

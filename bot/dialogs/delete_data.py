@@ -10,8 +10,8 @@ from aiogram_dialog.widgets.text import Const
 from bot import texts
 from bot.dialogs.common import unexpected_input
 from bot.dialogs.states import DeleteDataSG, MainMenuSG
-from bot.services import Services
 from core import accounts
+from core.services import Services
 
 
 async def on_delete(callback: CallbackQuery, _b: Button, manager: DialogManager) -> None:

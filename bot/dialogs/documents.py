@@ -25,9 +25,9 @@ from bot import texts
 from bot.dialogs.common import as_id, choices, unexpected_input
 from bot.dialogs.onboarding import chat_id_of
 from bot.dialogs.states import DashboardSG, DocumentsSG, MainMenuSG
-from bot.services import Services
 from core.clock import format_date as format_day
 from core.documents.service import DocumentPage, DocumentView, NotFound, Withdrawn
+from core.services import Services
 from core.timescales import format_date
 
 log = logging.getLogger(__name__)

@@ -31,7 +31,6 @@ from bot import texts
 from bot.dialogs.common import as_id, choices, unexpected_input
 from bot.dialogs.onboarding import chat_id_of
 from bot.dialogs.states import DashboardSG, FormsSG, MainMenuSG
-from bot.services import Services
 from core.clock import format_date as format_day
 from core.files import MAX_UPLOAD_BYTES
 from core.forms.definition import (
@@ -44,6 +43,7 @@ from core.forms.definition import (
     search_list,
 )
 from core.forms.service import REVIEW, FormRefused, NotFound, ResponseView
+from core.services import Services
 from core.text import has_visible_text, trim
 from core.timescales import format_date
 

@@ -25,8 +25,8 @@ from bot.dialogs.states import (
     MessagesSG,
     SettingsSG,
 )
-from bot.services import Services
 from core.page_links import Purpose
+from core.services import Services
 
 
 async def menu_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:

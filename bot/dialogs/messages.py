@@ -31,7 +31,6 @@ from bot import texts
 from bot.dialogs.common import as_id, choices, unexpected_input
 from bot.dialogs.onboarding import chat_id_of
 from bot.dialogs.states import DashboardSG, MainMenuSG, MessagesSG
-from bot.services import Services
 from core.clock import format_datetime
 from core.files import MAX_UPLOAD_BYTES, FileRefused
 from core.messages.service import (
@@ -45,6 +44,7 @@ from core.messages.service import (
     MessageView,
     NotFound,
 )
+from core.services import Services
 from core.text import has_visible_text, trim
 
 log = logging.getLogger(__name__)

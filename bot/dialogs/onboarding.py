@@ -20,10 +20,10 @@ from aiogram_dialog.widgets.text import Const, Format
 from bot import texts
 from bot.dialogs.common import unexpected_input
 from bot.dialogs.states import MainMenuSG
-from bot.services import Services
 from core.onboarding import CheckOutcome, OnboardingError, PendingInvitation
 from core.page_flow import CodeOutcome
 from core.page_links import LinkState, Purpose
+from core.services import Services
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ from bot import texts
 from bot.dialogs.common import as_id, choices, unexpected_input
 from bot.dialogs.onboarding import chat_id_of
 from bot.dialogs.states import DashboardSG, MainMenuSG, SettingsSG
-from bot.services import Services
 from core.cases.texts import REMINDER_KINDS
+from core.services import Services
 
 KIND_ORDER = ("before_7", "before_1", "on_day", "missed")
 

@@ -12,9 +12,9 @@ from bot import texts
 from bot.dialogs.onboarding import OnboardingSG
 from bot.dialogs.states import DeleteDataSG, HelpSG
 from bot.menu import show_main_menu
-from bot.services import Services
 from core.config import Settings
 from core.onboarding import CheckOutcome
+from core.services import Services
 
 
 def commands_router() -> Router:

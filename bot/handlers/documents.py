@@ -15,7 +15,7 @@ from aiogram_dialog import DialogManager, ShowMode, StartMode
 from bot.dialogs.common import RecentPresses, as_id
 from bot.dialogs.documents import send_document_to_chat
 from bot.dialogs.states import DocumentsSG
-from bot.services import Services
+from core.services import Services
 
 
 def documents_router() -> Router:

@@ -15,8 +15,8 @@ from aiogram.types import CallbackQuery
 from aiogram_dialog import DialogManager, ShowMode, StartMode
 
 from bot.dialogs.states import FormsSG
-from bot.services import Services
 from core.forms.service import NotFound
+from core.services import Services
 
 log = logging.getLogger(__name__)
 

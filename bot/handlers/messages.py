@@ -14,8 +14,8 @@ from aiogram_dialog import DialogManager, ShowMode, StartMode
 
 from bot import texts
 from bot.dialogs.states import MessagesSG
-from bot.services import Services
 from core.messages.service import NotFound
+from core.services import Services
 
 
 def messages_router() -> Router:

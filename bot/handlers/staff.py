@@ -25,7 +25,6 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.types import CallbackQuery, ChatMemberUpdated, Message
 from sqlalchemy import select
 
-from bot.services import Services
 from core.audit import Actor
 from core.config import Settings
 from core.files import MAX_UPLOAD_BYTES, FileRefused
@@ -42,6 +41,7 @@ from core.messages.service import (
 from core.messages.staff import StaffDirectory
 from core.onboarding.models import Case
 from core.portal import Portal
+from core.services import Services
 
 log = logging.getLogger(__name__)
 

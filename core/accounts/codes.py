@@ -28,8 +28,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.accounts import emails
 from core.accounts.models import OneTimeCode, RateEvent
+from core.outbox import enqueue_email
 from core.security import constant_time_equal, hmac_hex, new_token
-from notifications.outbox import enqueue_email
 
 CODE_DIGITS = 6
 RATE_WINDOW = timedelta(hours=1)

@@ -48,9 +48,9 @@ from core.accounts.codes import (
 from core.accounts.config import AccountSettings, default_account_settings
 from core.accounts.models import Account, AccountRequest, PasswordHistory
 from core.audit import Actor, audit
+from core.outbox import enqueue_email
 from core.portal import Portal
 from core.text import has_visible_text, trim
-from notifications.outbox import enqueue_email
 
 log = logging.getLogger(__name__)
 

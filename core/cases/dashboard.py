@@ -21,6 +21,7 @@ from core.cases import texts
 from core.cases.events import RecordedEvent
 from core.cases.models import CaseEvent
 from core.cases.service import contact_for, recorded, stage_of
+from core.clock import london_today
 from core.onboarding._common import has_active_access
 from core.onboarding.models import AccessGrant, Case, ChatLink, Child
 from core.portal import Portal
@@ -33,7 +34,6 @@ from core.timescales import (
     Status,
     key_dates,
 )
-from notifications.reminders import london_today
 
 
 @dataclass(frozen=True, slots=True)

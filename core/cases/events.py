@@ -9,6 +9,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
+from core.errors import Refused
 from core.timescales import CaseEvents, CaseException, TransferKind
 
 
@@ -60,8 +61,11 @@ EVENT_NAMES = {
 }
 
 
-class EventDetailsError(ValueError):
+class EventDetailsError(Refused):
     """An event's details do not fit its kind (the API answers 422 with the message)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, "invalid_event")
 
 
 def check_details(kind: EventKind, on: date, details: dict[str, Any]) -> dict[str, Any]:

@@ -27,11 +27,13 @@ from core.cases.events import (
 )
 from core.cases.models import CaseEvent, CaseKeyDate
 from core.cases.texts import dashboard_button
+from core.clock import london_today
 from core.onboarding._common import notify_account
 from core.onboarding.errors import CaseReferenceConflict, InvalidState, NotFound
 from core.onboarding.models import AccessGrant, Case, Child
 from core.onboarding.settings import OnboardingSettings
 from core.portal import Portal
+from core.reminders import plan_case
 from core.timescales import (
     EXCEPTION_NAMES,
     RULES_BY_KEY,
@@ -42,7 +44,6 @@ from core.timescales import (
     current_stage,
     key_dates,
 )
-from notifications.reminders import london_today, plan_case
 
 # Events that belong to the 20-week assessment and need the date of request first.
 _NEEDS_REQUEST = {
@@ -133,7 +134,7 @@ def _change_key(what: str, now: datetime) -> str:
 class CaseService:
     def __init__(self, portal: Portal, settings: OnboardingSettings | None = None) -> None:
         self.portal = portal
-        self.settings = settings or OnboardingSettings()
+        self.settings = settings or portal.settings.onboarding
 
     # ------------------------------------------------------------------ reads
 

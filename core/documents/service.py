@@ -20,29 +20,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit import Actor, audit
 from core.clock import format_date as format_day
+from core.clock import london_today
 from core.documents.models import Document, DocumentDelivery
+from core.errors import NotFound, Refused
 from core.files import FileRefused, FileStore, check_upload, folder_store, safe_filename
 from core.onboarding._common import active_account_for_chat, has_active_access, notify_account
 from core.onboarding.models import AccessGrant, Case, ChatLink, Child
 from core.portal import Portal
 from core.timescales import format_date
-from notifications.reminders import london_today
 
 PAGE_SIZE = 5
 MAX_DESCRIPTION = 300
 
 
-class DocumentRefused(ValueError):
+class DocumentRefused(Refused):
     """What the caseworker is told, plainly; `code` for the API."""
-
-    def __init__(self, message: str, code: str) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
-
-
-class NotFound(LookupError):
-    """No such document, case or child, or not one the asker may see (never said which)."""
 
 
 class Withdrawn(NotFound):

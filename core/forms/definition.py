@@ -50,6 +50,7 @@ from pydantic import (
     model_validator,
 )
 
+from core.errors import Refused
 from core.timescales import format_date
 
 FORMS_DIR = Path(__file__).resolve().parent.parent / "data" / "forms"
@@ -72,13 +73,12 @@ class FormDefinitionError(ValueError):
     'wants_school', which is not an earlier question")."""
 
 
-class AnswerRefused(ValueError):
+class AnswerRefused(Refused):
     """A wrong answer: `message` is what the parent is told (plain English, kind, saying what
     is wanted), before the question is asked again."""
 
     def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+        super().__init__(message, "invalid_answer")
 
 
 class QuestionType(StrEnum):

@@ -31,6 +31,7 @@ from core.audit import Actor, audit
 from core.cases.events import fold
 from core.cases.service import write_key_date_index
 from core.clock import LONDON
+from core.errors import NotFound, Refused
 from core.files import FileRefused, FileStore, check_upload, folder_store, safe_filename
 from core.forms.definition import (
     AnswerRefused,
@@ -49,24 +50,15 @@ from core.messages.service import MAX_BODY, MAX_SUBJECT, MessageService, Message
 from core.onboarding._common import active_account_for_chat, has_active_access, notify_account
 from core.onboarding.models import AccessGrant, Case, ChatLink, Child
 from core.portal import Portal
+from core.reminders import plan_case
 from core.timescales import format_date
-from notifications.reminders import plan_case
 
 REVIEW = "review"
 
 
-class NotFound(LookupError):
-    """No such form, assignment or response, or not one the asker may see (never said which)."""
-
-
-class FormRefused(ValueError):
+class FormRefused(Refused):
     """A step that cannot be taken (`message` for the parent or the API; `code` for the API):
     submitting with required answers missing, assigning an unknown form, a case with no carer."""
-
-    def __init__(self, message: str, code: str) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,12 +18,13 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit import Actor, audit
+from core.errors import NotFound, Refused
 from core.files import FileRefused, FileStore, check_upload, folder_store, safe_filename
 from core.messages.models import Attachment, Message, StaffPost
 from core.onboarding._common import account_email, active_chats_for_account
 from core.onboarding.models import AccessGrant, Case, ChatLink, Child
+from core.outbox import enqueue
 from core.portal import Portal
-from notifications.outbox import enqueue
 
 MAX_BODY = 20_000
 MAX_SUBJECT = 200
@@ -46,17 +47,8 @@ TYPE_NAMES = {
 }
 
 
-class MessageRefused(ValueError):
+class MessageRefused(Refused):
     """What the sender is told, plainly; `code` for the API."""
-
-    def __init__(self, message: str, code: str) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
-
-
-class NotFound(LookupError):
-    """No such message, case or person, or not one the asker may see (never said which)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -386,9 +378,7 @@ class MessageService:
 
     def _team(self) -> str:
         if self._team_name is None:
-            from core.onboarding.settings import OnboardingSettings
-
-            name = OnboardingSettings().send_team_name.removeprefix("the ").strip()
+            name = self.portal.settings.onboarding.send_team_name.removeprefix("the ").strip()
             self._team_name = name or "SEND team"
         return self._team_name
 

@@ -54,7 +54,7 @@ class ChildSummary:
 class AccessService:
     def __init__(self, portal: Portal, settings: OnboardingSettings | None = None) -> None:
         self.portal = portal
-        self.settings = settings or OnboardingSettings()
+        self.settings = settings or portal.settings.onboarding
 
     async def activate_access(self, grant_id: int, actor: Actor) -> GrantView:
         """The SEND team activates an accepted grant. Already active: answered as it is, nothing sent.
@@ -86,7 +86,7 @@ class AccessService:
             grant.activated_at = now
             grant.activated_by = actor.id
             await self._announce(s, grant, child, now)
-            from notifications.reminders import (
+            from core.reminders import (
                 plan_account,  # notifications reads onboarding's tables
             )
 

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+from core.errors import Conflict, NotFound
 
-class OnboardingError(Exception):
+__all__ = [
+    "AlreadyInvited", "CaseReferenceConflict", "ChatNotLinked", "InvalidState", "NotFound", "NotYourInvitation",
+    "OnboardingError", "WrongCode",
+]
+
+
+class OnboardingError(Conflict):
+    """A step of onboarding that conflicts with the invitation's or grant's state (409)."""
+
     code = "onboarding_error"
 
     def __init__(self, message: str, *, code: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        if code is not None:
-            self.code = code
-
-
-class NotFound(OnboardingError):
-    code = "not_found"
+        super().__init__(message, code or type(self).code)
 
 
 class CaseReferenceConflict(OnboardingError):
@@ -39,6 +41,7 @@ class WrongCode(OnboardingError):
     """The unique code the SEND team typed (as quoted by phone) is not this invitation's."""
 
     code = "wrong_code"
+    status = 422
 
 
 class NotYourInvitation(OnboardingError):

@@ -50,9 +50,9 @@ from core.onboarding.errors import (
 )
 from core.onboarding.models import AccessGrant, Case, Child, Invitation
 from core.onboarding.settings import OnboardingSettings
+from core.outbox import enqueue_email
 from core.portal import Portal
 from core.security import constant_time_equal
-from notifications.outbox import enqueue_email
 
 log = logging.getLogger(__name__)
 
@@ -190,7 +190,7 @@ def _same_child(child: Child, forename: str, surname: str, dob: date) -> bool:
 class InvitationService:
     def __init__(self, portal: Portal, settings: OnboardingSettings | None = None) -> None:
         self.portal = portal
-        self.settings = settings or OnboardingSettings()
+        self.settings = settings or portal.settings.onboarding
 
     # ------------------------------------------------------------------ the SEND team's side
 

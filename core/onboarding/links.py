@@ -32,8 +32,8 @@ from core.onboarding import texts
 from core.onboarding._common import account_email, active_account_for_chat, chat_actor
 from core.onboarding.models import ChatLink, Invitation
 from core.onboarding.settings import OnboardingSettings
+from core.outbox import enqueue, enqueue_email
 from core.portal import Portal
-from notifications.outbox import enqueue, enqueue_email
 
 UnlinkReason = Literal["logout", "revoked", "deleted", "replaced"]
 REASONS = ("logout", "revoked", "deleted", "replaced")
@@ -76,7 +76,7 @@ class DeletedChatData:
 class ChatLinkService:
     def __init__(self, portal: Portal, settings: OnboardingSettings | None = None) -> None:
         self.portal = portal
-        self.settings = settings or OnboardingSettings()
+        self.settings = settings or portal.settings.onboarding
 
     async def link_chat(self, account_id: int, chat_id: int, *, fallback_email: str | None = None) -> ChatLinkView:
         """Link the chat to the account (after the password and the emailed code, or registration).

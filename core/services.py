@@ -1,4 +1,5 @@
-"""The core services the bot's handlers call, built once per Dispatcher (no globals)."""
+"""The core's services, built once by one function (no globals) and used by every face alike:
+the bot's handlers (as Dispatcher data), the caseworker API (on each request) and the pages."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.cases.dashboard import Counts, DashboardService
+from core.cases.service import CaseService
 from core.chats import ChatService
 from core.documents.service import DocumentService
 from core.forms.service import FormService
@@ -16,7 +18,7 @@ from core.onboarding import AccessService, ChatLinkService, InvitationService
 from core.page_flow import PageFlow
 from core.page_links import PageLinks
 from core.portal import Portal
-from notifications.reminders import ReminderPreferences
+from core.reminders import ReminderPreferences
 
 
 @dataclass
@@ -34,6 +36,7 @@ class Services:
     staff: StaffDirectory
     documents: DocumentService
     forms: FormService
+    cases: CaseService
 
     @classmethod
     def build(cls, portal: Portal) -> Services:
@@ -51,6 +54,7 @@ class Services:
             staff=StaffDirectory(portal),
             documents=DocumentService(portal),
             forms=FormService(portal),
+            cases=CaseService(portal),
         )
 
 

@@ -43,11 +43,13 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
-from core.api import idempotency
-from core.api.fields import CASE_REFERENCE, FORM_ID, ID_MAX, SHA256
+from api import idempotency
+from api.fields import CASE_REFERENCE, FORM_ID, ID_MAX, SHA256
 from core.audit import Actor
 from core.db import is_transient
+from core.errors import NotFound, Refused
 from core.portal import Portal
+from core.services import Services
 from core.tokens import authenticate
 
 log = logging.getLogger("ehcp.api")
@@ -143,6 +145,9 @@ class ApiResponse:
     headers: Mapping[str, str] | None = None
 
 
+SERVICES = web.AppKey("ehcp_api_services", Services)
+
+
 @dataclass(slots=True)
 class ApiRequest:
     portal: Portal
@@ -157,6 +162,11 @@ class ApiRequest:
 
     def db(self):  # noqa: ANN201 - an AsyncSession context manager
         return self.portal.db()
+
+    @property
+    def services(self) -> Services:
+        """The core's services (one container for the app, as the bot and the pages have)."""
+        return self.request.app[SERVICES]
 
 
 Handler = Callable[..., Awaitable[Any]]
@@ -180,6 +190,7 @@ class Route:
     errors: tuple[int, ...] = ()  # further error statuses worth documenting (e.g. 404, 409)
     other_statuses: tuple[int, ...] = ()  # further statuses answered with the `response` model
     media_types: tuple[str, ...] = ()  # a file's possible types, when the answer is not JSON
+    not_found: str | None = None  # the 404's message for the core's NotFound (None: the core's own)
     operation_id: str = ""
 
     def __post_init__(self) -> None:
@@ -213,10 +224,12 @@ class ApiRoutes:
     """A group of endpoints. Feature modules make one and hand it to create_api_app."""
 
     routes: list[Route] = field(default_factory=list)
+    not_found: str | None = None  # every route's 404 message for the core's NotFound, unless it says
 
     def route(self, method: str, path: str, **options: Any) -> Callable[[Handler], Handler]:
         def decorator(handler: Handler) -> Handler:
             opts = dict(options)
+            opts.setdefault("not_found", self.not_found)
             opts["tags"] = tuple(opts.get("tags") or ())
             opts["errors"] = tuple(opts.get("errors") or ())
             opts["other_statuses"] = tuple(opts.get("other_statuses") or ())
@@ -343,7 +356,7 @@ def _serialise(route: Route, result: Any) -> web.StreamResponse:
 async def _run(route: Route, req: ApiRequest, raw_body: bytes | None) -> web.StreamResponse:
     try:
         body = _body(route, raw_body or b"") if route.body is not None else None
-        result = await route.handler(*([req] if route.body is None else [req, body]))
+        result = await _call(route, [req] if route.body is None else [req, body])
         return _serialise(route, result)
     except ApiError as exc:
         return error_response(exc)
@@ -367,6 +380,16 @@ def make_handler(route: Route, portal: Portal) -> Callable[[web.Request], Awaita
 
     handle.__name__ = route.handler.__name__
     return handle
+
+
+async def _call(route: Route, args: list[Any]) -> Any:
+    """Run the handler; the core's refusals become the API's answers, in this one place."""
+    try:
+        return await route.handler(*args)
+    except NotFound as exc:
+        raise ApiError(404, "not_found", route.not_found or exc.message) from None
+    except Refused as exc:
+        raise ApiError(exc.status, exc.api_code, exc.message) from None
 
 
 class _Answer(Exception):  # noqa: N818 - not an error: the answer, leaving the unit of work undone
@@ -435,7 +458,7 @@ async def _run_write(route: Route, req: ApiRequest, key: str | None, raw_body: b
                                                        content_type="application/json", headers=headers))
                         raise _Answer(web.Response(status=claim.status or 200, headers=headers))
                 try:
-                    response = _serialise(route, await route.handler(*args))
+                    response = _serialise(route, await _call(route, args))
                 except ApiError as exc:
                     response = error_response(exc)
                 if response.status >= 500:

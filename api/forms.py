@@ -24,7 +24,7 @@ from urllib.parse import quote
 from aiohttp import web
 from pydantic import BaseModel, Field
 
-from core.api.fields import (
+from api.fields import (
     CASE_REFERENCE,
     FORM_ID,
     ID_MAX,
@@ -35,14 +35,11 @@ from core.api.fields import (
     StrictDate,
     VisibleText,
 )
-from core.api.routes import ApiError, ApiRequest, ApiRoutes
+from api.routes import ApiError, ApiRequest, ApiRoutes
 from core.files import ALLOWED_TYPES
 from core.forms.definition import FormDefinition, Question
 from core.forms.service import (
     AssignmentView,
-    FormRefused,
-    FormService,
-    NotFound,
     SubmissionView,
 )
 
@@ -177,12 +174,6 @@ class SubmissionQuery(Query):
     case: str | None = Field(None, pattern=CASE_REFERENCE, max_length=50, description="Only this case's (its reference).")
 
 
-def _error(exc: Exception) -> ApiError:
-    if isinstance(exc, NotFound):
-        return ApiError(404, "not_found", "No such case, form, assignment, submission or file.")
-    assert isinstance(exc, FormRefused)
-    return ApiError(422, exc.code, exc.message)
-
 
 def _file(data: bytes, mime: str, filename: str) -> web.Response:
     ascii_name = filename.encode("ascii", "replace").decode().replace("?", "_").replace('"', "_")
@@ -196,18 +187,17 @@ def _file(data: bytes, mime: str, filename: str) -> web.Response:
 
 
 def build_routes() -> ApiRoutes:
-    api = ApiRoutes()
+    api = ApiRoutes(not_found="No such case, form, assignment, submission or file.")
     tags = ["forms"]
-    caught = (NotFound, FormRefused)
 
     @api.get("/v1/forms", response=FormList, tags=tags, summary="The form definitions")
     async def list_forms(req: ApiRequest) -> FormList:
-        forms = FormService(req.portal).forms
+        forms = req.services.forms.forms
         return FormList(items=[FormSummary.of(f) for f in sorted(forms.values(), key=lambda f: f.id)])
 
     @api.get("/v1/forms/{form_id:form_id}", errors=(404,), tags=tags, summary="One form definition, whole, as JSON")
     async def read_form(req: ApiRequest) -> dict[str, Any]:
-        form = FormService(req.portal).forms.get(req.params["form_id"])
+        form = req.services.forms.forms.get(req.params["form_id"])
         if form is None:
             raise ApiError(404, "not_found", "No such form.")
         return form.model_dump(mode="json", by_alias=True)
@@ -216,42 +206,30 @@ def build_routes() -> ApiRoutes:
               errors=(404, 422), tags=tags,
               summary="Ask the family for a form (each carer is told at once, with a button to open it)")
     async def assign_form(req: ApiRequest, body: AssignIn) -> AssignmentOut:
-        try:
-            view = await FormService(req.portal).assign(
-                req.actor, req.params["reference"], form_id=body.form_id, due_date=body.due_date,
-                note=body.note, account_id=body.account_id,
-            )
-        except caught as exc:
-            raise _error(exc) from None
+        view = await req.services.forms.assign(
+            req.actor, req.params["reference"], form_id=body.form_id, due_date=body.due_date,
+            note=body.note, account_id=body.account_id,
+        )
         return AssignmentOut.of(view)
 
     @api.get("/v1/cases/{reference:case_ref}/forms", response=AssignmentList, errors=(404,), tags=tags,
              summary="The forms asked for on a case, with their submissions")
     async def case_forms(req: ApiRequest) -> AssignmentList:
-        try:
-            views = await FormService(req.portal).assignments(req.actor, req.params["reference"])
-        except caught as exc:
-            raise _error(exc) from None
+        views = await req.services.forms.assignments(req.actor, req.params["reference"])
         return AssignmentList(items=[AssignmentOut.of(v) for v in views])
 
     @api.post("/v1/form-assignments/{id:int}/withdraw", response=AssignmentOut, errors=(404,), tags=tags,
               summary="Withdraw a form asked for (the carers who had not sent it are told)")
     async def withdraw_form(req: ApiRequest) -> AssignmentOut:
-        try:
-            return AssignmentOut.of(await FormService(req.portal).withdraw_assignment(req.actor, req.params["id"]))
-        except caught as exc:
-            raise _error(exc) from None
+        return AssignmentOut.of(await req.services.forms.withdraw_assignment(req.actor, req.params["id"]))
 
     @api.get("/v1/form-submissions", query=SubmissionQuery, response=SubmissionList, errors=(404,), tags=tags,
              summary="Submitted forms in the order they were sent (a case system polls with next_after)")
     async def list_submissions(req: ApiRequest) -> SubmissionList:
         q: SubmissionQuery = req.query
-        try:
-            views = await FormService(req.portal).submissions(
-                req.actor, after=q.after, limit=q.limit, case_reference=q.case
-            )
-        except caught as exc:
-            raise _error(exc) from None
+        views = await req.services.forms.submissions(
+            req.actor, after=q.after, limit=q.limit, case_reference=q.case
+        )
         return SubmissionList(
             items=[SubmissionOut.of(v) for v in views],
             next_after=views[-1].message_id if len(views) == q.limit else None,
@@ -260,30 +238,21 @@ def build_routes() -> ApiRoutes:
     @api.get("/v1/form-submissions/{id:int}", response=SubmissionOut, errors=(404,), tags=tags,
              summary="One submission: every question shown to the parent, with the answer")
     async def read_submission(req: ApiRequest) -> SubmissionOut:
-        try:
-            return SubmissionOut.of(await FormService(req.portal).submission(req.actor, req.params["id"]))
-        except caught as exc:
-            raise _error(exc) from None
+        return SubmissionOut.of(await req.services.forms.submission(req.actor, req.params["id"]))
 
     @api.get("/v1/form-submissions/{id:int}/pdf", errors=(404,), tags=tags, media_types=("application/pdf",),
              summary="A submission's PDF")
     async def submission_pdf(req: ApiRequest) -> web.Response:
-        try:
-            name, data = await FormService(req.portal).submission_pdf(req.actor, req.params["id"])
-        except caught as exc:
-            raise _error(exc) from None
+        name, data = await req.services.forms.submission_pdf(req.actor, req.params["id"])
         return _file(data, "application/pdf", name)
 
     @api.get("/v1/form-submissions/{id:int}/files/{sha256:sha256}", errors=(404,), tags=tags,
              media_types=(*ALLOWED_TYPES, "application/octet-stream"),
              summary="A supporting file sent with a submission (its bytes)")
     async def submission_file(req: ApiRequest) -> web.Response:
-        try:
-            found, data = await FormService(req.portal).submission_file(
-                req.actor, req.params["id"], req.params["sha256"]
-            )
-        except caught as exc:
-            raise _error(exc) from None
+        found, data = await req.services.forms.submission_file(
+            req.actor, req.params["id"], req.params["sha256"]
+        )
         return _file(data, str(found.get("mime") or "application/octet-stream"), str(found.get("filename") or "file"))
 
     return api

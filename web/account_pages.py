@@ -20,10 +20,10 @@ from multidict import MultiDictProxy
 
 from core import accounts
 from core.accounts.service import PASSWORDS_DIFFER
+from core.outbox import enqueue
 from core.page_links import SIGNED_IN, Link, LinkState, PageLinks, Purpose
-from core.web.html import Html, h, join, message_page, page
-from core.web.pages import PageRequest, WebPages
-from notifications.outbox import enqueue
+from web.html import Html, h, join, message_page, page
+from web.pages import PageRequest, WebPages
 
 EXPIRED = (
     "This link has expired or has already been used. Please go back to the chat and ask for a new one."

@@ -1,12 +1,12 @@
 """The caseworker HTTP API (aiohttp, JSON, bearer tokens, OpenAPI 3.1 at /v1/openapi.json).
 
-A feature adds endpoints with an `ApiRoutes` group (see core.api.routes) and passes it to
+A feature adds endpoints with an `ApiRoutes` group (see api.routes) and passes it to
 `create_api_app(portal, [group])` / `start_api(portal, [group])`.
 """
 
-from core.api.app import create_api_app, start_api
-from core.api.idempotency import purge_expired as purge_idempotency_keys
-from core.api.routes import ApiError, ApiRequest, ApiResponse, ApiRoutes, Route
+from api.app import create_api_app, start_api
+from api.idempotency import purge_expired as purge_idempotency_keys
+from api.routes import ApiError, ApiRequest, ApiResponse, ApiRoutes, Route
 from core.serve import bound_port
 
 __all__ = [

@@ -23,7 +23,7 @@ from functools import cache
 
 from pydantic import BaseModel, Field
 
-from core.api.fields import (
+from api.fields import (
     CASE_REFERENCE,
     Body,
     Email,
@@ -33,18 +33,12 @@ from core.api.fields import (
     StrictDate,
     VisibleText,
 )
-from core.api.routes import ApiError, ApiRequest, ApiRoutes
+from api.routes import ApiError, ApiRequest, ApiRoutes
 from core.onboarding import (
-    AccessService,
-    ChatLinkService,
     GrantView,
-    InvitationService,
     InvitationStatus,
     InvitationView,
-    OnboardingError,
-    OnboardingSettings,
 )
-from core.onboarding.errors import NotFound, WrongCode
 
 # --- models ------------------------------------------------------------------------------------
 
@@ -161,24 +155,11 @@ class RevokedOut(BaseModel):
 
 
 @cache
-def _default_settings() -> OnboardingSettings:
-    return OnboardingSettings()
 
-
-def _error(exc: OnboardingError) -> ApiError:
-    if isinstance(exc, NotFound):
-        return ApiError(404, "not_found", exc.message)
-    if isinstance(exc, WrongCode):
-        return ApiError(422, exc.code, exc.message)
-    return ApiError(409, exc.code, exc.message)
-
-
-def build_routes(settings: OnboardingSettings | None = None) -> ApiRoutes:
-    """The onboarding endpoints; `settings` default to OnboardingSettings() from the environment."""
+def build_routes() -> ApiRoutes:
+    """The onboarding endpoints (their settings: the portal's, `settings.onboarding`)."""
     api = ApiRoutes()
 
-    def cfg() -> OnboardingSettings:
-        return settings or _default_settings()
 
     @api.post(
         "/v1/invitations",
@@ -190,19 +171,16 @@ def build_routes(settings: OnboardingSettings | None = None) -> ApiRoutes:
         tags=["onboarding"],
     )
     async def create_invitation(req: ApiRequest, body: InvitationIn) -> InvitationOut:
-        try:
-            view = await InvitationService(req.portal, cfg()).create_invitation(
-                req.actor,
-                parent_email=body.parent_email,
-                parent_forename=body.parent_forename,
-                parent_surname=body.parent_surname,
-                child_forename=body.child_forename,
-                child_surname=body.child_surname,
-                child_date_of_birth=body.child_date_of_birth,
-                case_reference=body.case_reference,
-            )
-        except OnboardingError as exc:
-            raise _error(exc) from None
+        view = await req.services.invitations.create_invitation(
+            req.actor,
+            parent_email=body.parent_email,
+            parent_forename=body.parent_forename,
+            parent_surname=body.parent_surname,
+            child_forename=body.child_forename,
+            child_surname=body.child_surname,
+            child_date_of_birth=body.child_date_of_birth,
+            case_reference=body.case_reference,
+        )
         return InvitationOut.of(view)
 
     @api.get(
@@ -214,7 +192,7 @@ def build_routes(settings: OnboardingSettings | None = None) -> ApiRoutes:
     )
     async def list_invitations(req: ApiRequest) -> InvitationPage:
         q: InvitationQuery = req.query
-        views, next_cursor = await InvitationService(req.portal, cfg()).list_invitations(
+        views, next_cursor = await req.services.invitations.list_invitations(
             req.actor,
             status=q.status,
             case_reference=q.case_reference,
@@ -232,10 +210,7 @@ def build_routes(settings: OnboardingSettings | None = None) -> ApiRoutes:
         tags=["onboarding"],
     )
     async def read_invitation(req: ApiRequest) -> InvitationOut:
-        try:
-            view = await InvitationService(req.portal, cfg()).get_invitation(req.params["id"], req.actor)
-        except OnboardingError as exc:
-            raise _error(exc) from None
+        view = await req.services.invitations.get_invitation(req.params["id"], req.actor)
         return InvitationOut.of(view)
 
     @api.post(
@@ -249,12 +224,9 @@ def build_routes(settings: OnboardingSettings | None = None) -> ApiRoutes:
         tags=["onboarding"],
     )
     async def verify_invitation(req: ApiRequest, body: VerifyIn) -> InvitationOut:
-        try:
-            view = await InvitationService(req.portal, cfg()).mark_verified(
-                req.params["id"], req.actor, code=body.code
-            )
-        except OnboardingError as exc:
-            raise _error(exc) from None
+        view = await req.services.invitations.mark_verified(
+            req.params["id"], req.actor, code=body.code
+        )
         return InvitationOut.of(view)
 
     @api.post(
@@ -265,10 +237,7 @@ def build_routes(settings: OnboardingSettings | None = None) -> ApiRoutes:
         tags=["onboarding"],
     )
     async def resend_invitation(req: ApiRequest) -> InvitationOut:
-        try:
-            view = await InvitationService(req.portal, cfg()).resend(req.params["id"], req.actor)
-        except OnboardingError as exc:
-            raise _error(exc) from None
+        view = await req.services.invitations.resend(req.params["id"], req.actor)
         return InvitationOut.of(view)
 
     @api.post(
@@ -279,10 +248,7 @@ def build_routes(settings: OnboardingSettings | None = None) -> ApiRoutes:
         tags=["onboarding"],
     )
     async def activate_access(req: ApiRequest) -> GrantOut:
-        try:
-            view = await AccessService(req.portal, cfg()).activate_access(req.params["grant_id"], req.actor)
-        except OnboardingError as exc:
-            raise _error(exc) from None
+        view = await req.services.access.activate_access(req.params["grant_id"], req.actor)
         return GrantOut.of(view)
 
     @api.get(
@@ -293,10 +259,7 @@ def build_routes(settings: OnboardingSettings | None = None) -> ApiRoutes:
         tags=["onboarding"],
     )
     async def child_access(req: ApiRequest) -> ChildAccessOut:
-        try:
-            grants = await AccessService(req.portal, cfg()).access_for_child(req.params["id"], req.actor)
-        except OnboardingError as exc:
-            raise _error(exc) from None
+        grants = await req.services.access.access_for_child(req.params["id"], req.actor)
         return ChildAccessOut(child_id=req.params["id"], grants=[GrantOut.of(g) for g in grants])
 
     @api.get(
@@ -306,7 +269,7 @@ def build_routes(settings: OnboardingSettings | None = None) -> ApiRoutes:
         tags=["onboarding"],
     )
     async def account_chats(req: ApiRequest) -> AccountChatsOut:
-        links = await ChatLinkService(req.portal, cfg()).active_links(req.params["id"])
+        links = await req.services.chat_links.active_links(req.params["id"])
         return AccountChatsOut(
             account_id=req.params["id"],
             chats=[ChatLinkOut(id=link.id, chat_id=link.chat_id, linked_at=link.linked_at) for link in links],
@@ -321,7 +284,7 @@ def build_routes(settings: OnboardingSettings | None = None) -> ApiRoutes:
     )
     async def revoke_chat(req: ApiRequest) -> RevokedOut:
         chat_id = req.params["chat_id"]
-        done = await ChatLinkService(req.portal, cfg()).unlink_chat(chat_id, "revoked", actor=req.actor)
+        done = await req.services.chat_links.unlink_chat(chat_id, "revoked", actor=req.actor)
         if done is None:
             raise ApiError(404, "not_found", "That chat is not linked to an account.")
         return RevokedOut(chat_id=chat_id, account_id=done.account_id, unlinked_at=done.at)

@@ -22,15 +22,11 @@ from urllib.parse import quote
 from aiohttp import web
 from pydantic import BaseModel, Field
 
-from core.api.fields import BASE64, BASE64_MAX, Body, Query, QueryBool, StrictDate, VisibleText
-from core.api.routes import ApiError, ApiRequest, ApiRoutes
+from api.fields import BASE64, BASE64_MAX, Body, Query, QueryBool, StrictDate, VisibleText
+from api.routes import ApiError, ApiRequest, ApiRoutes
 from core.documents.service import (
     DeliveryView,
-    DocumentRefused,
-    DocumentService,
     DocumentView,
-    FileRefused,
-    NotFound,
 )
 from core.files import ALLOWED_TYPES
 
@@ -103,14 +99,6 @@ class DeliveryList(BaseModel):
     items: list[DeliveryOut]
 
 
-def _error(exc: Exception) -> ApiError:
-    if isinstance(exc, NotFound):
-        return ApiError(404, "not_found", "No such case or document.")
-    if isinstance(exc, FileRefused):
-        return ApiError(422, f"file_{exc.code}", exc.message)
-    assert isinstance(exc, DocumentRefused)
-    return ApiError(422, exc.code, exc.message)
-
 
 def _decode(body: DocumentIn) -> bytes:
     text = body.content_base64
@@ -129,50 +117,37 @@ def content_disposition(filename: str) -> str:
 
 
 def build_routes() -> ApiRoutes:
-    api = ApiRoutes()
+    api = ApiRoutes(not_found="No such case or document.")
     tags = ["documents"]
-    caught = (NotFound, DocumentRefused, FileRefused)
 
     @api.post("/v1/cases/{reference:case_ref}/documents", body=DocumentIn, response=DocumentOut, status=201,
               errors=(404, 422), tags=tags, max_body=30 * 1024 * 1024,
               summary="Publish a document for a case (each carer is told at once)")
     async def publish_document(req: ApiRequest, body: DocumentIn) -> DocumentOut:
         data = _decode(body)
-        try:
-            view = await DocumentService(req.portal).publish(
-                req.actor, req.params["reference"], data=data, filename=body.filename, mime=body.mime,
-                description=body.description, document_date=body.document_date,
-            )
-        except caught as exc:
-            raise _error(exc) from None
+        view = await req.services.documents.publish(
+            req.actor, req.params["reference"], data=data, filename=body.filename, mime=body.mime,
+            description=body.description, document_date=body.document_date,
+        )
         return DocumentOut.of(view)
 
     @api.get("/v1/cases/{reference:case_ref}/documents", query=ListQuery, response=DocumentList, errors=(404,),
              tags=tags, summary="A case's documents, newest first")
     async def list_documents(req: ApiRequest) -> DocumentList:
         q: ListQuery = req.query
-        try:
-            views = await DocumentService(req.portal).list_for_case(
-                req.actor, req.params["reference"], include_withdrawn=q.include_withdrawn
-            )
-        except caught as exc:
-            raise _error(exc) from None
+        views = await req.services.documents.list_for_case(
+            req.actor, req.params["reference"], include_withdrawn=q.include_withdrawn
+        )
         return DocumentList(items=[DocumentOut.of(v) for v in views])
 
     @api.get("/v1/documents/{id:int}", response=DocumentOut, errors=(404,), tags=tags, summary="One document")
     async def get_document(req: ApiRequest) -> DocumentOut:
-        try:
-            return DocumentOut.of(await DocumentService(req.portal).get_for_team(req.actor, req.params["id"]))
-        except caught as exc:
-            raise _error(exc) from None
+        return DocumentOut.of(await req.services.documents.get_for_team(req.actor, req.params["id"]))
 
     @api.get("/v1/documents/{id:int}/file", errors=(404,), tags=tags, media_types=tuple(ALLOWED_TYPES),
              summary="A document's file (its bytes, with its type and name)")
     async def document_file(req: ApiRequest) -> web.Response:
-        try:
-            view, data = await DocumentService(req.portal).file_for_team(req.actor, req.params["id"])
-        except caught as exc:
-            raise _error(exc) from None
+        view, data = await req.services.documents.file_for_team(req.actor, req.params["id"])
         return web.Response(
             body=data, content_type=view.mime,
             headers={"Content-Disposition": content_disposition(view.filename), "X-Content-Type-Options": "nosniff"},
@@ -182,19 +157,13 @@ def build_routes() -> ApiRoutes:
               errors=(404,), tags=tags, summary="Withdraw a document: it leaves Documents to View and each "
               "carer is told (the body, with a reason, is optional; withdrawing again changes nothing)")
     async def withdraw_document(req: ApiRequest, body: WithdrawIn) -> DocumentOut:
-        try:
-            view = await DocumentService(req.portal).withdraw(req.actor, req.params["id"], body.reason)
-        except caught as exc:
-            raise _error(exc) from None
+        view = await req.services.documents.withdraw(req.actor, req.params["id"], body.reason)
         return DocumentOut.of(view)
 
     @api.get("/v1/documents/{id:int}/deliveries", response=DeliveryList, errors=(404,), tags=tags,
              summary="Who received the document in a chat, when, and in which chat")
     async def document_deliveries(req: ApiRequest) -> DeliveryList:
-        try:
-            items = await DocumentService(req.portal).deliveries(req.actor, req.params["id"])
-        except caught as exc:
-            raise _error(exc) from None
+        items = await req.services.documents.deliveries(req.actor, req.params["id"])
         return DeliveryList(document_id=req.params["id"], items=[DeliveryOut.of(d) for d in items])
 
     return api

@@ -23,7 +23,7 @@ from pydantic import BaseModel, Field, GetJsonSchemaHandler, field_validator
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import core_schema
 
-from core.api.fields import (
+from api.fields import (
     CASE_REFERENCE,
     Body,
     Email,
@@ -34,10 +34,9 @@ from core.api.fields import (
     omittable,
     visible_pattern,
 )
-from core.api.routes import ApiError, ApiRequest, ApiRoutes
-from core.cases.events import EventDetailsError, EventKind
-from core.cases.service import CaseService, CaseView
-from core.onboarding.errors import NotFound, OnboardingError
+from api.routes import ApiRequest, ApiRoutes
+from core.cases.events import EventKind
+from core.cases.service import CaseView
 from core.text import has_visible_text, trim
 from core.timescales import CaseException, TransferKind
 
@@ -257,92 +256,65 @@ class AttentionPage(BaseModel):
     next_offset: int | None
 
 
-def _error(exc: Exception) -> ApiError:
-    if isinstance(exc, EventDetailsError):
-        return ApiError(422, "invalid_event", str(exc))
-    if isinstance(exc, NotFound):
-        return ApiError(404, "not_found", exc.message)
-    assert isinstance(exc, OnboardingError)
-    return ApiError(409, exc.code, exc.message)
-
 
 def build_routes() -> ApiRoutes:
     api = ApiRoutes()
     tags = ["cases"]
-    caught = (OnboardingError, EventDetailsError)
 
     @api.post("/v1/cases", body=CaseIn, response=CaseOut, status=201, errors=(409, 422),
               summary="Create a child and their case", tags=tags)
     async def create_case(req: ApiRequest, body: CaseIn) -> CaseOut:
         cw = body.caseworker
-        try:
-            view = await CaseService(req.portal).create_case(
-                req.actor,
-                case_reference=body.case_reference,
-                child_forename=body.child_forename,
-                child_surname=body.child_surname,
-                child_date_of_birth=body.child_date_of_birth,
-                request_date=body.request_date,
-                requestor=body.requestor,
-                caseworker_name=cw.name if cw else None,
-                caseworker_email=cw.email if cw else None,
-                caseworker_phone=cw.phone if cw else None,
-            )
-        except caught as exc:
-            raise _error(exc) from None
+        view = await req.services.cases.create_case(
+            req.actor,
+            case_reference=body.case_reference,
+            child_forename=body.child_forename,
+            child_surname=body.child_surname,
+            child_date_of_birth=body.child_date_of_birth,
+            request_date=body.request_date,
+            requestor=body.requestor,
+            caseworker_name=cw.name if cw else None,
+            caseworker_email=cw.email if cw else None,
+            caseworker_phone=cw.phone if cw else None,
+        )
         return CaseOut.of(view)
 
     @api.get("/v1/cases/{reference:case_ref}", response=CaseOut, errors=(404,),
              summary="A case: stage, key dates with their status, events and exceptions", tags=tags)
     async def read_case(req: ApiRequest) -> CaseOut:
-        try:
-            return CaseOut.of(await CaseService(req.portal).get_case(req.params["reference"], req.actor))
-        except caught as exc:
-            raise _error(exc) from None
+        return CaseOut.of(await req.services.cases.get_case(req.params["reference"], req.actor))
 
     @api.patch("/v1/cases/{reference:case_ref}", body=CasePatch, response=CaseOut, errors=(404, 422),
                summary="Change the child's details, the date of request or the requestor", tags=tags)
     async def update_case(req: ApiRequest, body: CasePatch) -> CaseOut:
         changes = body.model_dump(exclude_unset=True)
-        try:
-            view = await CaseService(req.portal).update_case(req.params["reference"], req.actor, changes)
-        except caught as exc:
-            raise _error(exc) from None
+        view = await req.services.cases.update_case(req.params["reference"], req.actor, changes)
         return CaseOut.of(view)
 
     @api.put("/v1/cases/{reference:case_ref}/caseworker", body=CaseworkerIn, response=CaseOut, errors=(404,),
              summary="Allocate the caseworker (a new caseworker is introduced to the family by name)", tags=tags)
     async def set_caseworker(req: ApiRequest, body: CaseworkerIn) -> CaseOut:
-        try:
-            view = await CaseService(req.portal).set_caseworker(
-                req.params["reference"], req.actor, name=body.name, email=body.email, phone=body.phone
-            )
-        except caught as exc:
-            raise _error(exc) from None
+        view = await req.services.cases.set_caseworker(
+            req.params["reference"], req.actor, name=body.name, email=body.email, phone=body.phone
+        )
         return CaseOut.of(view)
 
     @api.post("/v1/cases/{reference:case_ref}/events", body=EventIn, response=EventRecordedOut, status=201,
               errors=(404, 409, 422), summary="Record a dated event or an exception (the family is told)",
               tags=tags)
     async def record_event(req: ApiRequest, body: EventIn) -> EventRecordedOut:
-        try:
-            view, event_id = await CaseService(req.portal).record_event(
-                req.params["reference"], req.actor, body.kind, body.on, body.details
-            )
-        except caught as exc:
-            raise _error(exc) from None
+        view, event_id = await req.services.cases.record_event(
+            req.params["reference"], req.actor, body.kind, body.on, body.details
+        )
         return EventRecordedOut(event_id=event_id, case=CaseOut.of(view))
 
     @api.post("/v1/cases/{reference:case_ref}/events/{id:int}/withdraw", response=CaseOut, errors=(404, 409),
               summary="Withdraw an event recorded by mistake (kept in the history; the family is told)",
               tags=tags)
     async def withdraw_event(req: ApiRequest) -> CaseOut:
-        try:
-            view = await CaseService(req.portal).withdraw_event(
-                req.params["reference"], req.params["id"], req.actor
-            )
-        except caught as exc:
-            raise _error(exc) from None
+        view = await req.services.cases.withdraw_event(
+            req.params["reference"], req.params["id"], req.actor
+        )
         return CaseOut.of(view)
 
     @api.get("/v1/key-dates", query=AttentionQuery, response=AttentionPage,
@@ -350,7 +322,7 @@ def build_routes() -> ApiRoutes:
              tags=tags)
     async def attention(req: ApiRequest) -> AttentionPage:
         q: AttentionQuery = req.query
-        items, next_offset = await CaseService(req.portal).attention(
+        items, next_offset = await req.services.cases.attention(
             req.actor, within_days=q.within_days, caseworker=q.caseworker, limit=q.limit, offset=q.offset
         )
         return AttentionPage(

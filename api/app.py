@@ -13,13 +13,14 @@ from aiohttp.abc import AbstractAccessLogger
 from pydantic import BaseModel
 from sqlalchemy import text
 
-from core.api import notices
-from core.api.idempotency import purge_expired
-from core.api.openapi import build_openapi
-from core.api.routes import (
+from api import notices
+from api.idempotency import purge_expired
+from api.openapi import build_openapi
+from api.routes import (
     ACTOR,
     DEFAULT_MAX_BODY,
     RUNNING_KEYS,
+    SERVICES,
     ApiError,
     ApiRequest,
     ApiResponse,
@@ -33,6 +34,7 @@ from core.api.routes import (
 )
 from core.portal import Portal
 from core.serve import serve
+from core.services import Services
 from core.text import one_line
 
 log = logging.getLogger("ehcp.api")
@@ -132,6 +134,7 @@ def create_api_app(portal: Portal, routes: list[ApiRoutes] | None = None) -> web
     app[PORTAL] = portal
     app[ROUTES] = registered
     app[RUNNING_KEYS] = set()  # Idempotency-Keys whose first request is running here
+    app[SERVICES] = Services.build(portal)
     app[OPENAPI] = build_openapi(registered)  # built once; a bad model fails here, at start-up
     for route in registered:
         app.router.add_route(route.method, route.aiohttp_path, make_handler(route, portal))
@@ -170,7 +173,7 @@ async def start_api(
     """Serve the API on settings.http.api_host/api_port (port 0: any free port; see bound_port).
 
     Expired idempotency keys are purged every `purge_every` seconds (None: never; then call
-    core.api.purge_idempotency_keys from a scheduled job).
+    api.purge_idempotency_keys from a scheduled job).
     """
     app = create_api_app(portal, routes)
     if purge_every:

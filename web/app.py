@@ -14,9 +14,9 @@ from sqlalchemy import text
 from core.portal import Portal
 from core.serve import serve
 from core.text import one_line
-from core.web.csrf import CSRF_FIELD, check_csrf_token, origin_of
-from core.web.html import CSS, message_page
-from core.web.pages import Page, PageRequest, WebPages, to_response
+from web.csrf import CSRF_FIELD, check_csrf_token, origin_of
+from web.html import CSS, message_page
+from web.pages import Page, PageRequest, WebPages, to_response
 
 log = logging.getLogger("ehcp.web")
 access_log = logging.getLogger("ehcp.web.access")

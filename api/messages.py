@@ -22,8 +22,8 @@ from datetime import datetime
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from core.api.documents import content_disposition
-from core.api.fields import (
+from api.documents import content_disposition
+from api.fields import (
     BASE64,
     BASE64_MAX,
     ID_MAX,
@@ -34,17 +34,13 @@ from core.api.fields import (
     VisibleText,
     omittable,
 )
-from core.api.routes import ApiError, ApiRequest, ApiRoutes
-from core.files import ALLOWED_TYPES, FileRefused
+from api.routes import ApiError, ApiRequest, ApiRoutes
+from core.files import ALLOWED_TYPES
 from core.messages.service import (
-    MessageRefused,
-    MessageService,
     MessageType,
     MessageView,
     NewAttachment,
-    NotFound,
 )
-from core.messages.staff import StaffDirectory
 
 
 class AttachmentIn(Body):
@@ -128,14 +124,6 @@ class StaffOut(BaseModel):
     caseworker_name: str
 
 
-def _error(exc: Exception) -> ApiError:
-    if isinstance(exc, NotFound):
-        return ApiError(404, "not_found", "No such case, message or file.")
-    if isinstance(exc, FileRefused):
-        return ApiError(422, f"file_{exc.code}", exc.message)
-    assert isinstance(exc, MessageRefused)
-    return ApiError(422, exc.code, exc.message)
-
 
 def _decode(items: list[AttachmentIn]) -> list[NewAttachment]:
     out = []
@@ -156,66 +144,50 @@ def _page(views: list[MessageView], limit: int) -> MessageList:
 
 
 def build_routes() -> ApiRoutes:
-    api = ApiRoutes()
+    api = ApiRoutes(not_found="No such case, message or file.")
     tags = ["messages"]
-    caught = (NotFound, MessageRefused, FileRefused)
 
     @api.get("/v1/messages", query=AfterQuery, response=MessageList, tags=tags,
              summary="Every message after an id, oldest first (a case system polls with the last id)")
     async def poll(req: ApiRequest) -> MessageList:
         q: AfterQuery = req.query
-        return _page(await MessageService(req.portal).since(req.actor, q.after, q.limit), q.limit)
+        return _page(await req.services.messages.since(req.actor, q.after, q.limit), q.limit)
 
     @api.get("/v1/cases/{reference:case_ref}/messages", query=AfterQuery, response=MessageList, errors=(404,),
              tags=tags, summary="A case's messages, both ways, oldest first")
     async def for_case(req: ApiRequest) -> MessageList:
         q: AfterQuery = req.query
-        try:
-            views = await MessageService(req.portal).list_for_case(
-                req.actor, req.params["reference"], after_id=q.after, limit=q.limit
-            )
-        except caught as exc:
-            raise _error(exc) from None
+        views = await req.services.messages.list_for_case(
+            req.actor, req.params["reference"], after_id=q.after, limit=q.limit
+        )
         return _page(views, q.limit)
 
     @api.get("/v1/messages/{id:int}", response=MessageOut, errors=(404,), tags=tags, summary="One message")
     async def one(req: ApiRequest) -> MessageOut:
-        try:
-            return MessageOut.of(await MessageService(req.portal).get_for_team(req.actor, req.params["id"]))
-        except caught as exc:
-            raise _error(exc) from None
+        return MessageOut.of(await req.services.messages.get_for_team(req.actor, req.params["id"]))
 
     @api.post("/v1/cases/{reference:case_ref}/messages", body=MessageIn, response=MessageOut, status=201,
               errors=(404, 422), tags=tags, max_body=30 * 1024 * 1024,
               summary="Send a caseworker's message or reply to one carer (they are told at once)")
     async def send(req: ApiRequest, body: MessageIn) -> MessageOut:
-        try:
-            view = await MessageService(req.portal).send_to_parent(
-                req.actor, req.params["reference"], sender_name=body.sender_name, type=body.type,
-                subject=body.subject, body=body.text, account_id=body.account_id, reply_to_id=body.reply_to,
-                attachments=_decode(body.attachments),
-            )
-        except caught as exc:
-            raise _error(exc) from None
+        view = await req.services.messages.send_to_parent(
+            req.actor, req.params["reference"], sender_name=body.sender_name, type=body.type,
+            subject=body.subject, body=body.text, account_id=body.account_id, reply_to_id=body.reply_to,
+            attachments=_decode(body.attachments),
+        )
         return MessageOut.of(view)
 
     @api.post("/v1/messages/{id:int}/read", response=MessageOut, errors=(404,), tags=tags,
               summary="Mark a parent's message read")
     async def mark_read(req: ApiRequest) -> MessageOut:
-        try:
-            return MessageOut.of(await MessageService(req.portal).mark_read_by_team(req.actor, req.params["id"]))
-        except caught as exc:
-            raise _error(exc) from None
+        return MessageOut.of(await req.services.messages.mark_read_by_team(req.actor, req.params["id"]))
 
     @api.get("/v1/messages/{id:int}/attachments/{aid:int}", errors=(404,), tags=tags,
              media_types=tuple(ALLOWED_TYPES), summary="An attached file (its bytes, with its type and name)")
     async def attachment(req: ApiRequest) -> web.Response:
-        try:
-            found, data = await MessageService(req.portal).attachment_for_team(
-                req.actor, req.params["id"], req.params["aid"]
-            )
-        except caught as exc:
-            raise _error(exc) from None
+        found, data = await req.services.messages.attachment_for_team(
+            req.actor, req.params["id"], req.params["aid"]
+        )
         return web.Response(
             body=data, content_type=found.mime,
             headers={"Content-Disposition": content_disposition(found.filename), "X-Content-Type-Options": "nosniff"},
@@ -225,13 +197,13 @@ def build_routes() -> ApiRoutes:
              summary="Map a staff Telegram account to the caseworker name its replies go out under")
     async def map_staff(req: ApiRequest, body: StaffIn) -> StaffOut:
         uid = req.params["telegram_user_id"]
-        await StaffDirectory(req.portal).map(uid, body.caseworker_name, req.actor)
+        await req.services.staff.map(uid, body.caseworker_name, req.actor)
         return StaffOut(telegram_user_id=uid, caseworker_name=body.caseworker_name)
 
     @api.delete("/v1/staff/{telegram_user_id:int}", status=204, errors=(404,), tags=tags,
                 summary="Unmap a staff Telegram account (its replies are then refused)")
     async def unmap_staff(req: ApiRequest) -> None:
-        if not await StaffDirectory(req.portal).unmap(req.params["telegram_user_id"], req.actor):
+        if not await req.services.staff.unmap(req.params["telegram_user_id"], req.actor):
             raise ApiError(404, "not_found", "That account is not mapped.")
 
     return api

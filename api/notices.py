@@ -8,8 +8,8 @@ from typing import Literal
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from core.api.fields import Query, QueryId, QueryInt
-from core.api.routes import ApiError, ApiRequest, ApiRoutes
+from api.fields import Query, QueryId, QueryInt
+from api.routes import ApiError, ApiRequest, ApiRoutes
 from core.audit import audit
 from core.models import OutboxItem
 

@@ -30,8 +30,8 @@ from aiohttp import web
 from multidict import MultiDictProxy
 
 from core.portal import Portal
-from core.web.csrf import CSRF_FIELD, DEFAULT_MAX_AGE, make_csrf_token
-from core.web.html import Html, escape, h, join
+from web.csrf import CSRF_FIELD, DEFAULT_MAX_AGE, make_csrf_token
+from web.html import Html, escape, h, join
 
 PageHandler = Callable[["PageRequest"], Awaitable[web.StreamResponse | Html | str]]
 
