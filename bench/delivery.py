@@ -32,7 +32,7 @@ from core.config import Settings
 from core.migrations import upgrade_async
 from core.models import OutboxItem
 from core.outbox import enqueue
-from core.portal import create_portal
+from ehcp.bootstrap import build_portal
 from notifications.telegram import TelegramDelivery
 from standin import BotAPIStandIn
 
@@ -75,7 +75,7 @@ async def run(
             overrides["delivery_rate"] = rate
         settings = Settings(_env_file=None, **overrides)
         await upgrade_async(settings.storage.resolved_database_url())
-        portal = create_portal(settings, FrozenClock(datetime(2026, 11, 24, 14, 0, tzinfo=UTC)))
+        portal = build_portal(settings, FrozenClock(datetime(2026, 11, 24, 14, 0, tzinfo=UTC)))
         stand = BotAPIStandIn(token=TOKEN, bot_username="ehcp_bench_bot")
         await stand.start()
         stand.set_limits(global_per_second=30, per_chat_per_second=1, slack=0.05)

@@ -51,10 +51,11 @@ from core.clock import FrozenClock
 from core.config import Settings
 from core.migrations import upgrade_async
 from core.onboarding.models import AccessGrant, Case, Child, Invitation
-from core.portal import Portal, create_portal
+from core.portal import Portal
 from core.reminders import KINDS, plan_all
 from core.reminders.models import Reminder, ReminderPreference
 from core.timescales import CaseException, TransferKind
+from ehcp.bootstrap import build_portal
 
 NOW = datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
 TODAY = NOW.date()
@@ -421,7 +422,7 @@ async def run(cases: int, seed_value: int, db_dir: Path | None) -> dict[str, Any
         )
         db_path = folder / "ehcp.sqlite3"
         await upgrade_async(settings.storage.resolved_database_url())
-        portal = create_portal(settings, FrozenClock(NOW))
+        portal = build_portal(settings, FrozenClock(NOW))
         r: dict[str, Any] = {"cases": cases, "database": str(db_path), "load": os.getloadavg()}
         try:
             t0 = time.perf_counter()

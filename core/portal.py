@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.clock import Clock, SystemClock
 from core.config import Settings
 from core.db import SessionFactory, create_engine, create_session_factory
+from core.events import EventBus
 from core.security import load_secret_key
+
+if TYPE_CHECKING:
+    from core.notices import NoticeWriter
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +27,8 @@ class Portal:
     engine: AsyncEngine
     db: SessionFactory
     secret_key: bytes
+    events: EventBus = field(default_factory=EventBus)  # what follows a change (core.events)
+    notices: NoticeWriter | None = None  # the renderers of family notices (core.notices)
 
     async def close(self) -> None:
         gate = self.db.write_gate
@@ -37,10 +44,23 @@ def create_portal(settings: Settings, clock: Clock | None = None) -> Portal:
         busy_timeout_ms=settings.storage.sqlite_busy_timeout_ms,
         synchronous=settings.storage.sqlite_synchronous,
     )
-    return Portal(
+    portal = Portal(
         settings=settings,
         clock=clock or SystemClock(),
         engine=engine,
         db=create_session_factory(engine, busy_timeout_ms=settings.storage.sqlite_busy_timeout_ms),
         secret_key=load_secret_key(settings.storage.secret_key, settings.storage.data_dir),
     )
+    _subscribe_core(portal)
+    return portal
+
+
+def _subscribe_core(portal: Portal) -> None:
+    """The core's own follow-ups (the faces add theirs in the composition root, ehcp.bootstrap):
+    family notices are written by the notice writer; changes to a case's dates, a carer's access
+    or a form's due date replan reminders."""
+    from core import notices
+    from core.reminders.service import subscribe as subscribe_reminders
+
+    portal.notices = notices.install(portal.events)
+    subscribe_reminders(portal.events, portal.settings.reminders)

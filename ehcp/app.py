@@ -19,10 +19,11 @@ from api.onboarding import api as onboarding_api
 from bot.factory import MissingBotToken, create_bot, create_dispatcher
 from bot.updates import run_polling
 from core.config import Settings
-from core.forms.definition import load_forms
+from core.forms.loading import load_forms
 from core.inbox import UpdateInbox
 from core.migrations import upgrade_async
-from core.portal import Portal, create_portal
+from core.portal import Portal
+from ehcp.bootstrap import build_portal
 from notifications.pacing import attach
 from notifications.worker import make_pacer, run_delivery
 from web import start_web
@@ -89,7 +90,7 @@ async def run_everything(settings: Settings, stop: asyncio.Event, portal: Portal
     if bot is not None:
         attach(bot, pacer)
     await upgrade_async(settings.storage.resolved_database_url())
-    portal = portal or create_portal(settings)
+    portal = portal or build_portal(settings)
     api = await start_api(portal, [onboarding_api, cases_api, messages_api, documents_api, forms_api])
     web = await start_web(portal, [account_pages()])
     log.info(
@@ -109,4 +110,18 @@ async def run_everything(settings: Settings, stop: asyncio.Event, portal: Portal
         await api.cleanup()
         if bot is not None:
             await bot.session.close()
+        await portal.close()
+
+
+async def run_workers(settings: Settings, stop: asyncio.Event) -> None:
+    """`ehcp-bot deliver`: only the delivery workers (the outbox to Telegram and email, reminders,
+    the staff relay), for a process of their own beside `ehcp-bot run`."""
+    from notifications.worker import make_bot
+
+    bot = make_bot(settings)
+    portal = build_portal(settings)
+    try:
+        await run_delivery(portal, bot, stop)
+    finally:
+        await bot.session.close()
         await portal.close()

@@ -19,7 +19,7 @@ def _cmd_run(settings: Settings, _: argparse.Namespace) -> int:
         install_stop_signals(stop)
         await run_everything(settings, stop)
 
-    from core.forms.definition import FormDefinitionError
+    from core.forms.questions import FormDefinitionError
 
     try:
         asyncio.run(main())
@@ -32,7 +32,8 @@ def _cmd_run(settings: Settings, _: argparse.Namespace) -> int:
 def _cmd_forms(settings: Settings, args: argparse.Namespace) -> int:
     """Check the form definitions (bundled, and the council's own in EHCP_FORMS_DIR) and list
     them: a definition with a problem is named with the problem, and the exit status is 1."""
-    from core.forms.definition import FormDefinitionError, load_forms
+    from core.forms.loading import load_forms
+    from core.forms.questions import FormDefinitionError
 
     try:
         forms = load_forms(settings.product.forms_dir)
@@ -47,9 +48,14 @@ def _cmd_forms(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _cmd_deliver(settings: Settings, _: argparse.Namespace) -> int:
-    from notifications.worker import main as worker_main
+    from ehcp.app import install_stop_signals, run_workers
 
-    worker_main()
+    async def main() -> None:
+        stop = asyncio.Event()
+        install_stop_signals(stop)
+        await run_workers(settings, stop)
+
+    asyncio.run(main())
     return 0
 
 
@@ -64,13 +70,13 @@ def _cmd_migrate(settings: Settings, _: argparse.Namespace) -> int:
 
 def _cmd_token(settings: Settings, args: argparse.Namespace) -> int:
     from core.migrations import upgrade
-    from core.portal import create_portal
     from core.tokens import TokenError, create_token, list_tokens, revoke_token
+    from ehcp.bootstrap import build_portal
 
     upgrade(settings.storage.resolved_database_url())
 
     async def main() -> int:
-        portal = create_portal(settings)
+        portal = build_portal(settings)
         try:
             if args.action == "create":
                 try:
@@ -106,13 +112,13 @@ def _cmd_staff(settings: Settings, args: argparse.Namespace) -> int:
     from core.messages.models import StaffMember
     from core.messages.staff import StaffDirectory
     from core.migrations import upgrade
-    from core.portal import create_portal
+    from ehcp.bootstrap import build_portal
 
     upgrade(settings.storage.resolved_database_url())
     actor = Actor.caseworker("cli")
 
     async def main() -> int:
-        portal = create_portal(settings)
+        portal = build_portal(settings)
         try:
             staff = StaffDirectory(portal)
             if args.action == "map":
@@ -151,12 +157,12 @@ def _cmd_updates(settings: Settings, args: argparse.Namespace) -> int:
 
     from core.inbox import UpdateInbox
     from core.migrations import upgrade
-    from core.portal import create_portal
+    from ehcp.bootstrap import build_portal
 
     upgrade(settings.storage.resolved_database_url())
 
     async def main() -> int:
-        portal = create_portal(settings)
+        portal = build_portal(settings)
         try:
             inbox = UpdateInbox(portal, bot_id=None)
             if args.action == "retry":

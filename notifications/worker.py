@@ -1,4 +1,4 @@
-"""The delivery process: `python -m notifications.worker` (and `ehcp-bot deliver`).
+"""The delivery workers, run by `ehcp-bot run` and, on their own, by `ehcp-bot deliver`.
 
 Ticks the Telegram and the email delivery workers from APScheduler until SIGTERM or SIGINT.
 Several such processes can share one database: claims are leased rows (SKIP LOCKED on
@@ -8,10 +8,7 @@ PostgreSQL). It does not run migrations: `ehcp-bot migrate` (or `ehcp-bot run`) 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import signal
-import sys
 
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -19,7 +16,7 @@ from aiogram.client.telegram import TelegramAPIServer
 
 from core.config import Settings
 from core.db import persist
-from core.portal import Portal, create_portal
+from core.portal import Portal
 from notifications.liveness import Heartbeat, new_worker_id
 from notifications.mail import Mailer
 from notifications.pacing import TelegramPacer, attach
@@ -75,33 +72,3 @@ async def run_delivery(
         await stop_scheduler(scheduler, grace=portal.settings.delivery.delivery_lease_seconds)
         await heartbeat.stop()
         log.info("delivery stopped")
-
-
-
-async def _main(settings: Settings) -> None:
-    bot = make_bot(settings)
-    portal = create_portal(settings)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
-    try:
-        await run_delivery(portal, bot, stop)
-    finally:
-        await bot.session.close()
-        await portal.close()
-
-
-def main() -> None:
-    settings = Settings()
-    logging.basicConfig(
-        level=getattr(logging, settings.product.log_level.upper(), logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    asyncio.run(_main(settings))
-
-
-if __name__ == "__main__":
-    main()

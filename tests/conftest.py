@@ -8,7 +8,8 @@ import pytest
 from core.clock import FrozenClock
 from core.config import Settings
 from core.migrations import upgrade_async
-from core.portal import Portal, create_portal
+from core.portal import Portal
+from ehcp.bootstrap import build_portal
 
 
 @pytest.fixture
@@ -32,7 +33,7 @@ def settings(data_dir: Path) -> Settings:
 @pytest.fixture
 async def portal(settings: Settings, clock: FrozenClock) -> Portal:
     await upgrade_async(settings.storage.resolved_database_url())
-    p = create_portal(settings, clock)
+    p = build_portal(settings, clock)
     yield p
     await p.close()
 

@@ -22,8 +22,8 @@ from api import bound_port, start_api
 from api.cases import api as cases_api
 from core.config import Settings
 from core.migrations import upgrade_async
-from core.portal import create_portal
 from core.tokens import create_token
+from ehcp.bootstrap import build_portal
 from tests.stack import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -138,7 +138,7 @@ async def seed_families(data_dir: Path, stand, n: int) -> tuple[str, list[Family
 
     settings = service_settings(data_dir)
     await upgrade_async(settings.storage.resolved_database_url())
-    portal = create_portal(settings)
+    portal = build_portal(settings)
     runner = await start_api(portal, [cases_api], host="127.0.0.1", port=0, purge_every=None)
     try:
         token = await create_token(portal, "case-system")

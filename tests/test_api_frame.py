@@ -24,8 +24,8 @@ from api import (
 from core.config import Settings
 from core.models import AuditEntry, Base, IdempotencyRecord, OutboxItem
 from core.outbox import enqueue
-from core.portal import create_portal
 from core.tokens import create_token, revoke_token
+from ehcp.bootstrap import build_portal
 
 # --- a feature the tests register, as a later issue would ---------------------------------------
 
@@ -122,7 +122,7 @@ async def test_health_503_when_the_database_is_unreachable(tmp_path: Path, clock
         secret_key="k" * 40,
         database_url=f"sqlite+aiosqlite:///{tmp_path}/missing/dir/db.sqlite3",
     )
-    portal = create_portal(settings, clock)
+    portal = build_portal(settings, clock)
     try:
         async with TestClient(TestServer(create_api_app(portal))) as c:
             resp = await c.get("/v1/health")

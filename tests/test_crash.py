@@ -18,7 +18,8 @@ from sqlalchemy import func, select
 
 from core.messages.models import Message
 from core.models import OutboxItem
-from core.portal import Portal, create_portal
+from core.portal import Portal
+from ehcp.bootstrap import build_portal
 from tests.service import ServiceProcess, seed_families, service_settings
 
 FAMILIES = 20
@@ -40,7 +41,7 @@ async def test_crashes_lose_nothing_and_double_at_most_one_send_each(stand, tmp_
     data_dir.mkdir()
     token, families = await seed_families(data_dir, stand, FAMILIES)
     service = ServiceProcess(data_dir, stand)
-    watcher = create_portal(service_settings(data_dir))  # reads the service's database from outside
+    watcher = build_portal(service_settings(data_dir))  # reads the service's database from outside
     answers: dict[str, list[dict]] = defaultdict(list)
     resumed: list[tuple[int, float]] = []  # (rows the killed process held, seconds until all were sent)
     url = service.api_url

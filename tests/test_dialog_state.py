@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from bot.storage import DatabaseStorage
 from core.dialog_state import DialogStateStore
 from core.models import DialogState
-from core.portal import create_portal
+from ehcp.bootstrap import build_portal
 
 
 class Form(StatesGroup):
@@ -29,7 +29,7 @@ async def test_state_and_data_round_trip_and_survive_a_new_portal(portal, settin
     assert await storage.get_state(key()) == "Form:name"
 
     # A "restart": a new engine and storage over the same file.
-    other = create_portal(settings, clock)
+    other = build_portal(settings, clock)
     try:
         again = DatabaseStorage(DialogStateStore(other))
         assert await again.get_state(key()) == "Form:name"

@@ -15,7 +15,7 @@ from collections import Counter
 import aiohttp
 
 from core.inbox import UpdateInbox
-from core.portal import create_portal
+from ehcp.bootstrap import build_portal
 from tests.service import ServiceProcess, seed_families, service_settings
 
 PARENTS = 12
@@ -96,7 +96,7 @@ async def test_a_busy_minute_on_sqlite_answers_everyone_once_and_never_5xx(stand
         if service.alive():
             await service.stop()
 
-    portal = create_portal(service_settings(data_dir))
+    portal = build_portal(service_settings(data_dir))
     try:
         counts = await UpdateInbox(portal, bot_id=None).counts()
     finally:

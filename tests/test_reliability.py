@@ -16,7 +16,7 @@ import pytest
 
 from core.inbox import UpdateInbox
 from core.migrations import upgrade_async
-from core.portal import create_portal
+from ehcp.bootstrap import build_portal
 from tests.service import ServiceProcess, service_settings
 
 
@@ -53,7 +53,7 @@ async def service(service_dir, stand):
 async def failed_updates(service_dir: Path) -> list:
     settings = service_settings(service_dir)
     await upgrade_async(settings.storage.resolved_database_url())
-    portal = create_portal(settings)
+    portal = build_portal(settings)
     try:
         return await UpdateInbox(portal, bot_id=None).failed()
     finally:

@@ -10,10 +10,10 @@ from aiogram_dialog.widgets.kbd import Button, Start
 from aiogram_dialog.widgets.text import Const, Format
 
 from bot import texts
+from bot.dashboard.texts import REMINDER_KINDS
 from bot.dialogs.common import as_id, choices, unexpected_input
 from bot.dialogs.onboarding import chat_id_of
 from bot.dialogs.states import DashboardSG, MainMenuSG, SettingsSG
-from core.cases.texts import REMINDER_KINDS
 from core.services import Services
 
 KIND_ORDER = ("before_7", "before_1", "on_day", "missed")

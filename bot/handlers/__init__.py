@@ -6,9 +6,9 @@ from aiogram import Router
 
 
 def command_routers() -> list[Router]:
+    from bot.dashboard.handlers import dashboard_router
+    from bot.documents.handlers import documents_router
     from bot.handlers.commands import commands_router
-    from bot.handlers.dashboard import dashboard_router
-    from bot.handlers.documents import documents_router
     from bot.handlers.forms import forms_router
     from bot.handlers.membership import membership_router
     from bot.handlers.messages import messages_router

@@ -17,7 +17,6 @@ from sqlalchemy import and_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit import Actor, audit
-from core.cases import texts
 from core.cases.events import RecordedEvent
 from core.cases.models import CaseEvent
 from core.cases.service import contact_for, recorded, stage_of
@@ -65,8 +64,6 @@ class Dashboard:
     caseworker_name: str | None
     contact: str
     stage: Stage
-    stages: tuple[str, ...]
-    stage_index: int
     key_dates: list[KeyDate]  # applicable ones, in the rules' order
     missed: list[KeyDate]  # council dates passed with nothing recorded
     exceptions: list[str]
@@ -146,24 +143,16 @@ class DashboardService:
             )
             return True
 
-    async def extra_information(self, chat_id: int, child_id: int) -> str | None:
-        ov = await self.overview(chat_id, child_id)
-        d = ov.dashboard
-        if d is None:
-            return None
-        return texts.extra_information(d.stage, d.child_forename, {k.key: k for k in d.key_dates}, d.exceptions)
-
-    async def timeline(self, chat_id: int, child_id: int) -> tuple[bytes, str] | None:
-        """The timeline picture (PNG) and its caption, or None if the chat may not see the child."""
+    async def timeline(self, chat_id: int, child_id: int) -> tuple[bytes, Dashboard] | None:
+        """The timeline picture (PNG) and the dashboard it shows, or None if the chat may not see
+        the child."""
         from core.timeline import timeline_png
 
         ov = await self.overview(chat_id, child_id)
         d = ov.dashboard
         if d is None:
             return None
-        png = timeline_png(d.events, d.today, child_name=f"{d.child_forename} {d.child_surname}")
-        caption = texts.timeline_caption(d.child_forename, d.stage)
-        return png, caption
+        return timeline_png(d.events, d.today, child_name=f"{d.child_forename} {d.child_surname}"), d
 
 
 def _dashboard(
@@ -174,7 +163,6 @@ def _dashboard(
     missed = [
         k for k in kds if k.status is Status.OVERDUE and k.met_on is None and RULES_BY_KEY[k.key].party == "council"
     ]
-    stages, index = texts.stage_list(stage)
     return Dashboard(
         child_id=child.id,
         child_forename=child.forename,
@@ -185,8 +173,6 @@ def _dashboard(
         caseworker_name=case.caseworker_name,
         contact=contact_for(case, portal.settings.product.send_team_contact),
         stage=stage,
-        stages=stages,
-        stage_index=index,
         key_dates=kds,
         missed=missed,
         exceptions=sorted(EXCEPTION_NAMES.get(x, x) for x in folded.exceptions),

@@ -16,7 +16,6 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit import Actor, audit
-from core.cases import texts
 from core.cases.events import (
     EVENT_NAMES,
     EventDetailsError,
@@ -26,14 +25,20 @@ from core.cases.events import (
     fold,
 )
 from core.cases.models import CaseEvent, CaseKeyDate
-from core.cases.texts import dashboard_button
+from core.cases.notices import (
+    CaseEventRecorded,
+    CaseEventWithdrawn,
+    CaseNotice,
+    CaseworkerChanged,
+    RequestDateRecorded,
+)
 from core.clock import london_today
-from core.onboarding._common import notify_account
+from core.events import CaseDatesChanged
+from core.notices import Recipient
 from core.onboarding.errors import CaseReferenceConflict, InvalidState, NotFound
 from core.onboarding.models import AccessGrant, Case, Child
 from core.onboarding.settings import OnboardingSettings
 from core.portal import Portal
-from core.reminders import plan_case
 from core.timescales import (
     EXCEPTION_NAMES,
     RULES_BY_KEY,
@@ -119,8 +124,14 @@ def next_key_date(kds: list[KeyDate], today: date) -> KeyDate | None:
     return min(ahead, key=lambda k: k.due) if ahead else None
 
 
+def contact_of(email: str | None, phone: str | None, fallback: str) -> str:
+    """How a family reaches the caseworker: their email and phone, or the team's contact."""
+    parts = [p for p in (email, phone) if p]
+    return " or ".join(parts) if parts else fallback
+
+
 def contact_for(case: Case, fallback: str) -> str:
-    return texts.contact_of(case.caseworker_email, case.caseworker_phone, fallback)
+    return contact_of(case.caseworker_email, case.caseworker_phone, fallback)
 
 
 def _change_key(what: str, now: datetime) -> str:
@@ -272,10 +283,9 @@ class CaseService:
             case.updated_at = now
             kds = await self._refresh(s, case, now)
             if moved and case.request_date is not None:
-                text = texts.request_date_notice(
-                    child.forename, case.request_date, texts.next_date_sentence(next_key_date(kds, london_today(now)))
-                )
-                await self._notify(s, case, child, text, now, _change_key(f"case-request:{case.id}:{case.request_date}", now))
+                await self._tell(s, child, _change_key(f"case-request:{case.id}:{case.request_date}", now),
+                                 RequestDateRecorded, now, next_date=next_key_date(kds, london_today(now)),
+                                 request_date=case.request_date)
             audit(s, actor, "case.update", at=now, child_id=child.id, subject=f"case:{case.id}")
             return await self._view(s, case, child, now)
 
@@ -292,10 +302,8 @@ class CaseService:
             case.updated_at = now
             if changed or moved:
                 contact = contact_for(case, self.portal.settings.product.send_team_contact)
-                text = (texts.caseworker_notice if changed else texts.caseworker_contact_notice)(
-                    child.forename, name, contact
-                )
-                await self._notify(s, case, child, text, now, _change_key(f"case-caseworker:{case.id}", now))
+                await self._tell(s, child, _change_key(f"case-caseworker:{case.id}", now), CaseworkerChanged, now,
+                                 name=name, contact=contact, new=changed)
             audit(s, actor, "case.caseworker", at=now, child_id=child.id, subject=f"case:{case.id}")
             return await self._view(s, case, child, now)
 
@@ -325,14 +333,9 @@ class CaseService:
             case.updated_at = now
             await s.flush()
             kds = await self._refresh(s, case, now)
-            by_key = {k.key: k for k in kds}
-            text = texts.event_notice(
-                texts.event_headline(kind, child.forename, on, details),
-                texts.rights_sentence(by_key, kind),
-                texts.next_date_sentence(next_key_date(kds, today)),
-                texts.exception_note() if kind is EventKind.EXCEPTION else "",
-            )
-            await self._notify(s, case, child, text, now, f"case-event:{event.id}")
+            await self._tell(s, child, f"case-event:{event.id}", CaseEventRecorded, now,
+                             next_date=next_key_date(kds, today), event=kind, on=on, details=dict(details),
+                             key_dates={k.key: k for k in kds})
             audit(s, actor, f"case.event.{kind.value}", at=now, child_id=child.id, subject=f"event:{event.id}")
             return await self._view(s, case, child, now), event.id
 
@@ -350,11 +353,9 @@ class CaseService:
             event.withdrawn_at, event.withdrawn_by = now, actor.id
             case.updated_at = now
             kds = await self._refresh(s, case, now)
-            name = EVENT_NAMES[EventKind(event.kind)]
-            text = texts.withdrawn_notice(
-                child.forename, name, event.on, texts.next_date_sentence(next_key_date(kds, london_today(now)))
-            )
-            await self._notify(s, case, child, text, now, f"case-withdrawn:{event.id}")
+            await self._tell(s, child, f"case-withdrawn:{event.id}", CaseEventWithdrawn, now,
+                             next_date=next_key_date(kds, london_today(now)),
+                             event_name=EVENT_NAMES[EventKind(event.kind)], on=event.on)
             audit(s, actor, "case.event.withdraw", at=now, child_id=child.id, subject=f"event:{event.id}")
             return await self._view(s, case, child, now)
 
@@ -391,11 +392,13 @@ class CaseService:
         rows = (await s.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id))).all()
         folded = fold(case.request_date, recorded(list(rows)))
         await write_key_date_index(s, case.id, folded)
-        await plan_case(s, case.id, now, self.portal.settings.reminders)
+        await self.portal.events.publish(s, CaseDatesChanged(at=now, case_id=case.id))
         return key_dates(folded, london_today(now))
 
-    async def _notify(self, s: AsyncSession, case: Case, child: Child, text: str, now: datetime, key: str) -> None:
-        """Tell every carer with active access, in each of their linked chats (by email if none)."""
+    async def _tell(
+        self, s: AsyncSession, child: Child, key: str, notice: type[CaseNotice], now: datetime, **facts: Any
+    ) -> None:
+        """Tell every carer with active access (in each of their linked chats; by email if none)."""
         accounts = (
             await s.scalars(
                 select(AccessGrant.account_id).where(
@@ -405,18 +408,10 @@ class CaseService:
                 )
             )
         ).all()
-        for account_id in sorted(set(accounts)):
-            await notify_account(
-                s,
-                account_id,
-                now=now,
-                text=text,
-                key=f"{key}:{account_id}",
-                email_subject=texts.case_notice_subject(child.forename),
-                child_id=child.id,
-                buttons=dashboard_button(child.id),
-                parse_mode="HTML",
-            )
+        recipients = tuple(Recipient(a, f"{key}:{a}") for a in sorted(set(accounts)))
+        await self.portal.events.publish(
+            s, notice(at=now, child_id=child.id, recipients=recipients, child_forename=child.forename, **facts)
+        )
 
     async def _view(self, s: AsyncSession, case: Case, child: Child, now: datetime) -> CaseView:
         rows = list(

@@ -13,21 +13,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from html import escape
 
 from sqlalchemy import exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit import Actor, audit
-from core.clock import format_date as format_day
 from core.clock import london_today
 from core.documents.models import Document, DocumentDelivery
+from core.documents.notices import DocumentPublished, DocumentWithdrawn
 from core.errors import NotFound, Refused
 from core.files import FileRefused, FileStore, check_upload, folder_store, safe_filename
-from core.onboarding._common import active_account_for_chat, has_active_access, notify_account
+from core.notices import Recipient
+from core.onboarding._common import active_account_for_chat, has_active_access
 from core.onboarding.models import AccessGrant, Case, ChatLink, Child
 from core.portal import Portal
-from core.timescales import format_date
 
 PAGE_SIZE = 5
 MAX_DESCRIPTION = 300
@@ -66,14 +65,6 @@ class DocumentView:
     withdraw_reason: str | None
     received: bool = False  # chat side: this carer has had it in a chat
 
-    @property
-    def caption(self) -> str:
-        """What goes under the file in the chat (HTML)."""
-        return (
-            f"📄 {escape(self.description)}\n"
-            f"Published {format_day(self.published_at)} · Document date {format_date(self.document_date)}"
-        )
-
 
 @dataclass(frozen=True, slots=True)
 class DocumentPage:
@@ -106,31 +97,6 @@ def check_description(description: str) -> str:
             f"The description can be up to {MAX_DESCRIPTION} characters.", "description_too_long"
         )
     return text
-
-
-def new_document_notice(child: str, description: str, document_date: date) -> str:
-    return (
-        f"📄 <b>New document for {escape(child)}</b>\n"
-        f"{escape(description)}\n"
-        f"Document date: {format_date(document_date)}\n\n"
-        "Tap Receive to get it here."
-    )
-
-
-def withdrawn_notice(child: str, description: str, published: datetime, received: bool) -> str:
-    text = (
-        f"🗑 <b>A document for {escape(child)} was withdrawn</b>\n"
-        f"The SEND team has withdrawn a document: {escape(description)} "
-        f"(published {format_day(published)}). It was sent to you by mistake or replaced. "
-        "It is no longer in Documents to View."
-    )
-    if received:
-        return text + "\n\nYou received a copy of it. Please delete any copy you saved. You do not need to do anything else."
-    return text + "\n\nYou do not need to do anything."
-
-
-def receive_button(document_id: int) -> list[list[dict[str, str]]]:
-    return [[{"text": "📥 Receive the document", "callback_data": f"doc:{document_id}:get"}]]
 
 
 class DocumentService:
@@ -172,13 +138,12 @@ class DocumentService:
             s.add(doc)
             await s.flush()
             audit(s, actor, "document.publish", at=now, child_id=case.child_id, subject=f"document:{doc.id}")
-            for account_id in await _carers(s, case.child_id):
-                await notify_account(
-                    s, account_id, now=now, key=f"document:{doc.id}",
-                    text=new_document_notice(child.forename, description, document_date),
-                    email_subject=f"A new document for {child.forename}", child_id=child.id,
-                    buttons=receive_button(doc.id), parse_mode="HTML",
-                )
+            await self.portal.events.publish(s, DocumentPublished(
+                at=now, child_id=child.id,
+                recipients=tuple(Recipient(a, f"document:{doc.id}") for a in await _carers(s, case.child_id)),
+                document_id=doc.id, child_forename=child.forename, description=description,
+                document_date=document_date,
+            ))
             return _view(doc, case, child)
 
     async def withdraw(self, actor: Actor, document_id: int, reason: str | None = None) -> DocumentView:
@@ -194,13 +159,11 @@ class DocumentService:
             doc.withdraw_reason = (" ".join(reason.split())[:300] or None) if reason else None
             audit(s, actor, "document.withdraw", at=now, child_id=doc.child_id, subject=f"document:{doc.id}")
             for account_id in await _carers(s, doc.child_id):
-                received = await _received(s, account_id, doc.id)
-                await notify_account(
-                    s, account_id, now=now, key=f"document-withdrawn:{doc.id}",
-                    text=withdrawn_notice(child.forename, doc.description, doc.published_at, received),
-                    email_subject=f"A document for {child.forename} was withdrawn", child_id=child.id,
-                    parse_mode="HTML",
-                )
+                await self.portal.events.publish(s, DocumentWithdrawn(
+                    at=now, child_id=child.id, recipients=(Recipient(account_id, f"document-withdrawn:{doc.id}"),),
+                    document_id=doc.id, child_forename=child.forename, description=doc.description,
+                    published_at=doc.published_at, received=await _received(s, account_id, doc.id),
+                ))
             return _view(doc, case, child)
 
     async def list_for_case(

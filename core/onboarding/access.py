@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit import Actor, audit
+from core.events import AccessChanged
 from core.onboarding import texts
 from core.onboarding._common import active_account_for_chat, has_active_access, notify_account
 from core.onboarding.errors import InvalidState, NotFound
@@ -86,11 +87,7 @@ class AccessService:
             grant.activated_at = now
             grant.activated_by = actor.id
             await self._announce(s, grant, child, now)
-            from core.reminders import (
-                plan_account,  # notifications reads onboarding's tables
-            )
-
-            await plan_account(s, grant.account_id, now, self.portal.settings.reminders)
+            await self.portal.events.publish(s, AccessChanged(at=now, account_id=grant.account_id))
             audit(s, actor, "access.activate", at=now, child_id=child.id, subject=f"grant:{grant.id}")
             return _grant_view(grant, inv)
 

@@ -26,16 +26,17 @@ from typing import Any
 from sqlalchemy import and_, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.cases import texts
 from core.cases.models import CaseKeyDate
+from core.cases.service import contact_for
 from core.clock import LONDON, london_today
 from core.config import ReminderSettings
-from core.onboarding._common import notify_account
+from core.events import AccessChanged, CaseDatesChanged, EventBus
+from core.notices import Recipient as Told
 from core.onboarding.models import AccessGrant, Case, Child
-from core.outbox import REMINDER
 from core.portal import Portal
 from core.quiet import is_quiet
 from core.reminders.models import Reminder, ReminderPreference
+from core.reminders.notices import DateReminder, FormReminder
 from core.upsert import _insert_for
 
 log = logging.getLogger(__name__)
@@ -429,52 +430,32 @@ async def _form_irrelevant(s: AsyncSession, r: Reminder, today: date) -> str | N
     return None
 
 
-async def _send_form(s: AsyncSession, r: Reminder, now: datetime, today: date) -> None:
+async def _send_form(s: AsyncSession, portal: Portal, r: Reminder, now: datetime, today: date) -> None:
     from core.forms.models import FormAssignment
 
     a = await s.get(FormAssignment, int(r.key.removeprefix(FORM_KEY)))
     child = await s.get(Child, a.child_id)
-    await notify_account(
-        s,
-        r.account_id,
-        now=now,
-        text=texts.form_reminder_text(a.title, child.forename, r.due, today),
-        key=f"reminder:{r.id}",
-        kind=REMINDER,
-        email_subject=texts.form_reminder_subject(a.title, child.forename),
-        child_id=child.id,
-        buttons=[[{"text": "✍️ Open the form", "callback_data": f"form:{a.id}:open"}]],
-        parse_mode="HTML",
-    )
+    await portal.events.publish(s, FormReminder(
+        at=now, child_id=child.id, recipients=(Told(r.account_id, f"reminder:{r.id}"),),
+        assignment_id=a.id, form_title=a.title, child_forename=child.forename, due=r.due, today=today,
+    ))
 
 
 async def _send(s: AsyncSession, portal: Portal, r: Reminder, now: datetime, today: date) -> None:
     if r.key.startswith(FORM_KEY):
-        await _send_form(s, r, now, today)
+        await _send_form(s, portal, r, now, today)
         return
     case, child = (
         await s.execute(select(Case, Child).join(Child, Child.id == Case.child_id).where(Case.id == r.case_id))
     ).one()
     kd = await s.get(CaseKeyDate, (r.case_id, r.key))
     assert kd is not None
-    contact = texts.contact_of(
-        case.caseworker_email, case.caseworker_phone, portal.settings.product.send_team_contact
-    )
-    text = texts.reminder_text(
-        r.kind, r.key, child.forename, r.due, kd.party, contact, case.caseworker_name, today
-    )
-    await notify_account(
-        s,
-        r.account_id,
-        now=now,
-        text=text,
-        key=f"reminder:{r.id}",
-        kind=REMINDER,
-        email_subject=texts.reminder_subject(child.forename),
-        child_id=child.id,
-        buttons=texts.dashboard_button(child.id),
-        parse_mode="HTML",
-    )
+    await portal.events.publish(s, DateReminder(
+        at=now, child_id=child.id, recipients=(Told(r.account_id, f"reminder:{r.id}"),),
+        reminder=r.kind, date_key=r.key, child_forename=child.forename, due=r.due, party=kd.party,
+        contact=contact_for(case, portal.settings.product.send_team_contact),
+        caseworker_name=case.caseworker_name, today=today,
+    ))
 
 
 # ------------------------------------------------------------------ choices
@@ -521,3 +502,19 @@ class ReminderPreferences:
             # plan_account deletes the pending reminders of a kind switched off.
             await plan_account(s, account_id, now, self.portal.settings.reminders)
             return Choices(**{k: bool(getattr(pref, k)) for k in KINDS})
+
+
+# ------------------------------------------------------------------ following changes
+
+
+def subscribe(bus: EventBus, cfg: ReminderSettings) -> None:
+    """Reminders follow the changes they depend on, in the change's own transaction."""
+
+    async def case_dates(s: AsyncSession, event: CaseDatesChanged) -> None:
+        await plan_case(s, event.case_id, event.at, cfg)
+
+    async def access(s: AsyncSession, event: AccessChanged) -> None:
+        await plan_account(s, event.account_id, event.at, cfg)
+
+    bus.subscribe(CaseDatesChanged, case_dates)
+    bus.subscribe(AccessChanged, access)

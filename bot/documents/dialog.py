@@ -3,7 +3,7 @@ team published for a child, newest first, a page at a time; tapping one sends th
 
 Every window asks the core again and the core checks the chat's access each time: a child or
 document id from a button (crafted or stale) is never trusted. `send_document_to_chat` is shared
-with the Receive button under a new-document notice (bot/handlers/documents.py): it answers the
+with the Receive button under a new-document notice (bot/documents/handlers.py): it answers the
 button press, sends the file (Telegram's copy reused once it has one, protected if the council
 wants) and records the delivery.
 """
@@ -42,6 +42,14 @@ NOT_SENT = "Sorry, we could not send the document just now. Please try again in 
 # ---------------------------------------------------------------- sending a document (shared)
 
 
+def caption(view: DocumentView) -> str:
+    """What goes under the file in the chat."""
+    return (
+        f"📄 {escape(view.description)}\n"
+        f"Published {format_day(view.published_at)} · Document date {format_date(view.document_date)}"
+    )
+
+
 async def send_document_to_chat(
     query: CallbackQuery, services: Services, bot: Bot, document_id: int
 ) -> tuple[str, int | None]:
@@ -71,7 +79,7 @@ async def send_document_to_chat(
         if data is None and view.telegram_file_id:
             try:
                 sent = await bot.send_document(
-                    chat_id, view.telegram_file_id, caption=view.caption, protect_content=protect
+                    chat_id, view.telegram_file_id, caption=caption(view), protect_content=protect
                 )
             except TelegramBadRequest:  # a stale id: upload the file instead
                 view, data = await docs.deliver(chat_id, document_id, with_bytes=True)
@@ -79,7 +87,7 @@ async def send_document_to_chat(
             sent = await bot.send_document(
                 chat_id,
                 BufferedInputFile(data or b"", filename=view.filename),
-                caption=view.caption,
+                caption=caption(view),
                 protect_content=protect,
             )
     except (TelegramAPIError, OSError, NotFound):

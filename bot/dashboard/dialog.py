@@ -14,11 +14,11 @@ from aiogram_dialog.widgets.kbd import Button, Start, SwitchTo
 from aiogram_dialog.widgets.text import Const, Format
 
 from bot import texts
+from bot.dashboard.texts import dashboard_text, extra_information, timeline_caption
 from bot.dialogs.common import as_id, choices, unexpected_input
 from bot.dialogs.onboarding import chat_id_of
 from bot.dialogs.states import DashboardSG, DocumentsSG, FormsSG, MainMenuSG, MessagesSG
 from core.cases.dashboard import Overview
-from core.cases.texts import dashboard_text
 from core.services import Services
 
 log = logging.getLogger(__name__)
@@ -90,10 +90,12 @@ async def main_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]
 
 async def extra_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
     child_id = _child_id(dialog_manager)
-    text = None
+    d = None
     if child_id is not None:
-        text = await _services(dialog_manager).dashboard.extra_information(chat_id_of(dialog_manager), child_id)
-    return {"text": text or texts.child_not_available()}
+        d = (await _services(dialog_manager).dashboard.overview(chat_id_of(dialog_manager), child_id)).dashboard
+    if d is None:
+        return {"text": texts.child_not_available()}
+    return {"text": extra_information(d.stage, d.child_forename, {k.key: k for k in d.key_dates}, d.exceptions)}
 
 
 async def _timeline(callback: CallbackQuery, _b: Button, manager: DialogManager) -> None:
@@ -104,9 +106,11 @@ async def _timeline(callback: CallbackQuery, _b: Button, manager: DialogManager)
     if found is None:
         await callback.answer(texts.child_not_available(), show_alert=True)
         return
-    png, caption = found
+    png, d = found
     await callback.answer()
-    await callback.message.answer_photo(BufferedInputFile(png, filename="timeline.png"), caption=caption)
+    await callback.message.answer_photo(
+        BufferedInputFile(png, filename="timeline.png"), caption=timeline_caption(d.child_forename, d.stage)
+    )
     # The dashboard again, below the picture (so a quick second tap on the old one sends nothing).
     manager.show_mode = ShowMode.SEND
 

@@ -1,5 +1,5 @@
 """/dashboard, /settings, and the "SEND Dashboard" button under a notice or reminder
-(callback data `dash:<child id>`: the dialogue checks access again, so a forged id shows nothing)."""
+(`DashboardButton`: the dialogue checks access again, so a forged id shows nothing)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 from aiogram_dialog import DialogManager, ShowMode, StartMode
 
+from bot.callbacks import DashboardButton, usable_id
 from bot.dialogs.states import DashboardSG, SettingsSG
 
 
@@ -22,10 +23,10 @@ def dashboard_router() -> Router:
     async def settings(message: Message, dialog_manager: DialogManager) -> None:
         await dialog_manager.start(SettingsSG.main, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
 
-    @router.callback_query(F.data.regexp(r"^dash:\d{1,18}$"), F.message.chat.type == "private")
-    async def from_notice(query: CallbackQuery, dialog_manager: DialogManager) -> None:
+    @router.callback_query(DashboardButton.filter(), F.message.chat.type == "private")
+    async def from_notice(query: CallbackQuery, callback_data: DashboardButton, dialog_manager: DialogManager) -> None:
         await query.answer()
-        child_id = int(query.data.split(":", 1)[1])
+        child_id = usable_id(callback_data.child_id) or -1
         await dialog_manager.start(
             DashboardSG.main, data={"child_id": child_id}, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND
         )

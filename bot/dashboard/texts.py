@@ -1,7 +1,8 @@
 """What parents read about their child's case: stage names, key dates, notices, reminders and the
 "Extra information" for each stage. Plain English, short sentences, dates as 30 Jan 2023.
 
-Texts are HTML-escaped here (the bot sends HTML), so callers pass raw names.
+Texts are HTML-escaped here (the bot sends HTML), so callers pass raw names. The notices that use
+them are in bot/dashboard/notices.py.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from datetime import date
 from html import escape
 
+from core.cases.dashboard import Dashboard
 from core.cases.events import EventKind
 from core.timescales import KeyDate, Stage, Status, format_date
 
@@ -238,17 +240,6 @@ def case_notice_subject(child: str) -> str:
     return f"News about {child}'s EHC case"
 
 
-def dashboard_button(child_id: int) -> list[list[dict[str, str]]]:
-    """The button under a notice or reminder that opens the child's SEND Dashboard."""
-    return [[{"text": "📊 SEND Dashboard", "callback_data": f"dash:{child_id}"}]]
-
-
-def contact_of(email: str | None, phone: str | None, fallback: str) -> str:
-    """How a family reaches the caseworker: their email and phone, or the team's contact."""
-    parts = [p for p in (email, phone) if p]
-    return " or ".join(parts) if parts else fallback
-
-
 def missed_line(kd: KeyDate, caseworker: str | None, contact: str) -> str:
     """A council date that passed with no decision recorded, said plainly, with who to contact."""
     assert kd.due is not None
@@ -444,16 +435,17 @@ def timeline_caption(child: str, stage: Stage) -> str:
     )
 
 
-def dashboard_text(d) -> str:  # noqa: ANN001 - a core.cases.dashboard.Dashboard
+def dashboard_text(d: Dashboard) -> str:
     """The SEND Dashboard as one chat message: the statutory timescales with the current stage
     marked, the key dates, anything missed, exceptions, and the caseworker."""
     lines = [f"<b>SEND Dashboard: {escape(d.child_forename)} {escape(d.child_surname)}</b>", ""]
     lines.append("<b>Statutory timescales</b>")
     ended = d.stage in (Stage.NOT_ASSESSING, Stage.NO_PLAN)
-    for i, name in enumerate(d.stages):
-        if i < d.stage_index:
+    stages, index = stage_list(d.stage)
+    for i, name in enumerate(stages):
+        if i < index:
             lines.append(f"✔️ {name}")
-        elif i == d.stage_index:
+        elif i == index:
             lines.append(f"🟣 <b>{name}: {STAGE_NAMES[d.stage].lower()}</b> (current stage)"
                          if ended or name.lower() != STAGE_NAMES[d.stage].lower()
                          else f"🟣 <b>{name}</b> (current stage)")

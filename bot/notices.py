@@ -1,0 +1,14 @@
+"""Every notice the core writes to a family, worded for Telegram: each feature registers the
+renderers of its own notices (see core.notices). Called once, by the composition root."""
+
+from __future__ import annotations
+
+from core.notices import NoticeWriter
+
+
+def register(writer: NoticeWriter) -> None:
+    from bot.dashboard import notices as dashboard
+    from bot.documents import notices as documents
+
+    dashboard.register(writer)
+    documents.register(writer)
