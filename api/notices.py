@@ -6,12 +6,9 @@ from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 
 from api.fields import Query, QueryId, QueryInt
-from api.routes import ApiError, ApiRequest, ApiRoutes
-from core.audit import audit
-from core.models import OutboxItem
+from api.routes import ApiRequest, ApiRoutes
 
 api = ApiRoutes()
 
@@ -30,20 +27,6 @@ class NoticeOut(BaseModel):
     silent: bool | None = Field(description="Sent without sound (at night).")
     last_error: str | None = Field(description="The last delivery error, if any (never the message).")
     child_id: int | None
-
-    @classmethod
-    def of(cls, row: OutboxItem) -> NoticeOut:
-        return cls(
-            id=row.id,
-            kind=row.kind,
-            status=row.status,
-            attempts=row.attempts,
-            created_at=row.created_at,
-            sent_at=row.sent_at,
-            silent=row.silent,
-            last_error=(row.last_error or None) and row.last_error[:200],
-            child_id=row.child_id,
-        )
 
 
 class NoticeQuery(Query):
@@ -65,12 +48,8 @@ class NoticePage(BaseModel):
     tags=["notices"],
 )
 async def read_notice(req: ApiRequest) -> NoticeOut:
-    async with req.db() as s, s.begin():
-        row = await s.get(OutboxItem, req.params["id"])
-        if row is None:
-            raise ApiError.not_found("notice")
-        audit(s, req.actor, "notice.read", at=req.now, child_id=row.child_id, subject=f"outbox:{row.id}")
-        return NoticeOut.of(row)
+    view = await req.services.notice_statuses.get(req.actor, req.params["id"])
+    return NoticeOut.model_validate(view, from_attributes=True)
 
 
 @api.get(
@@ -82,17 +61,7 @@ async def read_notice(req: ApiRequest) -> NoticeOut:
 )
 async def list_notices(req: ApiRequest) -> NoticePage:
     q: NoticeQuery = req.query
-    stmt = select(OutboxItem).order_by(OutboxItem.id.desc()).limit(q.limit + 1)
-    if q.child_id is not None:
-        stmt = stmt.where(OutboxItem.child_id == q.child_id)
-    if q.status is not None:
-        stmt = stmt.where(OutboxItem.status == q.status)
-    if q.cursor is not None:
-        stmt = stmt.where(OutboxItem.id < q.cursor)
-    async with req.db() as s, s.begin():
-        rows = list((await s.execute(stmt)).scalars())
-        more = len(rows) > q.limit
-        rows = rows[: q.limit]
-        for child_id in sorted({r.child_id for r in rows if r.child_id is not None}):
-            audit(s, req.actor, "notice.list", at=req.now, child_id=child_id)
-    return NoticePage(items=[NoticeOut.of(r) for r in rows], next_cursor=rows[-1].id if more else None)
+    views, next_cursor = await req.services.notice_statuses.page(
+        req.actor, child_id=q.child_id, status=q.status, limit=q.limit, cursor=q.cursor
+    )
+    return NoticePage(items=[NoticeOut.model_validate(v, from_attributes=True) for v in views], next_cursor=next_cursor)

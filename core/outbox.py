@@ -1,13 +1,21 @@
-"""Writing notices. Call `enqueue` inside the transaction of the change that causes the notice."""
+"""The outbox: writing notices and emails (call `enqueue` inside the transaction of the change
+that causes the notice), and reading what happened to them (`NoticeStatuses`, for the SEND team)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.audit import Actor, audit
+from core.errors import NotFound
 from core.models import EmailItem, OutboxItem
+
+if TYPE_CHECKING:
+    from core.portal import Portal
 
 # Reminders wait out quiet hours; every other kind goes at once (silently at night).
 REMINDER = "reminder"
@@ -83,3 +91,65 @@ def enqueue_email(
     )
     session.add(item)
     return item
+
+
+# ------------------------------------------------------------------ what happened to notices
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeView:
+    """A notice's delivery status: never its text."""
+
+    id: int
+    kind: str
+    status: str
+    attempts: int
+    created_at: datetime
+    sent_at: datetime | None
+    silent: bool | None
+    last_error: str | None
+    child_id: int | None
+
+    @classmethod
+    def of(cls, row: OutboxItem) -> NoticeView:
+        return cls(
+            id=row.id, kind=row.kind, status=row.status, attempts=row.attempts, created_at=row.created_at,
+            sent_at=row.sent_at, silent=row.silent, last_error=(row.last_error or None) and row.last_error[:200],
+            child_id=row.child_id,
+        )
+
+
+class NoticeStatuses:
+    """Whether each notice reached the family (for the SEND team): every read is audited."""
+
+    def __init__(self, portal: Portal) -> None:
+        self.portal = portal
+
+    async def get(self, actor: Actor, notice_id: int) -> NoticeView:
+        now = self.portal.clock.now()
+        async with self.portal.db() as s, s.begin():
+            row = await s.get(OutboxItem, notice_id)
+            if row is None:
+                raise NotFound("No such notice.")
+            audit(s, actor, "notice.read", at=now, child_id=row.child_id, subject=f"outbox:{row.id}")
+            return NoticeView.of(row)
+
+    async def page(
+        self, actor: Actor, *, child_id: int | None, status: str | None, limit: int, cursor: int | None
+    ) -> tuple[list[NoticeView], int | None]:
+        """Newest first, `limit` a page; returns the page and the cursor of the next (None: last)."""
+        stmt = select(OutboxItem).order_by(OutboxItem.id.desc()).limit(limit + 1)
+        if child_id is not None:
+            stmt = stmt.where(OutboxItem.child_id == child_id)
+        if status is not None:
+            stmt = stmt.where(OutboxItem.status == status)
+        if cursor is not None:
+            stmt = stmt.where(OutboxItem.id < cursor)
+        now = self.portal.clock.now()
+        async with self.portal.db() as s, s.begin():
+            rows = list((await s.execute(stmt)).scalars())
+            more = len(rows) > limit
+            rows = rows[:limit]
+            for cid in sorted({r.child_id for r in rows if r.child_id is not None}):
+                audit(s, actor, "notice.list", at=now, child_id=cid)
+        return [NoticeView.of(r) for r in rows], (rows[-1].id if more else None)
