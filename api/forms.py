@@ -37,7 +37,8 @@ from api.fields import (
 )
 from api.routes import ApiError, ApiRequest, ApiRoutes
 from core.files import ALLOWED_TYPES
-from core.forms.definition import FormDefinition, Question
+from core.forms.form import FormDefinition
+from core.forms.questions import Question
 from core.forms.service import (
     AssignmentView,
     SubmissionView,

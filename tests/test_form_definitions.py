@@ -1,4 +1,4 @@
-"""Form definitions as data (core.forms.definition): the shipped forms load; a bad definition is
+"""Form definitions as data (core.forms: questions, form, loading, answers, lists): the shipped forms load; a bad definition is
 refused at load with a message naming the file and the problem; every answer type is checked
 and stored as the parent would expect; navigation and progress follow the show_if conditions."""
 
@@ -13,23 +13,18 @@ from typing import Any
 import pytest
 import yaml
 
-from core.forms import definition
-from core.forms.definition import (
-    FORMS_DIR,
+from core.forms import lists
+from core.forms.answers import (
     AnswerRefused,
-    FormDefinition,
-    FormDefinitionError,
-    Guidance,
-    Question,
-    QuestionType,
     file_answer,
     format_answer,
-    load_form,
-    load_forms,
     parse_answer,
     parse_choices,
-    search_list,
 )
+from core.forms.form import FormDefinition
+from core.forms.lists import search_list
+from core.forms.loading import FORMS_DIR, load_form, load_forms
+from core.forms.questions import FormDefinitionError, Guidance, Question, QuestionType
 
 TODAY = date(2026, 11, 24)  # the test clock's day
 
@@ -325,17 +320,17 @@ def test_a_bad_form_in_the_councils_folder_stops_the_load(tmp_path: Path) -> Non
 
 
 def test_a_list_without_a_name_column_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    lists = tmp_path / "lists"
-    lists.mkdir()
-    (lists / "towns.csv").write_text("town,county\nStanbury,Shire\n")
-    monkeypatch.setattr(definition, "LISTS_DIR", lists)
-    definition.load_list.cache_clear()
+    lists_dir = tmp_path / "lists"
+    lists_dir.mkdir()
+    (lists_dir / "towns.csv").write_text("town,county\nStanbury,Shire\n")
+    monkeypatch.setattr(lists, "LISTS_DIR", lists_dir)
+    lists.load_list.cache_clear()
     try:
         data = base()
         data["steps"][1]["items"][1]["list"] = "towns"
         assert "the list 'towns' (towns.csv) has no 'name' column" in problem(tmp_path, data)
     finally:
-        definition.load_list.cache_clear()
+        lists.load_list.cache_clear()
 
 
 # ------------------------------------------------------------------ answers, type by type
@@ -505,10 +500,10 @@ def test_search_finds_schools_by_part_of_a_name(ppf: FormDefinition) -> None:
 
 
 def test_the_schools_list_is_a_real_list() -> None:
-    schools = definition.load_list("schools")
+    schools = lists.load_list("schools")
     assert 70 <= len(schools) <= 100
     assert len(set(schools)) == len(schools)
-    rows = definition.load_list_rows("schools")
+    rows = lists.load_list_rows("schools")
     assert {"name", "phase", "town"} <= set(rows[0])
 
 

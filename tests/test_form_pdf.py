@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
-from core.forms.definition import FormDefinition, load_forms
+from core.forms.form import FormDefinition
+from core.forms.loading import load_forms
 from core.forms.pdf import form_pdf
 
 NOW = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)

@@ -9,7 +9,8 @@ from datetime import date
 import pytest
 
 from core.clock import FrozenClock
-from core.forms.definition import FormDefinition, load_forms
+from core.forms.form import FormDefinition
+from core.forms.loading import load_forms
 from core.forms.service import FormService
 from core.reminders import plan_all
 from core.reminders.models import Reminder

@@ -21,7 +21,7 @@ from core.cases.dashboard import DashboardService
 from core.cases.models import CaseKeyDate
 from core.cases.service import CaseService
 from core.files import MAX_UPLOAD_BYTES
-from core.forms.definition import AnswerRefused
+from core.forms.answers import AnswerRefused
 from core.forms.models import FormAssignment, FormResponse
 from core.forms.service import REVIEW, FormRefused, FormService, NotFound
 from core.messages.models import Attachment, Message

@@ -33,15 +33,10 @@ from bot.dialogs.onboarding import chat_id_of
 from bot.dialogs.states import DashboardSG, FormsSG, MainMenuSG
 from core.clock import format_date as format_day
 from core.files import MAX_UPLOAD_BYTES
-from core.forms.definition import (
-    AnswerRefused,
-    FormDefinition,
-    Guidance,
-    Question,
-    QuestionType,
-    format_answer,
-    search_list,
-)
+from core.forms.answers import AnswerRefused, format_answer
+from core.forms.form import FormDefinition
+from core.forms.lists import search_list
+from core.forms.questions import Guidance, Question, QuestionType
 from core.forms.service import REVIEW, FormRefused, NotFound, ResponseView
 from core.services import Services
 from core.text import has_visible_text, trim

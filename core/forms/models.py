@@ -60,7 +60,7 @@ class FormResponse(Base):
     # The case and child (set when assigned; for a request for assessment, when it is submitted).
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
     child_id: Mapped[int | None] = mapped_column(ForeignKey("children.id"))
-    # Question id -> answer (the value as core.forms.definition parses it; files as a list of
+    # Question id -> answer (the value as core.forms.answers parses it; files as a list of
     # {sha256, filename, mime, size, telegram_file_id}).
     answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # Where the parent is: an item id (question or guidance page), or "review".

@@ -11,7 +11,9 @@ from fpdf import FPDF
 
 from core.clock import LONDON
 from core.fonts import font_path
-from core.forms.definition import FormDefinition, Question, format_answer
+from core.forms.answers import format_answer
+from core.forms.form import FormDefinition
+from core.forms.questions import Question
 
 FONT = "DejaVu"
 MARGIN = 18  # mm

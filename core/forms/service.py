@@ -33,18 +33,11 @@ from core.cases.service import write_key_date_index
 from core.clock import LONDON
 from core.errors import NotFound, Refused
 from core.files import FileRefused, FileStore, check_upload, folder_store, safe_filename
-from core.forms.definition import (
-    AnswerRefused,
-    FormDefinition,
-    Guidance,
-    Question,
-    QuestionType,
-    format_answer,
-    load_forms,
-    parse_answer,
-    parse_choices,
-)
+from core.forms.answers import AnswerRefused, format_answer, parse_answer, parse_choices
+from core.forms.form import FormDefinition
+from core.forms.loading import load_forms
 from core.forms.models import FormAssignment, FormResponse
+from core.forms.questions import Guidance, Question, QuestionType
 from core.messages.models import Attachment, Message
 from core.messages.service import MAX_BODY, MAX_SUBJECT, MessageService, MessageType
 from core.onboarding._common import active_account_for_chat, has_active_access, notify_account
