@@ -26,11 +26,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import html
 import logging
 import math
 import random
-import re
 import time
 from collections import defaultdict
 from dataclasses import dataclass
@@ -48,7 +46,7 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramUnauthorizedError,
 )
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, WebAppInfo
+from aiogram.types import LinkPreviewOptions
 from sqlalchemy import Select, and_, case, exists, func, or_, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -62,6 +60,7 @@ from notifications.liveness import dead_holders, wall_now
 from notifications.loop import run_until_stopped
 from notifications.mail import backoff_seconds
 from notifications.pacing import PER_CHAT_MARGIN, RateLimiter, TelegramPacer, pre_paced
+from notifications.payload import email_body, reply_markup
 
 log = logging.getLogger(__name__)
 
@@ -100,52 +99,6 @@ class _Tally:
     @property
     def handled(self) -> int:
         return self.sent + self.blocked + self.emailed + self.failed + self.retry + self.deferred
-
-
-def reply_markup(payload: dict[str, Any]) -> InlineKeyboardMarkup | None:
-    """Inline buttons from the payload: rows of {"text", "callback_data" | "url" | "web_app"}."""
-    rows = []
-    for raw_row in payload.get("buttons") or []:
-        row = []
-        for b in raw_row:
-            if b.get("url"):
-                row.append(InlineKeyboardButton(text=b["text"], url=b["url"]))
-            elif b.get("web_app"):
-                row.append(InlineKeyboardButton(text=b["text"], web_app=WebAppInfo(url=b["web_app"])))
-            elif b.get("callback_data") is not None:
-                row.append(InlineKeyboardButton(text=b["text"], callback_data=b["callback_data"]))
-            else:
-                raise ValueError("a button needs callback_data, url or web_app")
-        if row:
-            rows.append(row)
-    return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
-
-
-_TAG = re.compile(r"<[^>]+>")
-_MD_ESCAPE = re.compile(r"\\([_*\[\]()~`>#+\-=|{}.!\\])")
-
-
-def email_body(text: str, payload: dict[str, Any]) -> str:
-    """A notice as plain text for email: markup removed, link buttons written out."""
-    mode = (payload.get("parse_mode") or "").lower()
-    if mode == "html":
-        text = html.unescape(_TAG.sub("", text.replace("<br>", "\n")))
-    elif mode in ("markdownv2", "markdown"):
-        text = _MD_ESCAPE.sub(r"\1", text)
-    links = [
-        f"{b['text']}: {b.get('url') or b.get('web_app')}"
-        for row in payload.get("buttons") or []
-        for b in row
-        if b.get("url") or b.get("web_app")
-    ]
-    parts = [text.strip()]
-    if links:
-        parts.append("\n".join(links))
-    parts.append(
-        "You are receiving this by email because we could not reach you in Telegram. "
-        "If you unblocked the bot by mistake, send it /start to hear from us there again."
-    )
-    return "\n\n".join(parts) + "\n"
 
 
 def _err(exc: BaseException) -> str:
