@@ -5,8 +5,8 @@ A feature adds endpoints with an `ApiRoutes` group (see api.routes) and passes i
 """
 
 from api.app import create_api_app, start_api
-from api.idempotency import purge_expired as purge_idempotency_keys
 from api.routes import ApiError, ApiRequest, ApiResponse, ApiRoutes, Route
+from core.idempotency import purge_expired as purge_idempotency_keys
 from core.serve import bound_port
 
 __all__ = [

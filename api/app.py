@@ -11,10 +11,8 @@ from typing import Any, Literal
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 from pydantic import BaseModel
-from sqlalchemy import text
 
 from api import notices
-from api.idempotency import purge_expired
 from api.openapi import build_openapi
 from api.routes import (
     ACTOR,
@@ -32,6 +30,7 @@ from api.routes import (
     json_response,
     make_handler,
 )
+from core.idempotency import purge_expired
 from core.portal import Portal
 from core.serve import serve
 from core.services import Services
@@ -60,11 +59,7 @@ class Health(BaseModel):
     tags=["meta"],
 )
 async def health(req: ApiRequest) -> ApiResponse:
-    try:
-        async with req.portal.engine.connect() as conn:
-            await asyncio.wait_for(conn.execute(text("SELECT 1")), timeout=5)
-    except Exception:  # noqa: BLE001 - any failure means "not healthy"
-        log.warning("health check: the database is not reachable", exc_info=True)
+    if not await req.portal.reachable():
         return ApiResponse(Health(status="unavailable"), status=503)
     return ApiResponse(Health(status="ok"))
 

@@ -7,8 +7,8 @@ from typing import Any
 from pydantic import BaseModel, Field
 from pydantic.json_schema import SkipJsonSchema, models_json_schema
 
-from api.idempotency import KEY_MAX
 from api.routes import IDEMPOTENT_METHODS, PATH_KINDS, Route
+from core.idempotency import KEY_MAX
 
 REF = "#/components/schemas/{model}"
 # What the server takes (idempotency.valid_key) once HTTP has dropped the spaces and tabs around

@@ -43,8 +43,8 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
-from api import idempotency
 from api.fields import CASE_REFERENCE, FORM_ID, ID_MAX, SHA256
+from core import idempotency
 from core.audit import Actor
 from core.db import is_transient
 from core.errors import NotFound, Refused

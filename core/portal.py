@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.clock import Clock, SystemClock
@@ -29,6 +31,16 @@ class Portal:
     secret_key: bytes
     events: EventBus = field(default_factory=EventBus)  # what follows a change (core.events)
     notices: NoticeWriter | None = None  # the renderers of family notices (core.notices)
+
+    async def reachable(self, within: float = 5.0) -> bool:
+        """Does the database answer (for health checks)? Any failure is logged and means no."""
+        try:
+            async with self.engine.connect() as conn:
+                await asyncio.wait_for(conn.execute(text("SELECT 1")), within)
+        except Exception:  # noqa: BLE001 - any failure means "not reachable"
+            log.warning("health check: the database is not reachable", exc_info=True)
+            return False
+        return True
 
     async def close(self) -> None:
         gate = self.db.write_gate

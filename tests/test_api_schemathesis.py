@@ -29,7 +29,7 @@ from api import bound_port, start_api
 from api.cases import api as cases_api
 from api.documents import api as documents_api
 from api.forms import api as forms_api
-from api.idempotency import KEY_MAX, valid_key
+from core.idempotency import KEY_MAX, valid_key
 from api.messages import api as messages_api
 from api.onboarding import api as onboarding_api
 from core.forms.service import FormService
