@@ -13,7 +13,7 @@ from core.chats import ChatService
 from core.documents.service import DocumentService
 from core.forms.service import FormService
 from core.messages.service import MessageService
-from core.messages.staff import StaffDirectory
+from core.messages.staff import StaffDirectory, StaffGroup
 from core.onboarding import AccessService, ChatLinkService, InvitationService
 from core.page_flow import PageFlow
 from core.page_links import PageLinks
@@ -34,12 +34,14 @@ class Services:
     reminders: ReminderPreferences
     messages: MessageService
     staff: StaffDirectory
+    staff_group: StaffGroup
     documents: DocumentService
     forms: FormService
     cases: CaseService
 
     @classmethod
     def build(cls, portal: Portal) -> Services:
+        messages = MessageService(portal)
         return cls(
             portal=portal,
             chats=ChatService(portal),
@@ -50,8 +52,9 @@ class Services:
             page_flow=PageFlow(portal),
             dashboard=DashboardService(portal, counters=[_unread_messages, _documents_to_view, _actions_to_complete]),
             reminders=ReminderPreferences(portal),
-            messages=MessageService(portal),
+            messages=messages,
             staff=StaffDirectory(portal),
+            staff_group=StaffGroup(portal, messages),
             documents=DocumentService(portal),
             forms=FormService(portal),
             cases=CaseService(portal),

@@ -514,7 +514,7 @@ async def test_the_bots_membership_of_a_group_is_logged_with_the_groups_id(
 ):
     """How an administrator finds EHCP_STAFF_CHAT_ID; and a bot removed from the staff group is
     an error in the log. Nothing is said in any chat."""
-    caplog.set_level("INFO", logger="bot.handlers.staff")
+    caplog.set_level("INFO", logger="bot.staff.handlers")
     other = stand.group("SEND team (new)", forum=True)
     await other.kick_bot()
     await staff_group.kick_bot()

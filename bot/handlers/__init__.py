@@ -12,7 +12,7 @@ def command_routers() -> list[Router]:
     from bot.handlers.forms import forms_router
     from bot.handlers.membership import membership_router
     from bot.handlers.messages import messages_router
-    from bot.handlers.staff import staff_router
+    from bot.staff.handlers import staff_router
 
     # The staff group's router comes first: nothing else may answer in the staff group.
     return [staff_router(), membership_router(), commands_router(), dashboard_router(), messages_router(),

@@ -5,47 +5,32 @@ nothing meant for parents ever answers there. Messages in other groups are not i
 parent-facing handlers answer in private chats only). The bot's own membership changes in any
 group are logged with the group's id, which is how an administrator finds EHCP_STAFF_CHAT_ID.
 
-A message in a family's topic (one recorded in `staff_topics` by the relay) from a staff member
-whose Telegram account is mapped to a caseworker name is stored as that caseworker's message to
-the carer of the topic, with the carer's notice (Read and Reply) written in the same transaction
-(MessageService.send_to_parent); it is recorded in `staff_posts` so the relay never posts it
-again and a repeated update is not sent twice; the topic is told it went. Its subject and type
-follow the message it answers: the posted message it replies to, else the parent's latest.
-An unmapped member is asked to be mapped first, and nothing is stored.
+A message in a family's topic (one the relay made) from a staff member whose Telegram account is
+mapped to a caseworker name is given to the core (StaffGroup.reply), which stores it as that
+caseworker's message to the carer of the topic, with the carer's notice (Read and Reply) in the
+same transaction, and records the post so that it is never posted again and a repeated update is
+not sent twice; the topic is told it went. An unmapped member is asked to be mapped first, and
+nothing is stored.
 """
 
 from __future__ import annotations
 
 import io
 import logging
-from html import escape
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import CallbackQuery, ChatMemberUpdated, Message
-from sqlalchemy import select
 
-from core.audit import Actor
+from bot.staff import texts
 from core.config import Settings
+from core.errors import NotFound, Refused
 from core.files import MAX_UPLOAD_BYTES, FileRefused
-from core.messages.models import Message as StoredMessage
-from core.messages.models import StaffPost, StaffTopic
-from core.messages.service import (
-    MAX_SUBJECT,
-    MessageRefused,
-    MessageService,
-    MessageType,
-    NewAttachment,
-    NotFound,
-)
-from core.messages.staff import StaffDirectory
-from core.onboarding.models import Case
-from core.portal import Portal
+from core.messages.service import NewAttachment
+from core.messages.staff import StaffDirectory, StaffGroup, StaffThread
 from core.services import Services
 
 log = logging.getLogger(__name__)
-
-NO_CAPTION_BODY = "Please see the attached file."
 
 
 def _staff_chat(settings: Settings) -> int | None:
@@ -69,8 +54,8 @@ def staff_router() -> Router:
     router.my_chat_member.filter(F.chat.type.in_({"group", "supergroup"}))
 
     @router.message()
-    async def staff_message(message: Message, bot: Bot, portal: Portal, services: Services) -> None:
-        await StaffReply(portal, bot, services.messages, services.staff).handle(message)
+    async def staff_message(message: Message, bot: Bot, services: Services) -> None:
+        await StaffReply(bot, services.staff, services.staff_group).handle(message)
 
     @router.callback_query()
     async def staff_button(query: CallbackQuery) -> None:
@@ -101,13 +86,10 @@ def staff_router() -> Router:
 class StaffReply:
     """One message in the staff group, handled."""
 
-    def __init__(
-        self, portal: Portal, bot: Bot, messages: MessageService, staff: StaffDirectory
-    ) -> None:
-        self.portal = portal
+    def __init__(self, bot: Bot, directory: StaffDirectory, group: StaffGroup) -> None:
         self.bot = bot
-        self.messages = messages
-        self.staff = staff
+        self.directory = directory
+        self.group = group
 
     async def handle(self, message: Message) -> None:
         user = message.from_user
@@ -119,125 +101,59 @@ class StaffReply:
         chat_id = message.chat.id
         if not message.is_topic_message or message.message_thread_id is None:
             return  # the General topic: not a family's
-        topic = await self._topic(chat_id, message.message_thread_id)
-        if topic is None:
+        thread = await self.group.thread_of_topic(chat_id, message.message_thread_id)
+        if thread is None:
             return  # a topic the staff made themselves
-        if await self._already_sent(chat_id, message.message_id):
+        if await self.group.is_posted(chat_id, message.message_id):
             return  # the same update again (after a restart): it was sent
-        name = await self.staff.name_of(user.id)
+        name = await self.directory.name_of(user.id)
         if name is None:
-            await self._say(
-                message,
-                f"Please ask an administrator to map your Telegram account (id {user.id}) to your "
-                f'caseworker name first: <code>ehcp-bot staff map {user.id} "Your Name"</code>.',
-            )
+            await self._say(message, texts.map_first(user.id))
             return
         if (message.text or "").startswith("/"):
-            await self._say(message, "Commands are not sent to the family. Nothing was sent.")
+            await self._say(message, texts.no_commands())
             return
         if _other_content(message):
-            await self._say(
-                message,
-                "Only text, documents and photos can be sent to the family. Nothing was sent.",
-            )
+            await self._say(message, texts.only_text_and_files())
             return
-        await self._send(message, topic, user.id, name)
+        await self._send(message, thread, user.id, name)
 
-    async def _send(self, message: Message, topic: StaffTopic, user_id: int, name: str) -> None:
+    async def _send(self, message: Message, thread: StaffThread, user_id: int, name: str) -> None:
         chat_id = message.chat.id
-        answered = await self._answered(chat_id, topic, message)
-        async with self.portal.db() as s:
-            reference = await s.scalar(select(Case.case_reference).where(Case.id == topic.case_id))
-        if reference is None:
-            return
+        target = message.reply_to_message  # a reply to the topic's first message is no reply
+        replying_to = (
+            target.message_id
+            if target is not None and target.message_id != message.message_thread_id
+            else None
+        )
         try:
-            files = await self._files(message)
-        except FileRefused as exc:
-            await self._say(message, f"{escape(exc.message)} Nothing was sent.")
-            return
-        body = (message.text or message.caption or "").strip() or (NO_CAPTION_BODY if files else "")
-        subject = _re(answered.subject) if answered is not None else f"A message from {name}"
-        kind = answered.type if answered is not None else MessageType.GENERAL.value
-        try:
-            view = await self.messages.send_to_parent(
-                Actor.caseworker(f"staff:{user_id}"),
-                reference,
+            view = await self.group.reply(
+                thread,
+                staff_chat_id=chat_id,
+                staff_message_id=message.message_id,
+                replying_to=replying_to,
+                staff_user_id=user_id,
                 sender_name=name,
-                type=kind,
-                subject=subject,
-                body=body,
-                account_id=topic.account_id,
-                reply_to_id=answered.id if answered is not None else None,
-                attachments=files,
-                source="staff_group",
-                staff_post=(chat_id, message.message_id),
+                text=message.text or message.caption or "",
+                attachments=await self._files(message),
             )
-        except (MessageRefused, FileRefused) as exc:
-            await self._say(message, f"{escape(exc.message)} Nothing was sent.")
+        except Refused as exc:  # a message or a file the core will not take
+            await self._say(message, texts.refused(exc.message))
             return
         except NotFound:
-            await self._say(
-                message, "This family's case or message is no longer there. Nothing was sent."
-            )
+            await self._say(message, texts.gone())
             return
-        if message.document is not None and view.attachments:  # the parent's chat can reuse it
-            await self.messages.remember_file_id(view.attachments[0].id, message.document.file_id)
         log.info("staff reply %s stored as message %s", message.message_id, view.id)
-        confirm = await self._say(message, f"✅ Sent to {escape(view.recipient_name)}.")
+        confirm = await self._say(message, texts.sent_to(view.recipient_name))
         if confirm is not None:  # a reply to the confirmation answers the same message
-            async with self.portal.db() as s, s.begin():
-                s.add(
-                    StaffPost(staff_chat_id=chat_id, staff_message_id=confirm, message_id=view.id)
-                )
-
-    # ------------------------------------------------------------------ lookups
-
-    async def _topic(self, chat_id: int, thread_id: int) -> StaffTopic | None:
-        async with self.portal.db() as s:
-            return await s.scalar(
-                select(StaffTopic).where(
-                    StaffTopic.staff_chat_id == chat_id, StaffTopic.thread_id == thread_id
-                )
-            )
-
-    async def _already_sent(self, chat_id: int, message_id: int) -> bool:
-        async with self.portal.db() as s:
-            return await s.get(StaffPost, (chat_id, message_id)) is not None
-
-    async def _answered(
-        self, chat_id: int, topic: StaffTopic, message: Message
-    ) -> StoredMessage | None:
-        """The message this one answers: the posted one it replies to (in this topic's thread),
-        else the parent's latest in the thread, else the thread's latest."""
-        thread = (
-            StoredMessage.case_id == topic.case_id,
-            StoredMessage.account_id == topic.account_id,
-        )
-        async with self.portal.db() as s:
-            target = message.reply_to_message
-            if target is not None and target.message_id != message.message_thread_id:
-                post = await s.get(StaffPost, (chat_id, target.message_id))
-                if post is not None:
-                    found = await s.get(StoredMessage, post.message_id)
-                    if found is not None and (found.case_id, found.account_id) == (
-                        topic.case_id,
-                        topic.account_id,
-                    ):
-                        return found
-            for where in ((*thread, StoredMessage.direction == "to_team"), thread):
-                found = await s.scalar(
-                    select(StoredMessage).where(*where).order_by(StoredMessage.id.desc()).limit(1)
-                )
-                if found is not None:
-                    return found
-        return None
+            await self.group.record_post(chat_id, confirm, view.id)
 
     async def _files(self, message: Message) -> list[NewAttachment]:
         """The document or photo of the message, downloaded (checked again when stored)."""
         if message.document is not None:
             doc = message.document
             if doc.file_size is not None and doc.file_size > MAX_UPLOAD_BYTES:
-                raise FileRefused("That file is too big. Files can be up to 20 MB.", "too_big")
+                raise FileRefused(texts.file_too_big(), "too_big")
             return [
                 NewAttachment(
                     await self._download(doc.file_id), doc.file_name, doc.mime_type, doc.file_id
@@ -246,7 +162,7 @@ class StaffReply:
         if message.photo:
             photo = message.photo[-1]  # the largest size
             if photo.file_size is not None and photo.file_size > MAX_UPLOAD_BYTES:
-                raise FileRefused("That photo is too big. Files can be up to 20 MB.", "too_big")
+                raise FileRefused(texts.photo_too_big(), "too_big")
             data = await self._download(photo.file_id)
             png = data.startswith(b"\x89PNG")  # Telegram's photos are JPEG; a PNG stays PNG
             return [
@@ -269,13 +185,6 @@ class StaffReply:
             log.warning("could not answer in the staff group: %s", exc)
             return None
         return sent.message_id
-
-
-def _re(subject: str) -> str:
-    subject = subject.strip()
-    while subject.lower().startswith("re:"):
-        subject = subject[3:].strip()
-    return f"Re: {subject}"[:MAX_SUBJECT]
 
 
 def _other_content(message: Message) -> bool:
