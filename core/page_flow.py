@@ -18,7 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from core import accounts
+from core.accounts import AccountService, CodeStatus, ConfirmResult
+from core.accounts import Purpose as CodePurpose
 from core.onboarding.links import ChatLinkService
 from core.page_links import Link, PageLinks, Purpose
 from core.portal import Portal
@@ -51,10 +52,10 @@ class CodeResult:
 
 
 _CODE_PURPOSES = {
-    Purpose.REGISTER: accounts.Purpose.REGISTER,
-    Purpose.LOGIN: accounts.Purpose.LOGIN,
-    Purpose.RESET: accounts.Purpose.RESET,
-    Purpose.CHANGE_EMAIL: accounts.Purpose.CHANGE_EMAIL,
+    Purpose.REGISTER: CodePurpose.REGISTER,
+    Purpose.LOGIN: CodePurpose.LOGIN,
+    Purpose.RESET: CodePurpose.RESET,
+    Purpose.CHANGE_EMAIL: CodePurpose.CHANGE_EMAIL,
 }
 
 
@@ -65,17 +66,20 @@ def email_changed_message(email: str) -> str:
     )
 
 
-def _with_tries(result: accounts.ConfirmResult) -> str:
+def _with_tries(result: ConfirmResult) -> str:
     left = result.tries_left
-    if result.status is accounts.CodeStatus.WRONG and left:
+    if result.status is CodeStatus.WRONG and left:
         return f"{result.message} You have {left} more {'try' if left == 1 else 'tries'} with this code."
     return result.message
 
 
 class PageFlow:
-    def __init__(self, portal: Portal) -> None:
+    def __init__(
+        self, portal: Portal, accounts: AccountService | None = None, links: PageLinks | None = None
+    ) -> None:
         self.portal = portal
-        self.links = PageLinks(portal)
+        self.accounts = accounts or AccountService(portal)
+        self.links = links or PageLinks(portal)
 
     async def submit_code(self, chat_id: int, code: str) -> CodeResult:
         link = await self.links.awaiting_code(chat_id)
@@ -86,12 +90,12 @@ class PageFlow:
         if link.purpose is Purpose.CHANGE_EMAIL:
             return await self._email_code(link, code)
         if link.purpose is Purpose.REGISTER:
-            result = await accounts.confirm_registration(self.portal, link.request_id, code, chat_id=chat_id)
+            result = await self.accounts.confirm_registration(link.request_id, code, chat_id=chat_id)
         elif link.purpose is Purpose.LOGIN:
-            result = await accounts.finish_login(self.portal, link.request_id, code, chat_id=chat_id)
+            result = await self.accounts.finish_login(link.request_id, code, chat_id=chat_id)
         else:  # a page with no emailed code (change password) never waits for one
             return CodeResult(CodeOutcome.NO_PAGE)
-        if result.status is not accounts.CodeStatus.OK:
+        if result.status is not CodeStatus.OK:
             return CodeResult(CodeOutcome.PROBLEM, link.purpose, message=_with_tries(result))
         await self.links.complete(link.id)  # the request is over either way
         if result.account_id is None:  # the email got an account in the meantime
@@ -99,7 +103,7 @@ class PageFlow:
         return CodeResult(CodeOutcome.LINKED, link.purpose, result.account_id)
 
     async def _reset_code(self, link: Link, code: str) -> CodeResult:
-        result = await accounts.verify_password_reset(self.portal, link.request_id, code, chat_id=link.chat_id)
+        result = await self.accounts.verify_password_reset(link.request_id, code, chat_id=link.chat_id)
         if not result.ok:
             return CodeResult(CodeOutcome.PROBLEM, link.purpose, message=result.message)
         await self.links.mark_verified(link.id)
@@ -109,16 +113,14 @@ class PageFlow:
         account_id = await self.links.account_for(link)
         if account_id is None:
             return CodeResult(CodeOutcome.PROBLEM, link.purpose, message=NOT_LOGGED_IN)
-        result = await accounts.confirm_email_change(
-            self.portal, account_id, link.request_id, code, chat_id=link.chat_id
-        )
+        result = await self.accounts.confirm_email_change(account_id, link.request_id, code, chat_id=link.chat_id)
         if not result.ok:
             return CodeResult(CodeOutcome.PROBLEM, link.purpose, message=result.message)
         await self.links.complete(link.id)  # the request is over either way
         if result.email_in_use:
             return CodeResult(CodeOutcome.PROBLEM, link.purpose, message=EMAIL_IN_USE)
         await ChatLinkService(self.portal).refresh_fallback_email(account_id)
-        info = await accounts.get_account(self.portal, account_id)
+        info = await self.accounts.get_account(account_id)
         return CodeResult(
             CodeOutcome.EMAIL_CHANGED, link.purpose, account_id, email_changed_message(info.email if info else "")
         )
@@ -133,5 +135,5 @@ class PageFlow:
             return None
         if link.purpose is Purpose.CHANGE_EMAIL and await self.links.account_for(link) is None:
             return NOT_LOGGED_IN
-        result = await accounts.resend_code(self.portal, link.request_id, purpose, chat_id=chat_id)
+        result = await self.accounts.resend_code(link.request_id, purpose, chat_id=chat_id)
         return result.message

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.accounts import AccountService
 from core.cases.dashboard import Counts, DashboardService
 from core.cases.service import CaseService
 from core.chats import ChatService
@@ -24,6 +25,7 @@ from core.reminders import ReminderPreferences
 @dataclass
 class Services:
     portal: Portal
+    accounts: AccountService
     chats: ChatService
     invitations: InvitationService
     access: AccessService
@@ -41,15 +43,18 @@ class Services:
 
     @classmethod
     def build(cls, portal: Portal) -> Services:
+        accounts = AccountService(portal)
+        page_links = PageLinks(portal)
         messages = MessageService(portal)
         return cls(
             portal=portal,
+            accounts=accounts,
             chats=ChatService(portal),
             invitations=InvitationService(portal),
             access=AccessService(portal),
             chat_links=ChatLinkService(portal),
-            page_links=PageLinks(portal),
-            page_flow=PageFlow(portal),
+            page_links=page_links,
+            page_flow=PageFlow(portal, accounts, page_links),
             dashboard=DashboardService(portal, counters=[_unread_messages, _documents_to_view, _actions_to_complete]),
             reminders=ReminderPreferences(portal),
             messages=messages,

@@ -22,6 +22,7 @@ from api.forms import api as forms_api
 from api.messages import api as messages_api
 from api.onboarding import api as onboarding_api
 from core.config import MailSettings
+from core.services import Services
 from core.tokens import create_token
 from notifications.worker import run_delivery
 from tests.harness import RunningBot
@@ -101,6 +102,7 @@ class Stack:
     api_url: str
     token: str
     http: aiohttp.ClientSession
+    services: Services  # the core's services, as the pages use them
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def api(self, method: str, path: str, json: Any = None, *, key: str | None = None) -> tuple[int, Any]:
@@ -131,7 +133,8 @@ async def start_stack(portal, stand) -> tuple[Stack, list]:  # noqa: ANN001
     )
     portal.settings.delivery.delivery_interval = 0.05
     portal.settings.reminders.reminder_interval = 0.05
-    web = await start_web(portal, [account_pages()], port=0)
+    services = Services.build(portal)
+    web = await start_web(portal, [account_pages()], port=0, services=services)
     portal.settings.http.public_url = f"http://127.0.0.1:{web_port(web)}"
     api = await start_api(portal, [onboarding_api, cases_api, messages_api, documents_api, forms_api], port=0, purge_every=None)
     token = await create_token(portal, "case-system")
@@ -140,6 +143,7 @@ async def start_stack(portal, stand) -> tuple[Stack, list]:  # noqa: ANN001
     stack = Stack(
         portal=portal, stand=stand, bot=running, mail=mailbox,
         api_url=f"http://127.0.0.1:{bound_port(api)}", token=token, http=aiohttp.ClientSession(),
+        services=services,
     )
     delivery = asyncio.create_task(run_delivery(portal, running.bot, stack._stop, pacer=running.pacer))
 
@@ -285,13 +289,14 @@ async def login_through_chat(stack: Stack, user: Any, email: str, password: str 
 
 async def create_account(stack: Stack, email: str, **fields: str) -> int:
     """An account made earlier, outside this chat (through the core's registration)."""
-    from core import accounts
+    from core.accounts import StartStatus
 
+    accounts = stack.services.accounts
     after = len(stack.mail.messages)
-    started = await accounts.start_registration(stack.portal, {**REGISTRATION, "email": email, **fields})
-    assert started.status is accounts.StartStatus.CODE_SENT, started
+    started = await accounts.start_registration({**REGISTRATION, "email": email, **fields})
+    assert started.status is StartStatus.CODE_SENT, started
     code = six_digit_code(await stack.mail.wait_for(email, "Confirm your email", after=after))
-    done = await accounts.confirm_registration(stack.portal, started.request_id, code)
+    done = await accounts.confirm_registration(started.request_id, code)
     assert done.ok and done.account_id is not None, done
     return done.account_id
 

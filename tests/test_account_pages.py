@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 from sqlalchemy import func, select
 
-from core import accounts
+from core.accounts import AccountService, LoginStatus, StartStatus
 from core.models import Chat, EmailItem, OutboxItem, PageLink
 from core.onboarding.links import ChatLinkService
 from core.page_flow import GO_BACK_TO_PAGE, NOT_LOGGED_IN, CodeOutcome, PageFlow
@@ -107,9 +107,10 @@ async def chat_notices(portal, chat_id: int) -> list[str]:
 async def make_account(portal, email: str = EMAIL, password: str = PASSWORD) -> int:
     form = {"forename": "Sam", "surname": "Patel", "street": "Orchard Lane", "town": "Worcester",
             "postcode": "WR2 5AA", "email": email, "password": password, "confirm_password": password}
-    started = await accounts.start_registration(portal, form)
-    assert started.status is accounts.StartStatus.CODE_SENT, started
-    done = await accounts.confirm_registration(portal, started.request_id, await code_sent_to(portal, email))
+    accounts = AccountService(portal)
+    started = await accounts.start_registration(form)
+    assert started.status is StartStatus.CODE_SENT, started
+    done = await accounts.confirm_registration(started.request_id, await code_sent_to(portal, email))
     assert done.ok and done.account_id is not None
     return done.account_id
 
@@ -145,8 +146,8 @@ async def reset_link_from_login(web: Browser, portal, chat_id: int = CHAT) -> tu
 
 
 async def can_log_in(portal, email: str, password: str) -> bool:
-    result = await accounts.start_login(portal, email, password)
-    return result.status is accounts.LoginStatus.CODE_SENT
+    result = await AccountService(portal).start_login(email, password)
+    return result.status is LoginStatus.CODE_SENT
 
 
 # ------------------------------------------------------------------ forgotten password
@@ -189,7 +190,7 @@ async def test_forgotten_password_from_the_login_page_to_a_new_password(web, por
     clock.advance(minutes=1)
     status, html = await web.get(reset)
     assert status == 200 and "Choose a new password" in html
-    for rule in accounts.password_rules():
+    for rule in AccountService(portal).password_rules():
         assert html_escape(rule) in html
 
     status, html = await web.post(reset, {"password": "password", "confirm_password": "password"})
@@ -306,7 +307,7 @@ async def test_change_password_for_a_linked_chat(web, portal, clock):
     url = await new_link(portal, CHAT, Purpose.CHANGE_PASSWORD)
     status, html = await web.get(url)
     assert status == 200 and "Change your password" in html and "Current password" in html
-    for rule in accounts.password_rules():
+    for rule in AccountService(portal).password_rules():
         assert html_escape(rule) in html
 
     status, html = await web.post(url, {"current_password": "Not My Password 1", "password": NEW_PASSWORD,
@@ -409,7 +410,7 @@ async def test_change_email_sends_the_code_to_the_new_address(web, portal, clock
     assert result.purpose is Purpose.CHANGE_EMAIL and result.account_id == account_id
     assert new_email in result.message
 
-    assert (await accounts.get_account(portal, account_id)).email == new_email
+    assert (await AccountService(portal).get_account(account_id)).email == new_email
     told = (await emails_to(portal, EMAIL))[-1]
     assert "your email address was changed" in told.subject and new_email in told.body
     async with portal.db() as s:
@@ -430,7 +431,7 @@ async def test_change_email_to_an_address_with_an_account_changes_nothing(web, p
     assert "already has an account" in (await emails_to(portal, "taken@example.org"))[-1].subject
     result = await PageFlow(portal).submit_code(CHAT, "123456")
     assert result.outcome is CodeOutcome.PROBLEM
-    assert (await accounts.get_account(portal, account_id)).email == EMAIL
+    assert (await AccountService(portal).get_account(account_id)).email == EMAIL
 
 
 async def test_change_email_code_after_the_chat_was_unlinked(web, portal):
@@ -443,7 +444,7 @@ async def test_change_email_code_after_the_chat_was_unlinked(web, portal):
     result = await flow.submit_code(CHAT, code)
     assert result.outcome is CodeOutcome.PROBLEM and result.message == NOT_LOGGED_IN
     assert await flow.new_code(CHAT) == NOT_LOGGED_IN
-    assert (await accounts.get_account(portal, account_id)).email == EMAIL
+    assert (await AccountService(portal).get_account(account_id)).email == EMAIL
 
 
 # ------------------------------------------------------------------ links and CSRF

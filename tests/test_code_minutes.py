@@ -18,7 +18,8 @@ def code_minutes(monkeypatch):  # noqa: ANN001, ANN201
     default_account_settings.cache_clear()
 
 
-async def test_the_email_and_the_chat_say_the_minutes_a_code_works_as_set(stack, stand, clock, code_minutes) -> None:
+async def test_the_email_and_the_chat_say_the_minutes_a_code_works_as_set(code_minutes, stack, stand, clock) -> None:
+    # `code_minutes` first: the setting is read when the stack's services are built.
     email = "robin.lee@example.org"
     user = stand.user(first_name="Robin")
     await user.send("/start")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from aiogram_dialog.utils import CB_SEP
 from sqlalchemy import select
 
-from core import accounts
+from core.accounts import StartStatus
 from core.accounts.models import Account, AccountRequest, OneTimeCode
 from core.models import AuditEntry, PageLink
 from core.onboarding.models import AccessGrant, ChatLink, Invitation
@@ -157,8 +157,8 @@ async def test_a_wrong_other_purpose_or_expired_emailed_code_links_nothing(stack
 
     # A code sent for something else (a password reset asked for from this chat) is not this one.
     after = len(stack.mail.messages)
-    reset = await accounts.request_password_reset(portal, email, chat_id=alex.id)
-    assert reset.status is accounts.StartStatus.CODE_SENT
+    reset = await stack.services.accounts.request_password_reset(email, chat_id=alex.id)
+    assert reset.status is StartStatus.CODE_SENT
     reset_code = six_digit_code(await stack.mail.wait_for(email, "reset your password", after=after))
     if reset_code != right:
         await type_code(alex, reset_code, "That code is not right")

@@ -19,7 +19,7 @@ from aiohttp import web
 from multidict import MultiDictProxy
 
 from core import accounts
-from core.accounts.service import PASSWORDS_DIFFER
+from core.accounts import PASSWORDS_DIFFER
 from core.outbox import enqueue
 from core.page_links import SIGNED_IN, Link, LinkState, PageLinks, Purpose
 from web.html import Html, h, join, message_page, page
@@ -45,13 +45,13 @@ def _field(name: str, label: str, *, kind: str = "text", value: str = "", hint: 
     )
 
 
-def _rules() -> Html:
-    items = join(h("<li>{}</li>", r) for r in accounts.password_rules())
+def _rules(req: PageRequest) -> Html:
+    items = join(h("<li>{}</li>", r) for r in req.services.accounts.password_rules())
     return h("<details><summary>Password policy</summary><ul>{}</ul></details>", items)
 
 
-def _rules_list() -> Html:
-    items = join(h("<li>{}</li>", r) for r in accounts.password_rules())
+def _rules_list(req: PageRequest) -> Html:
+    items = join(h("<li>{}</li>", r) for r in req.services.accounts.password_rules())
     return h("<p>Your password must meet the following requirements:</p><ul>{}</ul>", items)
 
 
@@ -86,7 +86,7 @@ def _register_form(req: PageRequest, values: dict[str, str], errors: dict[str, l
             _field("email", "Email", kind="email", value=v("email", ""), autocomplete="email",
                    hint="Please check it is spelt correctly: you will use it to log in.", errors=e("email")),
             _field("password", "Password", kind="password", autocomplete="new-password", errors=e("password")),
-            _rules(),
+            _rules(req),
             _field("confirm_password", "Confirm password", kind="password", autocomplete="new-password",
                    errors=e("confirm_password")),
             submit="Next",
@@ -145,7 +145,7 @@ def _new_password_form(req: PageRequest, errors: dict[str, list[str]] | None = N
         "Choose a new password",
         _alert(errors),
         h("<p>Your code was accepted. Please choose a new password.</p>"),
-        _rules_list(),
+        _rules_list(req),
         req.form_html(
             _field("password", "New password", kind="password", autocomplete="new-password",
                    errors=e("password")),
@@ -166,7 +166,7 @@ def _change_password_form(req: PageRequest, errors: dict[str, list[str]] | None 
         req.form_html(
             _field("current_password", "Current password", kind="password", autocomplete="current-password",
                    errors=e("current_password")),
-            _rules_list(),
+            _rules_list(req),
             _field("password", "New password", kind="password", autocomplete="new-password",
                    errors=e("password")),
             _field("confirm_password", "Confirm new password", kind="password", autocomplete="new-password",
@@ -235,7 +235,7 @@ def _fields(form: MultiDictProxy[Any] | None) -> dict[str, str]:
 
 
 async def _register(req: PageRequest, links: PageLinks, link: Link, form: dict[str, str]) -> web.Response:
-    result = await accounts.start_registration(req.portal, form, chat_id=link.chat_id, request_id=link.request_id)
+    result = await req.services.accounts.start_registration(form, chat_id=link.chat_id, request_id=link.request_id)
     if result.status is accounts.StartStatus.INVALID:
         values = {k: v for k, v in form.items() if "password" not in k}
         return _register_form(req, values, result.errors)
@@ -248,8 +248,8 @@ async def _register(req: PageRequest, links: PageLinks, link: Link, form: dict[s
 
 
 async def _login(req: PageRequest, links: PageLinks, link: Link, form: dict[str, str]) -> web.Response:
-    result = await accounts.start_login(
-        req.portal, form.get("email", ""), form.get("password", ""),
+    result = await req.services.accounts.start_login(
+        form.get("email", ""), form.get("password", ""),
         chat_id=link.chat_id, request_id=link.request_id,
     )
     if result.status is accounts.LoginStatus.WRONG_CREDENTIALS:
@@ -264,8 +264,8 @@ async def _login(req: PageRequest, links: PageLinks, link: Link, form: dict[str,
 
 async def _reset(req: PageRequest, links: PageLinks, link: Link, form: dict[str, str]) -> web.Response:
     email = form.get("email", "")
-    result = await accounts.request_password_reset(
-        req.portal, email, chat_id=link.chat_id, request_id=link.request_id
+    result = await req.services.accounts.request_password_reset(
+        email, chat_id=link.chat_id, request_id=link.request_id
     )
     if result.status is accounts.StartStatus.INVALID:
         return _reset_form(req, email, result.errors.get("email") or [result.message])
@@ -279,8 +279,8 @@ async def _reset(req: PageRequest, links: PageLinks, link: Link, form: dict[str,
 
 
 async def _new_password(req: PageRequest, links: PageLinks, link: Link, form: dict[str, str]) -> web.Response:
-    result = await accounts.complete_password_reset(
-        req.portal, link.request_id, form.get("password", ""), confirm_password=form.get("confirm_password", "")
+    result = await req.services.accounts.complete_password_reset(
+        link.request_id, form.get("password", ""), confirm_password=form.get("confirm_password", "")
     )
     if result.status is accounts.PasswordStatus.INVALID:
         return _new_password_form(req, _password_errors(result.problems))
@@ -299,8 +299,8 @@ async def _new_password(req: PageRequest, links: PageLinks, link: Link, form: di
 async def _change_password(
     req: PageRequest, links: PageLinks, link: Link, account_id: int, form: dict[str, str]
 ) -> web.Response:
-    result = await accounts.change_password(
-        req.portal, account_id, form.get("current_password", ""), form.get("password", ""),
+    result = await req.services.accounts.change_password(
+        account_id, form.get("current_password", ""), form.get("password", ""),
         confirm_password=form.get("confirm_password", ""), chat_id=link.chat_id,
     )
     status = accounts.PasswordStatus
@@ -327,8 +327,8 @@ async def _change_email(
     req: PageRequest, links: PageLinks, link: Link, account_id: int, form: dict[str, str]
 ) -> web.Response:
     email = form.get("email", "")
-    result = await accounts.start_email_change(
-        req.portal, account_id, form.get("password", ""), email, chat_id=link.chat_id, request_id=link.request_id
+    result = await req.services.accounts.start_email_change(
+        account_id, form.get("password", ""), email, chat_id=link.chat_id, request_id=link.request_id
     )
     status = accounts.StartStatus
     if result.status is status.INVALID:
@@ -357,7 +357,7 @@ def account_pages() -> WebPages:
 
     @pages.get("/p/{token}")
     async def show(req: PageRequest) -> web.StreamResponse:
-        links = PageLinks(req.portal)
+        links = req.services.page_links
         link = await links.open(req.params["token"])
         if link is None or link.state in (LinkState.EXPIRED, LinkState.USED, LinkState.UNKNOWN):
             return _expired()
@@ -382,7 +382,7 @@ def account_pages() -> WebPages:
 
     @pages.post("/p/{token}")
     async def submit(req: PageRequest) -> web.StreamResponse:
-        links = PageLinks(req.portal)
+        links = req.services.page_links
         link = await links.open(req.params["token"])
         if link is None:
             return _expired()
@@ -407,7 +407,7 @@ def account_pages() -> WebPages:
     @pages.post("/p/{token}/forgotten")
     async def forgotten(req: PageRequest) -> web.StreamResponse:
         """The login page's "Forgotten password?": a reset link for the same chat, and off to it."""
-        links = PageLinks(req.portal)
+        links = req.services.page_links
         link = await links.open(req.params["token"])
         if link is None or link.purpose is not Purpose.LOGIN or link.state is not LinkState.OPEN:
             return _expired()

@@ -13,6 +13,7 @@ from sqlalchemy import text
 
 from core.portal import Portal
 from core.serve import serve
+from core.services import Services
 from core.text import one_line
 from web.csrf import CSRF_FIELD, check_csrf_token, origin_of
 from web.html import CSS, message_page
@@ -22,6 +23,7 @@ log = logging.getLogger("ehcp.web")
 access_log = logging.getLogger("ehcp.web.access")
 
 PORTAL = web.AppKey("ehcp_web_portal", Portal)
+SERVICES = web.AppKey("ehcp_web_services", Services)
 DEFAULT_MAX_BODY = 64 * 1024  # forms are small; files come through the chat
 
 FRAME_ANCESTORS = "'self' https://web.telegram.org"
@@ -124,9 +126,11 @@ def same_origin(request: web.Request, public_url: str) -> bool:
     return True
 
 
-def _handler(page: Page, portal: Portal) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+def _handler(page: Page, services: Services) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    portal = services.portal
+
     async def handle(request: web.Request) -> web.StreamResponse:
-        req = PageRequest(portal, request, dict(request.match_info))
+        req = PageRequest(services, request, dict(request.match_info))
         if page.method == "POST":
             if not same_origin(request, portal.settings.http.public_url):
                 return expired_page()
@@ -159,17 +163,23 @@ async def _css(_: web.Request) -> web.Response:
 
 
 def create_web_app(
-    portal: Portal, pages: list[WebPages] | None = None, *, max_body: int = DEFAULT_MAX_BODY
+    portal: Portal,
+    pages: list[WebPages] | None = None,
+    *,
+    services: Services | None = None,
+    max_body: int = DEFAULT_MAX_BODY,
 ) -> web.Application:
-    """The parents' pages app: /health, the stylesheet and the given pages."""
+    """The parents' pages app: /health, the stylesheet and the given pages. The pages use the
+    core's services from one container, built here once unless given."""
     app = web.Application(middlewares=[friendly_errors], client_max_size=max_body)
     app[PORTAL] = portal
+    app[SERVICES] = services = services or Services.build(portal)
     app.on_response_prepare.append(_security_headers)
     app.router.add_get("/health", _health)
     app.router.add_get("/assets/site.css", _css)
     for group in pages or []:
         for p in group:
-            app.router.add_route(p.method, p.path, _handler(p, portal))
+            app.router.add_route(p.method, p.path, _handler(p, services))
     return app
 
 
@@ -179,9 +189,10 @@ async def start_web(
     *,
     host: str | None = None,
     port: int | None = None,
+    services: Services | None = None,
 ) -> web.AppRunner:
     """Serve the pages on settings.http.web_host/web_port (port 0: any free port; see bound_port)."""
-    app = create_web_app(portal, pages)
+    app = create_web_app(portal, pages, services=services)
     return await serve(
         app,
         host if host is not None else portal.settings.http.web_host,

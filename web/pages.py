@@ -30,6 +30,7 @@ from aiohttp import web
 from multidict import MultiDictProxy
 
 from core.portal import Portal
+from core.services import Services
 from web.csrf import CSRF_FIELD, DEFAULT_MAX_AGE, make_csrf_token
 from web.html import Html, escape, h, join
 
@@ -38,10 +39,14 @@ PageHandler = Callable[["PageRequest"], Awaitable[web.StreamResponse | Html | st
 
 @dataclass(slots=True)
 class PageRequest:
-    portal: Portal
+    services: Services  # the core's services, one container for the app
     request: web.Request
     params: dict[str, str]  # path parameters, e.g. {"token": ...}
     form: MultiDictProxy[Any] | None = None  # the posted fields (POST only, after the CSRF check)
+
+    @property
+    def portal(self) -> Portal:
+        return self.services.portal
 
     @property
     def now(self) -> datetime:
