@@ -1,6 +1,6 @@
 """Where dialogue state lives between messages: the database, so a restart loses no one's place.
 
-Keys follow aiogram's own StorageKey (bot, chat, user, thread, business connection, destiny).
+Keys follow the chat face's own storage key (bot, chat, user, thread, business connection, destiny).
 The bot's storage adapter (bot/storage.py) is a thin layer over this store.
 """
 

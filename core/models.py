@@ -69,7 +69,7 @@ class OutboxItem(Base):
     child_id: Mapped[int | None] = mapped_column(BigInteger)
     text: Mapped[str] = mapped_column(Text)
     email_subject: Mapped[str | None] = mapped_column(String(200))
-    # Extra send options: {"buttons": [[{"text":..., "callback_data"|"url":...}]], "parse_mode": ...}
+    # Extra send options: {"buttons": [[{"text":..., "data"|"url":...}]], "markup": ...} (see core.outbox)
     payload: Mapped[dict] = mapped_column(JSON, default=dict)
     dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     not_before: Mapped[datetime]
@@ -160,7 +160,7 @@ class IdempotencyRecord(Base):
 
 
 class DialogState(Base):
-    """aiogram FSM state and data (aiogram-dialog stacks and contexts too), keyed as aiogram keys it."""
+    """The chat face's dialogue state and data (its stacks and contexts too), keyed as it keys them."""
 
     __tablename__ = "dialog_state"
 

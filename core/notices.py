@@ -96,7 +96,7 @@ async def tell_account(session: AsyncSession, recipient: Recipient, notice: Fami
     email = await account_email(session, recipient.account_id)
     chats: list[int | None] = list(await active_chats_for_account(session, recipient.account_id)) or [None]
     buttons = [
-        [{"text": b.text, "url": b.url} if b.url else {"text": b.text, "callback_data": b.data} for b in row]
+        [{"text": b.text, "url": b.url} if b.url else {"text": b.text, "data": b.data} for b in row]
         for row in rendered.buttons
     ]
     for chat_id in chats:
@@ -112,7 +112,7 @@ async def tell_account(session: AsyncSession, recipient: Recipient, notice: Fami
             child_id=notice.child_id,
             buttons=buttons or None,
             dedupe_key=f"{recipient.key}:{chat_id if chat_id is not None else 'email'}",
-            parse_mode=rendered.markup,
+            markup=rendered.markup,
         )
 
 

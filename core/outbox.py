@@ -36,18 +36,21 @@ def enqueue(
     buttons: list[list[dict[str, str]]] | None = None,
     dedupe_key: str | None = None,
     not_before: datetime | None = None,
-    parse_mode: str | None = None,
+    markup: str | None = None,
+    parse_mode: str | None = None,  # the older name of `markup`
 ) -> OutboxItem:
     """Add a notice to the outbox in the caller's transaction. Returns the (unflushed) row.
 
-    `buttons` is rows of {"text": ..., "callback_data": ...} or {"text": ..., "url": ...}.
-    `important` notices go by email to `fallback_email` when the chat is blocked or missing.
+    `buttons` is rows of {"text": ..., "data": ...} (what the sending face makes of a press) or
+    {"text": ..., "url": ...}. `markup` names the text's format for the face that sends it (its
+    names escaped by whoever wrote it); None: plain text. `important` notices go by email to
+    `fallback_email` when the chat is blocked or missing.
     """
     payload: dict[str, Any] = {}
     if buttons:
         payload["buttons"] = buttons
-    if parse_mode:
-        payload["parse_mode"] = parse_mode  # "HTML": the text's names must be escaped by the caller
+    if markup or parse_mode:
+        payload["markup"] = markup or parse_mode
     item = OutboxItem(
         created_at=now,
         kind=kind,

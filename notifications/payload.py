@@ -10,7 +10,8 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 
 
 def reply_markup(payload: dict[str, Any]) -> InlineKeyboardMarkup | None:
-    """Inline buttons from the payload: rows of {"text", "callback_data" | "url" | "web_app"}."""
+    """Inline buttons from the payload: rows of {"text", "data" | "url" | "web_app"} (rows written
+    before "data" was the name say "callback_data")."""
     rows = []
     for raw_row in payload.get("buttons") or []:
         row = []
@@ -19,10 +20,10 @@ def reply_markup(payload: dict[str, Any]) -> InlineKeyboardMarkup | None:
                 row.append(InlineKeyboardButton(text=b["text"], url=b["url"]))
             elif b.get("web_app"):
                 row.append(InlineKeyboardButton(text=b["text"], web_app=WebAppInfo(url=b["web_app"])))
-            elif b.get("callback_data") is not None:
-                row.append(InlineKeyboardButton(text=b["text"], callback_data=b["callback_data"]))
+            elif (data := b.get("data", b.get("callback_data"))) is not None:
+                row.append(InlineKeyboardButton(text=b["text"], callback_data=data))
             else:
-                raise ValueError("a button needs callback_data, url or web_app")
+                raise ValueError("a button needs data, url or web_app")
         if row:
             rows.append(row)
     return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
@@ -34,7 +35,7 @@ _MD_ESCAPE = re.compile(r"\\([_*\[\]()~`>#+\-=|{}.!\\])")
 
 def email_body(text: str, payload: dict[str, Any]) -> str:
     """A notice as plain text for email: markup removed, link buttons written out."""
-    mode = (payload.get("parse_mode") or "").lower()
+    mode = (markup_of(payload) or "").lower()
     if mode == "html":
         text = html.unescape(_TAG.sub("", text.replace("<br>", "\n")))
     elif mode in ("markdownv2", "markdown"):
@@ -55,4 +56,9 @@ def email_body(text: str, payload: dict[str, Any]) -> str:
     return "\n\n".join(parts) + "\n"
 
 
-__all__ = ["email_body", "reply_markup"]
+def markup_of(payload: dict[str, Any]) -> str | None:
+    """The text's format for Telegram ("HTML"...), None for plain (older rows say "parse_mode")."""
+    return payload.get("markup") or payload.get("parse_mode")
+
+
+__all__ = ["email_body", "markup_of", "reply_markup"]

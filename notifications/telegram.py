@@ -60,7 +60,7 @@ from notifications.liveness import dead_holders, wall_now
 from notifications.loop import run_until_stopped
 from notifications.mail import backoff_seconds
 from notifications.pacing import PER_CHAT_MARGIN, RateLimiter, TelegramPacer, pre_paced
-from notifications.payload import email_body, reply_markup
+from notifications.payload import email_body, markup_of, reply_markup
 
 log = logging.getLogger(__name__)
 
@@ -492,7 +492,7 @@ class TelegramDelivery:
                         msg = await self.bot.send_message(
                             chat_id=row.chat_id,
                             text=row.text,
-                            parse_mode=row.payload.get("parse_mode"),
+                            parse_mode=markup_of(row.payload),
                             reply_markup=markup,
                             disable_notification=quiet,
                             link_preview_options=LinkPreviewOptions(is_disabled=True),

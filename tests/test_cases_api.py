@@ -606,7 +606,7 @@ async def test_notices_to_the_family_through_the_process(api, portal, clock):
     assert n.chat_id == 111 and n.child_id == child_id and n.important and n.kind == "notice"
     assert n.fallback_email == "alex@example.org"
     assert n.payload["buttons"] == [
-        [{"text": "📊 SEND Dashboard", "callback_data": f"dash:{child_id}"}]
+        [{"text": "📊 SEND Dashboard", "data": f"dash:{child_id}"}]
     ]
     assert "The council has decided to carry out an EHC needs assessment for Sam." in n.text
     assert "The next date is <b>21 May 2023</b>" in n.text

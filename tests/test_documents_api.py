@@ -149,8 +149,8 @@ async def test_a_published_document_is_stored_listed_served_and_announced(api, p
         "📄 <b>New document for Sam</b>\nEHC Plan by Jo\nDocument date: 20 Nov 2026\n\n"
         "Tap Receive to get it here."
     )
-    assert n.payload["buttons"] == [[{"text": "📥 Receive the document", "callback_data": f"doc:{doc['id']}:get"}]]
-    assert n.payload["parse_mode"] == "HTML" and n.important and n.email_subject == "A new document for Sam"
+    assert n.payload["buttons"] == [[{"text": "📥 Receive the document", "data": f"doc:{doc['id']}:get"}]]
+    assert n.payload["markup"] == "HTML" and n.important and n.email_subject == "A new document for Sam"
     assert [a.subject for a in await audits(portal, "document.publish")] == [f"document:{doc['id']}"]
 
     # Read back: one, the list (newest first), and the file with safe headers.

@@ -318,7 +318,7 @@ async def test_send_due_at_the_right_moments_once_per_chat(portal, clock):
     for n in out:
         assert n.kind == "reminder" and n.child_id == child_id and n.important
         assert n.payload["buttons"] == [
-            [{"text": "📊 SEND Dashboard", "callback_data": f"dash:{child_id}"}]
+            [{"text": "📊 SEND Dashboard", "data": f"dash:{child_id}"}]
         ]
         assert "Reminder for Sam: in 7 days, 12 Mar 2023." in n.text
         assert (

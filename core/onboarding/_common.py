@@ -65,8 +65,8 @@ async def notify_account(
 ) -> None:
     """Queue a notice to every chat linked to the account, or to its email when none is: an
     important notice, deduplicated per chat by `key`. `notice` takes `enqueue`'s other arguments
-    (kind, email_subject, child_id, buttons, parse_mode...)."""
-    from core.outbox import enqueue  # notifications depends on this module, not back
+    (kind, email_subject, child_id, buttons, markup...)."""
+    from core.outbox import enqueue  # core.outbox is imported by modules this one serves
 
     email = await account_email(session, account_id)
     chats: list[int | None] = list(await active_chats_for_account(session, account_id)) or [None]
