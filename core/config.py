@@ -181,6 +181,61 @@ class OnboardingSettings(BaseSettings):
         return f"https://t.me/{self.bot_username.lstrip('@')}?start={token}"
 
 
+class AccountSettings(BaseSettings):
+    """Portal accounts: the password policy, argon2id's cost, one-time code limits. The defaults
+    are the council's policy (the guide) and PRODUCT.md's code rules. What is built from them (the
+    policy, the hasher, the code limits) is core.accounts.config's."""
+
+    model_config = _config()
+
+    password_min_length: int = Field(15, ge=1, description="Shortest password allowed.")
+    password_max_length: int = Field(
+        256, ge=128, description="Longest password allowed (at least 128; long passphrases pass)."
+    )
+    password_require_letter: bool = Field(
+        True, description="A password needs a letter (the guide; NIST drops it)."
+    )
+    password_require_upper: bool = Field(
+        True, description="A password needs an upper-case letter (the guide)."
+    )
+    password_require_digit: bool = Field(True, description="A password needs a digit (the guide).")
+    password_restrict_characters: bool = Field(
+        True, description="Only letters, digits, space and the guide's special characters."
+    )
+    password_history: int = Field(
+        8, ge=0, description="Previous passwords that cannot be used again (the guide: 8)."
+    )
+    password_check_blocklist: bool = Field(
+        True, description="Refuse common and known-breached passwords."
+    )
+    password_check_personal: bool = Field(
+        True, description="Refuse a password containing the holder's name or email."
+    )
+    argon2_time_cost: int = Field(3, ge=1, description="argon2id passes.")
+    argon2_memory_kib: int = Field(
+        65536, ge=8, description="argon2id memory in KiB (64 MiB, RFC 9106)."
+    )
+    argon2_parallelism: int = Field(4, ge=1, description="argon2id lanes.")
+    code_minutes: int = Field(10, ge=1, description="How long an emailed code works.")
+    code_max_tries: int = Field(5, ge=1, description="Wrong tries before a code is dead.")
+    codes_per_hour: int = Field(
+        5, ge=1, description="Codes sent per account (or email) and per chat in an hour."
+    )
+    wrong_codes_per_hour: int = Field(
+        10, ge=1, description="Wrong codes per account and per chat in an hour."
+    )
+    login_failures_per_hour: int = Field(
+        10, ge=1, description="Wrong email/password pairs per email and per chat in an hour."
+    )
+    request_hours: int = Field(
+        24, ge=1, description="How long a registration, reset or email change stays open."
+    )
+
+    @property
+    def request_ttl(self) -> timedelta:
+        return timedelta(hours=self.request_hours)
+
+
 class Settings:
     """All settings, one object per concern."""
 
@@ -194,6 +249,7 @@ class Settings:
             "product": ProductSettings,
             "reminders": ReminderSettings,
             "onboarding": OnboardingSettings,
+            "accounts": AccountSettings,
         }
         for name, cls in groups.items():
             own = {k: v for k, v in overrides.items() if k in cls.model_fields}
@@ -211,12 +267,13 @@ class Settings:
     product: ProductSettings
     reminders: ReminderSettings
     onboarding: OnboardingSettings
+    accounts: AccountSettings
 
     @staticmethod
     def groups() -> list[type[BaseSettings]]:
         return [
             TelegramSettings, StorageSettings, MailSettings, HttpSettings, DeliverySettings,
-            ProductSettings, ReminderSettings, OnboardingSettings,
+            ProductSettings, ReminderSettings, OnboardingSettings, AccountSettings,
         ]
 
     @property
@@ -226,10 +283,8 @@ class Settings:
 
 def settings_table() -> str:
     """The README's settings table, made from the classes above (`python -m core.config`)."""
-    from core.accounts.config import AccountSettings
-
     rows = ["| setting | default | what it is |", "|---|---|---|"]
-    for cls in [*Settings.groups(), AccountSettings]:
+    for cls in Settings.groups():
         for name, field in cls.model_fields.items():
             default = field.default
             if default is None:

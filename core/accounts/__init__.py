@@ -28,7 +28,7 @@ No answer reveals whether an email has an account. Settings: `portal.settings.ac
 """
 
 from core.accounts.codes import CodeLimits, CodeStatus, Purpose, code_message, new_request_id
-from core.accounts.config import AccountSettings, default_account_settings
+from core.accounts.config import AccountSettings
 from core.accounts.forms import (
     PASSWORDS_DIFFER,
     RegistrationForm,
@@ -69,7 +69,6 @@ __all__ = [
     "StartResult",
     "StartStatus",
     "code_message",
-    "default_account_settings",
     "forget_chat",
     "is_common",
     "new_request_id",

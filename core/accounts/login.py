@@ -27,7 +27,7 @@ class Login(AccountSteps):
         request_id: str | None = None,
     ) -> LoginResult:
         """Step 1 of logging in: email and password. If they match, a login code is emailed."""
-        hasher = self.settings.hasher()
+        hasher = self.hasher
         now = self.portal.clock.now()
         try:
             email_n: str | None = normalise_email(email)

@@ -160,7 +160,7 @@ class Passwords(AccountSteps):
         if confirm_password is not None and confirm_password != new_password:
             return PasswordResult(PasswordStatus.INVALID, [PASSWORDS_DIFFER])
         problems = await asyncio.to_thread(
-            self.settings.policy().check,
+            self.policy.check,
             new_password,
             email=account.email,
             names=(account.forename, account.surname),
@@ -168,7 +168,7 @@ class Passwords(AccountSteps):
         )
         if problems:
             return PasswordResult(PasswordStatus.INVALID, problems)
-        return await asyncio.to_thread(self.settings.hasher().hash, new_password)
+        return await asyncio.to_thread(self.hasher.hash, new_password)
 
     async def _password_changed(
         self, s: AsyncSession, account: Account, new_hash: str, now: datetime, action: str

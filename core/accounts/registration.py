@@ -45,13 +45,13 @@ class Registration(AccountSteps):
         errors: dict[str, list[str]] = {}
         if f.confirm_password is not None and f.confirm_password.get_secret_value() != password:
             errors["confirm_password"] = [PASSWORDS_DIFFER]
-        problems = self.settings.policy().check(password, email=f.email, names=(f.forename, f.surname))
+        problems = self.policy.check(password, email=f.email, names=(f.forename, f.surname))
         if problems:
             errors["password"] = problems
         if errors:
             return StartResult(StartStatus.INVALID, None, errors)
         # Hashed whether or not the email has an account, so both take the same time.
-        password_hash = await asyncio.to_thread(self.settings.hasher().hash, password)
+        password_hash = await asyncio.to_thread(self.hasher.hash, password)
         rid = self._request_id(request_id)
         now = self.portal.clock.now()
         async with self.portal.db() as s, s.begin():

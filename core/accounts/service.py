@@ -68,7 +68,7 @@ class AccountService(Registration, Login, Passwords, EmailChange):
 
     def password_rules(self) -> list[str]:
         """The password rules in force, as the guide lists them."""
-        return self.settings.policy().describe()
+        return self.policy.describe()
 
     async def purge_expired(self) -> int:
         """Drop finished and timed-out requests, old codes and old rate records (a scheduled job)."""

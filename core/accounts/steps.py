@@ -15,19 +15,21 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.accounts import codes
+from core.accounts import codes, config
 from core.accounts.codes import (
     CodeCheck,
+    CodeLimits,
     CodeScope,
     CodeStatus,
     Purpose,
     new_request_id,
     request_key,
 )
-from core.accounts.config import AccountSettings, default_account_settings
 from core.accounts.models import Account, AccountRequest, PasswordHistory
+from core.accounts.policy import Hasher, PasswordPolicy
 from core.accounts.results import ConfirmResult
 from core.audit import Actor, audit
+from core.config import AccountSettings
 from core.outbox import enqueue_email
 from core.portal import Portal
 
@@ -38,7 +40,21 @@ MAX_PASSWORD_INPUT = 4096
 class AccountSteps:
     def __init__(self, portal: Portal, settings: AccountSettings | None = None) -> None:
         self.portal = portal
-        self.settings = settings or default_account_settings()
+        self.settings = settings or portal.settings.accounts
+
+    # -- what the settings make (read each time: a test may change a setting in place)
+
+    @property
+    def policy(self) -> PasswordPolicy:
+        return config.password_policy(self.settings)
+
+    @property
+    def hasher(self) -> Hasher:
+        return config.hasher(self.settings)
+
+    @property
+    def code_limits(self) -> CodeLimits:
+        return config.code_limits(self.settings)
 
     # -- the council, as the emails name it
 
@@ -130,7 +146,7 @@ class AccountSteps:
             purpose=purpose,
             request_id=request_id,
             scope=scope,
-            limits=self.settings.code_limits(),
+            limits=self.code_limits,
             email_to=email_to,
             council=self._council,
         )
@@ -182,7 +198,7 @@ class AccountSteps:
             request_id=request_id,
             code=code,
             chat_id=chat_id,
-            limits=self.settings.code_limits(),
+            limits=self.code_limits,
         )
         if not check.ok:
             return ConfirmResult(check.status, None, check.tries_left, minutes=check.minutes), None, check
@@ -220,7 +236,7 @@ class AccountSteps:
             return None, "no_account"
         password = password or ""
         ok = len(password) <= MAX_PASSWORD_INPUT and await asyncio.to_thread(
-            self.settings.hasher().verify, account.password_hash, password
+            self.hasher.verify, account.password_hash, password
         )
         if not ok:
             await self._record_login_failure(scopes, now)
