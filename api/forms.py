@@ -37,12 +37,9 @@ from api.fields import (
 )
 from api.routes import ApiError, ApiRequest, ApiRoutes
 from core.files import ALLOWED_TYPES
+from core.forms.casework import AssignmentView, SubmissionView
 from core.forms.form import FormDefinition
 from core.forms.questions import Question
-from core.forms.service import (
-    AssignmentView,
-    SubmissionView,
-)
 
 
 class QuestionSummary(BaseModel):
@@ -193,12 +190,12 @@ def build_routes() -> ApiRoutes:
 
     @api.get("/v1/forms", response=FormList, tags=tags, summary="The form definitions")
     async def list_forms(req: ApiRequest) -> FormList:
-        forms = req.services.forms.forms
+        forms = req.services.form_casework.forms
         return FormList(items=[FormSummary.of(f) for f in sorted(forms.values(), key=lambda f: f.id)])
 
     @api.get("/v1/forms/{form_id:form_id}", errors=(404,), tags=tags, summary="One form definition, whole, as JSON")
     async def read_form(req: ApiRequest) -> dict[str, Any]:
-        form = req.services.forms.forms.get(req.params["form_id"])
+        form = req.services.form_casework.forms.get(req.params["form_id"])
         if form is None:
             raise ApiError(404, "not_found", "No such form.")
         return form.model_dump(mode="json", by_alias=True)
@@ -207,7 +204,7 @@ def build_routes() -> ApiRoutes:
               errors=(404, 422), tags=tags,
               summary="Ask the family for a form (each carer is told at once, with a button to open it)")
     async def assign_form(req: ApiRequest, body: AssignIn) -> AssignmentOut:
-        view = await req.services.forms.assign(
+        view = await req.services.form_casework.assign(
             req.actor, req.params["reference"], form_id=body.form_id, due_date=body.due_date,
             note=body.note, account_id=body.account_id,
         )
@@ -216,19 +213,19 @@ def build_routes() -> ApiRoutes:
     @api.get("/v1/cases/{reference:case_ref}/forms", response=AssignmentList, errors=(404,), tags=tags,
              summary="The forms asked for on a case, with their submissions")
     async def case_forms(req: ApiRequest) -> AssignmentList:
-        views = await req.services.forms.assignments(req.actor, req.params["reference"])
+        views = await req.services.form_casework.assignments(req.actor, req.params["reference"])
         return AssignmentList(items=[AssignmentOut.of(v) for v in views])
 
     @api.post("/v1/form-assignments/{id:int}/withdraw", response=AssignmentOut, errors=(404,), tags=tags,
               summary="Withdraw a form asked for (the carers who had not sent it are told)")
     async def withdraw_form(req: ApiRequest) -> AssignmentOut:
-        return AssignmentOut.of(await req.services.forms.withdraw_assignment(req.actor, req.params["id"]))
+        return AssignmentOut.of(await req.services.form_casework.withdraw_assignment(req.actor, req.params["id"]))
 
     @api.get("/v1/form-submissions", query=SubmissionQuery, response=SubmissionList, errors=(404,), tags=tags,
              summary="Submitted forms in the order they were sent (a case system polls with next_after)")
     async def list_submissions(req: ApiRequest) -> SubmissionList:
         q: SubmissionQuery = req.query
-        views = await req.services.forms.submissions(
+        views = await req.services.form_casework.submissions(
             req.actor, after=q.after, limit=q.limit, case_reference=q.case
         )
         return SubmissionList(
@@ -239,19 +236,19 @@ def build_routes() -> ApiRoutes:
     @api.get("/v1/form-submissions/{id:int}", response=SubmissionOut, errors=(404,), tags=tags,
              summary="One submission: every question shown to the parent, with the answer")
     async def read_submission(req: ApiRequest) -> SubmissionOut:
-        return SubmissionOut.of(await req.services.forms.submission(req.actor, req.params["id"]))
+        return SubmissionOut.of(await req.services.form_casework.submission(req.actor, req.params["id"]))
 
     @api.get("/v1/form-submissions/{id:int}/pdf", errors=(404,), tags=tags, media_types=("application/pdf",),
              summary="A submission's PDF")
     async def submission_pdf(req: ApiRequest) -> web.Response:
-        name, data = await req.services.forms.submission_pdf(req.actor, req.params["id"])
+        name, data = await req.services.form_casework.submission_pdf(req.actor, req.params["id"])
         return _file(data, "application/pdf", name)
 
     @api.get("/v1/form-submissions/{id:int}/files/{sha256:sha256}", errors=(404,), tags=tags,
              media_types=(*ALLOWED_TYPES, "application/octet-stream"),
              summary="A supporting file sent with a submission (its bytes)")
     async def submission_file(req: ApiRequest) -> web.Response:
-        found, data = await req.services.forms.submission_file(
+        found, data = await req.services.form_casework.submission_file(
             req.actor, req.params["id"], req.params["sha256"]
         )
         return _file(data, str(found.get("mime") or "application/octet-stream"), str(found.get("filename") or "file"))

@@ -12,7 +12,8 @@ from core.cases.dashboard import Counts, DashboardService
 from core.cases.service import CaseService
 from core.chats import ChatService
 from core.documents.service import DocumentService
-from core.forms.service import FormService
+from core.forms.casework import FormCasework
+from core.forms.filling import FormFilling
 from core.messages.service import MessageService
 from core.messages.staff import StaffDirectory, StaffGroup
 from core.onboarding import AccessService, ChatLinkService, InvitationService
@@ -38,7 +39,8 @@ class Services:
     staff: StaffDirectory
     staff_group: StaffGroup
     documents: DocumentService
-    forms: FormService
+    form_filling: FormFilling  # the parent's side: Actions to Complete, answering, Submit
+    form_casework: FormCasework  # the SEND team's side: assign, withdraw, submissions
     cases: CaseService
 
     @classmethod
@@ -61,7 +63,8 @@ class Services:
             staff=StaffDirectory(portal),
             staff_group=StaffGroup(portal, messages),
             documents=DocumentService(portal),
-            forms=FormService(portal),
+            form_filling=FormFilling(portal),
+            form_casework=FormCasework(portal),
             cases=CaseService(portal),
         )
 
@@ -78,4 +81,4 @@ async def _documents_to_view(s: AsyncSession, account_id: int, case_id: int) -> 
 
 async def _actions_to_complete(s: AsyncSession, account_id: int, case_id: int) -> Counts:
     """The dashboard's "Actions to Complete (n)": forms asked of this carer, not yet submitted."""
-    return Counts(actions=await FormService.open_for(s, account_id, case_id))
+    return Counts(actions=await FormFilling.open_for(s, account_id, case_id))

@@ -32,7 +32,7 @@ from api.forms import api as forms_api
 from core.idempotency import KEY_MAX, valid_key
 from api.messages import api as messages_api
 from api.onboarding import api as onboarding_api
-from core.forms.service import FormService
+from core.forms.filling import FormFilling
 from core.messages.service import MessageService
 from core.tokens import create_token
 from tests.test_cases_api import active_carer
@@ -107,7 +107,7 @@ async def seed(portal, base: str, token: str) -> dict[str, list]:  # noqa: ANN00
             "filename": "AR1 letter.pdf", "mime": "application/pdf", "content_base64": pdf,
             "description": "EHCP - AR1 Letter to Parent", "document_date": "2026-11-20",
         })
-        forms = FormService(portal)
+        forms = FormFilling(portal)
         assigned = await _call(http, base, token, "POST", f"/v1/cases/{REF}/forms",
                                {"form_id": "parental_preference", "due_date": "2026-12-08"})
         rid = (await forms.open_assignment(ALEX, assigned["id"])).id

@@ -9,9 +9,10 @@ from datetime import date
 import pytest
 
 from core.clock import FrozenClock
+from core.forms.casework import FormCasework
+from core.forms.filling import FormFilling
 from core.forms.form import FormDefinition
 from core.forms.loading import load_forms
-from core.forms.service import FormService
 from core.reminders import plan_all
 from core.reminders.models import Reminder
 from tests.test_onboarding_service import CASEWORKER
@@ -34,8 +35,12 @@ def clock() -> FrozenClock:
     return FrozenClock(utc(2023, 3, 1))  # 1 Mar 2023, 12:00 GMT
 
 
-def forms_service(portal) -> FormService:  # noqa: ANN001
-    return FormService(portal, forms={**load_forms(), TINY.id: TINY})
+def team_side(portal) -> FormCasework:  # noqa: ANN001
+    return FormCasework(portal, forms={**load_forms(), TINY.id: TINY})
+
+
+def parent_side(portal) -> FormFilling:  # noqa: ANN001
+    return FormFilling(portal, forms={**load_forms(), TINY.id: TINY})
 
 
 def form_rows(expected: set[tuple], key: str) -> set[tuple]:
@@ -44,8 +49,7 @@ def form_rows(expected: set[tuple], key: str) -> set[tuple]:
 
 async def test_a_due_date_plans_reminders_for_each_carer_as_days_come_into_view(portal, clock):
     _, mum, dad = await family(portal)
-    forms = forms_service(portal)
-    a = await forms.assign(CASEWORKER, "EHC-0001", form_id="parental_preference", due_date=DUE)
+    a = await team_side(portal).assign(CASEWORKER, "EHC-0001", form_id="parental_preference", due_date=DUE)
     key = f"form:{a.id}"
 
     # 1 Mar: only "7 days before" (13 Mar) is within the 14-day horizon.
@@ -71,7 +75,7 @@ async def test_a_due_date_plans_reminders_for_each_carer_as_days_come_into_view(
 
 async def test_a_form_for_one_carer_reminds_only_them(portal, clock):
     _, mum, dad = await family(portal)
-    a = await forms_service(portal).assign(
+    a = await team_side(portal).assign(
         CASEWORKER, "EHC-0001", form_id="parental_preference", due_date=DUE, account_id=dad
     )
     assert {r[0] for r in form_rows(await pending(portal), f"form:{a.id}")} == {dad}
@@ -79,9 +83,9 @@ async def test_a_form_for_one_carer_reminds_only_them(portal, clock):
 
 async def test_a_withdrawn_form_is_not_reminded(portal, clock):
     await family(portal)
-    forms = forms_service(portal)
-    a = await forms.assign(CASEWORKER, "EHC-0001", form_id="parental_preference", due_date=DUE)
-    await forms.withdraw_assignment(CASEWORKER, a.id)
+    team = team_side(portal)
+    a = await team.assign(CASEWORKER, "EHC-0001", form_id="parental_preference", due_date=DUE)
+    await team.withdraw_assignment(CASEWORKER, a.id)
     assert form_rows(await pending(portal), f"form:{a.id}") == set()
     before = len(await sent_reminders(portal))
     await tick(portal, clock, utc(2023, 3, 13, 9))
@@ -90,9 +94,9 @@ async def test_a_withdrawn_form_is_not_reminded(portal, clock):
 
 async def test_a_carer_who_submitted_is_not_reminded_the_other_still_is(portal, clock):
     _, mum, dad = await family(portal)
-    forms = forms_service(portal)
-    a = await forms.assign(CASEWORKER, "EHC-0001", form_id=TINY.id, due_date=DUE)
+    a = await team_side(portal).assign(CASEWORKER, "EHC-0001", form_id=TINY.id, due_date=DUE)
     key = f"form:{a.id}"
+    forms = parent_side(portal)
     mine = await forms.open_assignment(111, a.id)  # mum's chat
     await forms.submit(111, mine.id)
 

@@ -3,7 +3,7 @@ notice each carer gets, with its button), withdrawing one, and reading submissio
 PDF (its text extracted) and their supporting files.
 
 Over real HTTP with a bearer token, on a portal built by the migrations; the carers are made
-through the real onboarding services and fill the forms in through FormService by chat id."""
+through the real onboarding services and fill the forms in through FormFilling by chat id."""
 
 from __future__ import annotations
 

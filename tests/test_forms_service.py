@@ -1,5 +1,5 @@
-"""Forms (issue 6, PRODUCT.md journey 7): the core's FormService, called as the chat calls it (by
-chat id) for carers made through the real onboarding services, with the bundled form definitions
+"""Forms (issue 6, PRODUCT.md journey 7): the core's two sides, FormFilling called as the chat calls
+it (by chat id) and FormCasework as the API does, for carers made through the real onboarding services, with the bundled form definitions
 (the Parental Preference Form covers every question type) and the real PDF.
 
 What is checked is what a parent or caseworker would notice: the answer kept (or refused with
@@ -20,10 +20,14 @@ from core.audit import Actor
 from core.cases.dashboard import DashboardService
 from core.cases.models import CaseKeyDate
 from core.cases.service import CaseService
+from core.errors import NotFound
 from core.files import MAX_UPLOAD_BYTES
 from core.forms.answers import AnswerRefused
+from core.forms.base import FormRefused
+from core.forms.casework import FormCasework
+from core.forms.filling import FormFilling
 from core.forms.models import FormAssignment, FormResponse
-from core.forms.service import REVIEW, FormRefused, FormService, NotFound
+from core.forms.progress import REVIEW
 from core.messages.models import Attachment, Message
 from core.messages.service import MessageService
 from core.models import AuditEntry
@@ -52,8 +56,15 @@ class Family:
 
 
 @pytest.fixture
-def svc(portal) -> FormService:
-    return FormService(portal)
+def svc(portal) -> FormFilling:
+    """The parent's side."""
+    return FormFilling(portal)
+
+
+@pytest.fixture
+def team(portal) -> FormCasework:
+    """The SEND team's side."""
+    return FormCasework(portal)
 
 
 async def make_case(portal, ref: str = REF, child: tuple[str, str, date] = ("Sam", "Jones", date(2016, 5, 4))) -> int:
@@ -96,17 +107,17 @@ async def linked_parent_without_a_case(portal, chat_id: int = NEW) -> int:
     return account_id
 
 
-async def assign(svc: FormService, form_id: str = PPF, due: date | None = date(2026, 12, 8), **kw):
-    return await svc.assign(TEAM, kw.pop("ref", REF), form_id=form_id, due_date=due, **kw)
+async def assign(team: FormCasework, form_id: str = PPF, due: date | None = date(2026, 12, 8), **kw):
+    return await team.assign(TEAM, kw.pop("ref", REF), form_id=form_id, due_date=due, **kw)
 
 
-async def skip_guidance(svc: FormService, chat: int, view):
+async def skip_guidance(svc: FormFilling, chat: int, view):
     while view.position != REVIEW and not hasattr(view.form.item(view.position), "type"):
         view = await svc.move(chat, view.id, "next")
     return view
 
 
-async def fill_ppf(svc: FormService, chat: int, rid: int, *, with_file: bool = True):
+async def fill_ppf(svc: FormFilling, chat: int, rid: int, *, with_file: bool = True):
     """Every required answer of the Parental Preference Form, with one supporting document."""
     v = await svc.get(chat, rid)
     answers = {
@@ -150,8 +161,8 @@ async def rows(portal, model, *where):
 # --- answering every question type ------------------------------------------------------------------
 
 
-async def test_every_question_type_takes_a_right_answer_and_refuses_a_wrong_one(svc, alex, portal):
-    a = await assign(svc)
+async def test_every_question_type_takes_a_right_answer_and_refuses_a_wrong_one(svc, alex, portal, team):
+    a = await assign(team)
     v = await svc.open_assignment(ALEX, a.id)
     assert v.position == "intro" and v.child_name == "Sam" and v.due_date == date(2026, 12, 8)
     rid = v.id
@@ -202,12 +213,12 @@ async def test_every_question_type_takes_a_right_answer_and_refuses_a_wrong_one(
     assert v.form.missing(v.answers) == []
 
     # Everything is in the core: a new service (a restarted bot) finds the parent where they were.
-    again = await FormService(portal).get(ALEX, rid)
+    again = await FormFilling(portal).get(ALEX, rid)
     assert again.answers == v.answers and again.position == REVIEW
 
 
-async def test_a_required_question_cannot_be_skipped(svc, alex):
-    a = await assign(svc)
+async def test_a_required_question_cannot_be_skipped(svc, alex, team):
+    a = await assign(team)
     v = await svc.open_assignment(ALEX, a.id)
     v = await svc.move(ALEX, v.id, "next")
     await refused(svc.answer(ALEX, v.id, "completed_by_name", None), "answer")
@@ -218,8 +229,8 @@ async def test_a_required_question_cannot_be_skipped(svc, alex):
 # --- navigation ----------------------------------------------------------------------------------
 
 
-async def test_shown_questions_follow_the_answers_and_hidden_answers_are_dropped(svc, alex):
-    a = await assign(svc)
+async def test_shown_questions_follow_the_answers_and_hidden_answers_are_dropped(svc, alex, team):
+    a = await assign(team)
     rid = (await svc.open_assignment(ALEX, a.id)).id
     v = await fill_ppf(svc, ALEX, rid)
     assert v.position == REVIEW and "school_2" not in v.answers
@@ -262,8 +273,8 @@ async def test_shown_questions_follow_the_answers_and_hidden_answers_are_dropped
     assert v.position == "guidance_questions"
 
 
-async def test_back_review_and_change(svc, alex):
-    a = await assign(svc)
+async def test_back_review_and_change(svc, alex, team):
+    a = await assign(team)
     v = await svc.open_assignment(ALEX, a.id)
     rid = v.id
     v = await svc.move(ALEX, rid, "back")
@@ -315,8 +326,8 @@ async def test_back_review_and_change(svc, alex):
 # --- files ---------------------------------------------------------------------------------------
 
 
-async def test_files_are_kept_checked_and_limited(svc, alex, portal):
-    a = await assign(svc)
+async def test_files_are_kept_checked_and_limited(svc, alex, portal, team):
+    a = await assign(team)
     v = await svc.open_assignment(ALEX, a.id)
     rid, q = v.id, "supporting_documents"
     await svc.move(ALEX, rid, "supporting_documents")
@@ -355,11 +366,11 @@ async def test_files_are_kept_checked_and_limited(svc, alex, portal):
 # --- whose form it is ------------------------------------------------------------------------------
 
 
-async def test_only_the_carer_it_belongs_to_can_open_or_change_it(svc, alex, portal):
+async def test_only_the_carer_it_belongs_to_can_open_or_change_it(svc, alex, portal, team):
     dan = await second_carer(portal, alex)
     pat = await other_family(portal)
-    mine = await assign(svc, account_id=alex.account_id)  # for Alex only
-    both = await assign(svc, "annual_review_views", due=None)
+    mine = await assign(team, account_id=alex.account_id)  # for Alex only
+    both = await assign(team, "annual_review_views", due=None)
     v = await svc.open_assignment(ALEX, mine.id)
     rid = v.id
     await svc.move(ALEX, rid, "next")
@@ -407,10 +418,10 @@ async def test_only_the_carer_it_belongs_to_can_open_or_change_it(svc, alex, por
         await svc.actions(ALEX, alex.child_id)
 
 
-async def test_a_withdrawn_form_cannot_be_opened(svc, alex, portal):
-    a = await assign(svc)
+async def test_a_withdrawn_form_cannot_be_opened(svc, alex, portal, team):
+    a = await assign(team)
     rid = (await svc.open_assignment(ALEX, a.id)).id
-    await svc.withdraw_assignment(TEAM, a.id)
+    await team.withdraw_assignment(TEAM, a.id)
     for call in (svc.get(ALEX, rid), svc.open_assignment(ALEX, a.id), svc.move(ALEX, rid, "next")):
         with pytest.raises(NotFound):
             await call
@@ -420,12 +431,12 @@ async def test_a_withdrawn_form_cannot_be_opened(svc, alex, portal):
 # --- Actions to Complete -----------------------------------------------------------------------------
 
 
-async def test_actions_to_complete_and_the_dashboard_count(svc, alex, portal):
+async def test_actions_to_complete_and_the_dashboard_count(svc, alex, portal, team):
     dan = await second_carer(portal, alex)
-    ppf = await assign(svc, due=date(2026, 12, 8), note="Please send it before the meeting.")
-    views = await assign(svc, "annual_review_views", due=date(2026, 12, 1))
-    later = await assign(svc, "annual_review_views", due=None)
-    for_dan = await assign(svc, due=date(2026, 11, 30), account_id=dan.account_id)
+    ppf = await assign(team, due=date(2026, 12, 8), note="Please send it before the meeting.")
+    views = await assign(team, "annual_review_views", due=date(2026, 12, 1))
+    later = await assign(team, "annual_review_views", due=None)
+    for_dan = await assign(team, due=date(2026, 11, 30), account_id=dan.account_id)
 
     acts = await svc.actions(ALEX, alex.child_id)
     assert [x.assignment_id for x in acts] == [views.id, ppf.id, later.id], "soonest due first, no date last"
@@ -449,7 +460,7 @@ async def test_actions_to_complete_and_the_dashboard_count(svc, alex, portal):
         async with portal.db() as s:
             event.listen(engine, "before_cursor_execute", on_execute)
             try:
-                n = await FormService.open_for(s, account_id, alex.case_id)
+                n = await FormFilling.open_for(s, account_id, alex.case_id)
             finally:
                 event.remove(engine, "before_cursor_execute", on_execute)
         return n, len([q for q in seen if q.strip().lower().startswith("select")])
@@ -464,15 +475,15 @@ async def test_actions_to_complete_and_the_dashboard_count(svc, alex, portal):
     assert (await counted(dan.account_id))[0] == 4, "Dan's own copy is still to do"
     with pytest.raises(NotFound):
         await svc.open_assignment(ALEX, ppf.id)  # sent already
-    await svc.withdraw_assignment(TEAM, later.id)
+    await team.withdraw_assignment(TEAM, later.id)
     assert (await counted(alex.account_id))[0] == 1
 
 
 # --- submitting ------------------------------------------------------------------------------------
 
 
-async def test_submitting_with_answers_missing_is_refused_naming_them(svc, alex, portal):
-    a = await assign(svc)
+async def test_submitting_with_answers_missing_is_refused_naming_them(svc, alex, portal, team):
+    a = await assign(team)
     rid = (await svc.open_assignment(ALEX, a.id)).id
     await svc.move(ALEX, rid, "next")
     await svc.answer(ALEX, rid, "completed_by_name", "Alex Jones")
@@ -488,8 +499,8 @@ async def test_submitting_with_answers_missing_is_refused_naming_them(svc, alex,
     assert await rows(portal, Message) == []
 
 
-async def test_submit_stores_the_pdf_and_tells_the_team(svc, alex, portal, clock):
-    a = await assign(svc)
+async def test_submit_stores_the_pdf_and_tells_the_team(svc, alex, portal, clock, team):
+    a = await assign(team)
     rid = (await svc.open_assignment(ALEX, a.id)).id
     await fill_ppf(svc, ALEX, rid)
     _, draft_pdf = await svc.pdf(ALEX, rid)
@@ -536,8 +547,8 @@ async def test_submit_stores_the_pdf_and_tells_the_team(svc, alex, portal, clock
     assert [e.action for e in await rows(portal, AuditEntry, AuditEntry.action.like("form.%"))].count("form.submit") == 1
 
 
-async def test_annual_review_views_go_as_an_annual_review_message(svc, alex, portal):
-    a = await assign(svc, "annual_review_views", due=None)
+async def test_annual_review_views_go_as_an_annual_review_message(svc, alex, portal, team):
+    a = await assign(team, "annual_review_views", due=None)
     rid = (await svc.open_assignment(ALEX, a.id)).id
     v = await svc.get(ALEX, rid)
     guard = 0
@@ -563,7 +574,7 @@ async def test_annual_review_views_go_as_an_annual_review_message(svc, alex, por
 # --- the request for an EHC needs assessment ----------------------------------------------------------
 
 
-async def fill_request(svc: FormService, chat: int, rid: int):
+async def fill_request(svc: FormFilling, chat: int, rid: int):
     answers = {
         "child_forename": "Mia", "child_surname": "Green", "child_date_of_birth": "12/03/2019",
         "child_agrees": "yes", "needs": "Mia finds reading and noise very hard.",
@@ -590,7 +601,7 @@ async def fill_request(svc: FormService, chat: int, rid: int):
     return v
 
 
-async def test_the_request_for_assessment_opens_the_case(svc, portal, clock):
+async def test_the_request_for_assessment_opens_the_case(svc, portal, clock, team):
     account_id = await linked_parent_without_a_case(portal)
     assert [f.id for f in svc.parent_forms()] == [REQUEST]
     with pytest.raises(NotFound):
@@ -656,24 +667,24 @@ async def test_a_request_draft_is_the_parents_own(svc, portal, alex):
     assert await svc.drafts(ALEX) == []
 
 
-async def test_assignments_need_a_carer_and_a_real_form(svc, alex, portal):
+async def test_assignments_need_a_carer_and_a_real_form(svc, alex, portal, team):
     with pytest.raises(FormRefused) as exc:
-        await assign(svc, "no_such_form")
+        await assign(team, "no_such_form")
     assert exc.value.code == "unknown_form"
     with pytest.raises(FormRefused) as exc:
-        await assign(svc, REQUEST)
+        await assign(team, REQUEST)
     assert exc.value.code == "not_assignable"
     with pytest.raises(FormRefused) as exc:
-        await assign(svc, due=date(2026, 11, 23))
+        await assign(team, due=date(2026, 11, 23))
     assert exc.value.code == "due_in_past"
-    await assign(svc, due=date(2026, 11, 24))  # today is fine
+    await assign(team, due=date(2026, 11, 24))  # today is fine
     with pytest.raises(NotFound):
-        await assign(svc, ref="EHC-9999")
+        await assign(team, ref="EHC-9999")
     await make_case(portal, "EHC-0003", ("Lee", "Brown", date(2014, 1, 1)))
     with pytest.raises(FormRefused) as exc:
-        await assign(svc, ref="EHC-0003")
+        await assign(team, ref="EHC-0003")
     assert exc.value.code == "no_carer"
     with pytest.raises(FormRefused) as exc:
-        await assign(svc, ref="EHC-0003", account_id=alex.account_id)
+        await assign(team, ref="EHC-0003", account_id=alex.account_id)
     assert exc.value.code == "no_access"
     assert len(await rows(portal, FormAssignment)) == 1

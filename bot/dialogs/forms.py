@@ -2,7 +2,7 @@
 from the main menu): a form asked one guidance page or one question at a time.
 
 The core is the source of truth. The dialogue keeps only the response id (and the child's) and
-asks `services.forms.get(...)` again in every window, showing the item at the response's
+asks `services.form_filling.get(...)` again in every window, showing the item at the response's
 `position` (or the review). Every answer is saved by the core as it is given, so a parent who
 leaves, or whose bot restarts, comes back exactly where they were: from Actions to Complete, from
 the notice's "Open the form" button, or from the main menu. Every id from a button is checked by
@@ -32,12 +32,15 @@ from bot.dialogs.common import as_id, choices, unexpected_input
 from bot.dialogs.onboarding import chat_id_of
 from bot.dialogs.states import DashboardSG, FormsSG, MainMenuSG
 from core.clock import format_date as format_day
+from core.errors import NotFound
 from core.files import MAX_UPLOAD_BYTES
 from core.forms.answers import AnswerRefused, format_answer
+from core.forms.base import FormRefused
 from core.forms.form import FormDefinition
 from core.forms.lists import search_list
+from core.forms.progress import REVIEW
 from core.forms.questions import Guidance, Question, QuestionType
-from core.forms.service import REVIEW, FormRefused, NotFound, ResponseView
+from core.forms.responses import ResponseView
 from core.services import Services
 from core.text import has_visible_text, trim
 from core.timescales import format_date
@@ -169,7 +172,7 @@ def _question(view: ResponseView) -> Question | None:
 
 
 async def _view(manager: DialogManager) -> ResponseView:
-    return await _services(manager).forms.get(chat_id_of(manager), _rid(manager))
+    return await _services(manager).form_filling.get(chat_id_of(manager), _rid(manager))
 
 
 async def _gone(manager: DialogManager, callback: CallbackQuery | None = None) -> None:
@@ -236,7 +239,7 @@ async def actions_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, A
         return {**base, "text": texts.child_not_available()}
     dialog_manager.dialog_data["child_id"] = d.child_id
     try:
-        actions = await svc.forms.actions(chat_id, d.child_id)
+        actions = await svc.form_filling.actions(chat_id, d.child_id)
     except NotFound:
         return {**base, "text": texts.child_not_available()}
     lines = [f"✍️ <b>Actions to Complete</b> for {escape(d.child_forename)}"]
@@ -263,7 +266,7 @@ async def _open_action(
     callback: CallbackQuery, _w: Any, manager: DialogManager, item_id: str
 ) -> None:
     try:
-        view = await _services(manager).forms.open_assignment(chat_id_of(manager), as_id(item_id))
+        view = await _services(manager).form_filling.open_assignment(chat_id_of(manager), as_id(item_id))
     except NotFound:
         await callback.answer(form_not_available(), show_alert=True)
         return
@@ -282,7 +285,7 @@ async def _to_dashboard(_c: CallbackQuery, _b: Button, manager: DialogManager) -
 
 
 def _own_forms(manager: DialogManager) -> list[FormDefinition]:
-    forms = _services(manager).forms.parent_forms()
+    forms = _services(manager).form_filling.parent_forms()
     return sorted(forms, key=lambda f: (not f.creates_case, f.title))
 
 
@@ -293,7 +296,7 @@ async def start_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any
     if account is None:
         return {"text": texts.dashboard_needs_login(), "items": []}
     try:
-        drafts = {d.form.id: d for d in await svc.forms.drafts(chat_id)}
+        drafts = {d.form.id: d for d in await svc.form_filling.drafts(chat_id)}
     except NotFound:
         drafts = {}
     lines = [
@@ -322,7 +325,7 @@ async def _start_own(
     callback: CallbackQuery, _w: Any, manager: DialogManager, item_id: str
 ) -> None:
     try:
-        view = await _services(manager).forms.start_own(chat_id_of(manager), item_id)
+        view = await _services(manager).form_filling.start_own(chat_id_of(manager), item_id)
     except NotFound:
         await callback.answer(form_not_available(), show_alert=True)
         return
@@ -434,7 +437,7 @@ async def _answer(
 ) -> None:
     """Save one answer (the core checks it and moves on), or say why not and ask again."""
     try:
-        view = await _services(manager).forms.answer(chat_id_of(manager), _rid(manager), q.id, raw)
+        view = await _services(manager).form_filling.answer(chat_id_of(manager), _rid(manager), q.id, raw)
     except NotFound:
         await _gone(manager, callback)
         return
@@ -503,7 +506,7 @@ async def _skip(callback: CallbackQuery, _b: Button, manager: DialogManager) -> 
 
 async def _move(manager: DialogManager, to: str, callback: CallbackQuery) -> None:
     try:
-        view = await _services(manager).forms.move(chat_id_of(manager), _rid(manager), to)
+        view = await _services(manager).form_filling.move(chat_id_of(manager), _rid(manager), to)
     except NotFound:
         await _gone(manager, callback)
         return
@@ -547,7 +550,7 @@ async def _remove_files(callback: CallbackQuery, _b: Button, manager: DialogMana
         return
     q = found[1]
     try:
-        await _services(manager).forms.remove_files(chat_id_of(manager), _rid(manager), q.id)
+        await _services(manager).form_filling.remove_files(chat_id_of(manager), _rid(manager), q.id)
     except NotFound:
         await _gone(manager, callback)
         return
@@ -575,7 +578,7 @@ async def _back(callback: CallbackQuery, _b: Button, manager: DialogManager) -> 
 async def _create_pdf(callback: CallbackQuery, _b: Button, manager: DialogManager) -> None:
     svc = _services(manager)
     try:
-        name, data = await svc.forms.pdf(chat_id_of(manager), _rid(manager))
+        name, data = await svc.form_filling.pdf(chat_id_of(manager), _rid(manager))
     except NotFound:
         await _gone(manager, callback)
         return
@@ -641,7 +644,7 @@ async def _take_file(message: Message, manager: DialogManager, q: Question) -> N
         mime = _sniff_image(data)
         filename = f"photo.{mime.split('/')[1].replace('jpeg', 'jpg')}"
     try:
-        view = await _services(manager).forms.add_file(
+        view = await _services(manager).form_filling.add_file(
             chat_id_of(manager), _rid(manager), q.id, data, mime, filename, file_id
         )
     except NotFound:
@@ -905,7 +908,7 @@ async def _submit(callback: CallbackQuery, _b: Button, manager: DialogManager) -
     svc = _services(manager)
     chat_id = chat_id_of(manager)
     try:
-        view = await svc.forms.submit(chat_id, _rid(manager))
+        view = await svc.form_filling.submit(chat_id, _rid(manager))
     except NotFound:
         await _gone(manager, callback)
         return
@@ -920,7 +923,7 @@ async def _submit(callback: CallbackQuery, _b: Button, manager: DialogManager) -
         "Here is your copy.",
     )
     try:
-        name, data = await svc.forms.pdf(chat_id, view.id)
+        name, data = await svc.form_filling.pdf(chat_id, view.id)
     except (NotFound, OSError):
         log.exception("the copy of a submitted form could not be made")
         await _bot(manager).send_message(chat_id, texts.something_went_wrong())

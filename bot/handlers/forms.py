@@ -15,7 +15,7 @@ from aiogram.types import CallbackQuery
 from aiogram_dialog import DialogManager, ShowMode, StartMode
 
 from bot.dialogs.states import FormsSG
-from core.forms.service import NotFound
+from core.errors import NotFound
 from core.services import Services
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,7 @@ def forms_router() -> Router:
             await query.answer(form_not_available_to_you(), show_alert=True)
             return
         try:
-            view = await services.forms.open_assignment(query.message.chat.id, int(raw_id))
+            view = await services.form_filling.open_assignment(query.message.chat.id, int(raw_id))
         except NotFound:
             log.info("refused a form button that is not this chat's")
             await query.answer(form_not_available_to_you(), show_alert=True)
