@@ -13,10 +13,10 @@ def dialog_routers() -> list[Router]:
     from bot.dialogs.forms import forms_dialog
     from bot.dialogs.help import help_dialog
     from bot.dialogs.main_menu import main_menu_dialog
-    from bot.dialogs.messages import messages_dialog
     from bot.dialogs.onboarding import onboarding_dialog
     from bot.dialogs.settings import settings_dialog
     from bot.documents.dialog import documents_dialog
+    from bot.messages.dialog import messages_dialog
 
     dialogs = [
         main_menu_dialog(), help_dialog(), onboarding_dialog(), delete_data_dialog(),

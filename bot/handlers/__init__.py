@@ -11,7 +11,7 @@ def command_routers() -> list[Router]:
     from bot.handlers.commands import commands_router
     from bot.handlers.forms import forms_router
     from bot.handlers.membership import membership_router
-    from bot.handlers.messages import messages_router
+    from bot.messages.handlers import messages_router
     from bot.staff.handlers import staff_router
 
     # The staff group's router comes first: nothing else may answer in the staff group.

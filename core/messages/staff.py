@@ -1,11 +1,11 @@
 """The staff group's record: which staff Telegram account answers as which caseworker
 (`StaffDirectory`), and the families' topics and what was posted in them (`StaffGroup`).
 
-The group itself (posting, pacing, forum topics) is Telegram's and lives with the faces that
-deliver to it; this is what they ask and tell: which messages are due in the group, which topic
-holds a family's thread, which posts are there (a `staff_posts` row maps a group message to a
-stored message, so a caseworker's reply to it answers that message), and a caseworker's reply
-in a topic, stored as their message to the carer.
+The group itself (posting, pacing, making its topics) is the delivery's and the bot's; this is
+what they ask and tell: which messages are due in the group, which topic holds a family's
+thread, which posts are there (a `staff_posts` row maps a group message to a stored message, so
+a caseworker's reply to it answers that message), and a caseworker's reply in a topic, stored
+as their message to the carer.
 """
 
 from __future__ import annotations

@@ -12,9 +12,9 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 from aiogram_dialog import DialogManager, ShowMode, StartMode
 
-from bot import texts
 from bot.dialogs.states import MessagesSG
-from core.messages.service import NotFound
+from bot.messages import texts
+from core.errors import NotFound
 from core.services import Services
 
 
