@@ -10,20 +10,27 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from web import (
     CSRF_FIELD,
-    Html,
     PageRequest,
     WebPages,
     bound_port,
     create_web_app,
-    h,
     make_csrf_token,
     message_page,
-    page,
     start_web,
+    template,
 )
 from web.csrf import check_csrf_token
 
 EXPIRED = "This page has expired. Please go back to the chat and open the link again."
+
+
+HELLO = template("""{% extends "layout.html" %}
+{% import "macros.html" as ui with context %}
+{% set title = "Say hello" %}
+{% block body -%}
+<p>Link {{ token }}</p>
+{% call ui.form(submit="Send") %}<label for="name">Your name</label><input id="name" name="name">{% endcall %}
+{%- endblock %}""")
 
 
 def demo_pages() -> tuple[WebPages, list[str]]:
@@ -33,8 +40,7 @@ def demo_pages() -> tuple[WebPages, list[str]]:
 
     @pages.get("/hello/{token}")
     async def hello(req: PageRequest) -> web.StreamResponse:
-        field = h('<label for="name">Your name</label><input id="name" name="name">')
-        return page("Say hello", h("<p>Link {}</p>", req.params["token"]), req.form_html(field, submit="Send"))
+        return req.render(HELLO, token=req.params["token"])
 
     @pages.post("/hello/{token}")
     async def hello_sent(req: PageRequest) -> web.StreamResponse:
@@ -43,7 +49,7 @@ def demo_pages() -> tuple[WebPages, list[str]]:
         return message_page("Thank you", f"Thank you, {req.form['name']}.")
 
     @pages.get("/boom")
-    async def boom(req: PageRequest) -> Html:
+    async def boom(req: PageRequest) -> web.StreamResponse:
         raise RuntimeError("secret detail")
 
     return pages, received

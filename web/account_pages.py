@@ -22,8 +22,8 @@ from core import accounts
 from core.accounts import PASSWORDS_DIFFER
 from core.outbox import enqueue
 from core.page_links import SIGNED_IN, Link, LinkState, PageLinks, Purpose
-from web.html import Html, h, join, message_page, page
 from web.pages import PageRequest, WebPages
+from web.render import message_page
 
 EXPIRED = (
     "This link has expired or has already been used. Please go back to the chat and ask for a new one."
@@ -31,168 +31,39 @@ EXPIRED = (
 TRY_LATER = "Please try again later"
 
 
-def _field(name: str, label: str, *, kind: str = "text", value: str = "", hint: str = "",
-           autocomplete: str = "", errors: list[str] | None = None, required: bool = True) -> Html:
-    star = " *" if required else ""
-    err = join(h('<p class="error" id="{}-error">{}</p>', name, e) for e in (errors or []))
-    hint_html = h('<span class="hint">{}</span>', hint) if hint else Html("")
-    value_attr = h(' value="{}"', value) if value and kind != "password" else Html("")
-    return h(
-        '<label for="{name}">{label}{star}{hint}</label>{err}'
-        '<input id="{name}" name="{name}" type="{kind}" autocomplete="{ac}"{value}>',
-        name=name, label=label, star=star, hint=hint_html, err=err, kind=kind, ac=autocomplete or "off",
-        value=value_attr,
-    )
-
-
-def _rules(req: PageRequest) -> Html:
-    items = join(h("<li>{}</li>", r) for r in req.services.accounts.password_rules())
-    return h("<details><summary>Password policy</summary><ul>{}</ul></details>", items)
-
-
-def _rules_list(req: PageRequest) -> Html:
-    items = join(h("<li>{}</li>", r) for r in req.services.accounts.password_rules())
-    return h("<p>Your password must meet the following requirements:</p><ul>{}</ul>", items)
-
-
-def _alert(errors: object) -> Html:
-    return (
-        h('<p class="error" role="alert">Please correct the answers marked below.</p>') if errors else Html("")
-    )
-
-
 def _expired() -> web.Response:
     return message_page("This link has expired", EXPIRED, status=410)
 
 
 def _register_form(req: PageRequest, values: dict[str, str], errors: dict[str, list[str]]) -> web.Response:
-    v = values.get
-    e = errors.get
-    summary = (
-        h('<p class="error" role="alert">Please correct the answers marked below.</p>') if errors else Html("")
-    )
-    return page(
-        "Register for new account",
-        summary,
-        h("<p>Boxes marked * must be filled in.</p>"),
-        req.form_html(
-            _field("forename", "Forename", value=v("forename", ""), autocomplete="given-name", errors=e("forename")),
-            _field("surname", "Surname", value=v("surname", ""), autocomplete="family-name", errors=e("surname")),
-            _field("house", "House number or name", value=v("house", ""), required=False, errors=e("house")),
-            _field("street", "Street", value=v("street", ""), autocomplete="address-line1", errors=e("street")),
-            _field("area", "Area", value=v("area", ""), required=False, errors=e("area")),
-            _field("town", "Town", value=v("town", ""), autocomplete="address-level2", errors=e("town")),
-            _field("postcode", "Postcode", value=v("postcode", ""), autocomplete="postal-code", errors=e("postcode")),
-            _field("email", "Email", kind="email", value=v("email", ""), autocomplete="email",
-                   hint="Please check it is spelt correctly: you will use it to log in.", errors=e("email")),
-            _field("password", "Password", kind="password", autocomplete="new-password", errors=e("password")),
-            _rules(req),
-            _field("confirm_password", "Confirm password", kind="password", autocomplete="new-password",
-                   errors=e("confirm_password")),
-            submit="Next",
-        ),
-        status=400 if errors else 200,
-    )
+    return req.render("register.html", status=400 if errors else 200, values=values, errors=errors,
+                      password_rules=req.services.accounts.password_rules())
 
 
 def _login_form(req: PageRequest, email: str = "", error: str = "") -> web.Response:
-    return page(
-        "Existing users",
-        h('<p class="error" role="alert">{}</p>', error) if error else Html(""),
-        h("<p>Enter the email address you registered and your password. For additional security, "
-          "we will then email you a code to type in the chat.</p>"),
-        req.form_html(
-            _field("email", "Email", kind="email", value=email, autocomplete="email"),
-            _field("password", "Password", kind="password", autocomplete="current-password"),
-            submit="Submit",
-        ),
-        h("<p>If you cannot remember your password, we can email you a code to choose a new one.</p>"),
-        req.form_html(submit="Forgotten password?", action=f"{req.request.path}/forgotten"),
-        status=400 if error else 200,
-    )
+    return req.render("login.html", status=400 if error else 200, email=email, error=error)
 
 
 def _reset_form(req: PageRequest, email: str = "", errors: list[str] | None = None) -> web.Response:
-    return page(
-        "Forgotten password",
-        _alert(errors),
-        h("<p>Enter the email address you registered. If it has an account, we will email it a code. "
-          "You type the code in the chat, then come back to this page to choose a new password.</p>"),
-        req.form_html(
-            _field("email", "Email", kind="email", value=email, autocomplete="email", errors=errors),
-            submit="Send me a code",
-        ),
-        status=400 if errors else 200,
-    )
+    return req.render("reset.html", status=400 if errors else 200, email=email, errors=errors or [])
 
 
 def _reset_waiting(req: PageRequest, first: str) -> web.Response:
-    return page(
-        "Check your email",
-        h("<p>{}</p>", first),
-        h("<p>Please go back to Telegram and type the 6-digit code in the chat. "
-          "If you can't find the email, it may be in your spam or junk folder.</p>"),
-        h("<p>When the chat says the code is accepted, come back to this page and tap the button below "
-          "to choose your new password. If this page has not changed, the chat has not had the right "
-          "code yet.</p>"),
-        h('<p><a class="button" href="{}">I have typed the code</a></p>', req.request.path),
-    )
+    return req.render("reset_waiting.html", first=first)
 
 
 def _new_password_form(req: PageRequest, errors: dict[str, list[str]] | None = None) -> web.Response:
-    e = (errors or {}).get
-    return page(
-        "Choose a new password",
-        _alert(errors),
-        h("<p>Your code was accepted. Please choose a new password.</p>"),
-        _rules_list(req),
-        req.form_html(
-            _field("password", "New password", kind="password", autocomplete="new-password",
-                   errors=e("password")),
-            _field("confirm_password", "Confirm new password", kind="password", autocomplete="new-password",
-                   errors=e("confirm_password")),
-            submit="Change password",
-        ),
-        status=400 if errors else 200,
-    )
+    return req.render("new_password.html", status=400 if errors else 200, errors=errors or {},
+                      password_rules=req.services.accounts.password_rules())
 
 
 def _change_password_form(req: PageRequest, errors: dict[str, list[str]] | None = None) -> web.Response:
-    e = (errors or {}).get
-    return page(
-        "Change your password",
-        _alert(errors),
-        h("<p>To keep your account safe, please enter your current password first.</p>"),
-        req.form_html(
-            _field("current_password", "Current password", kind="password", autocomplete="current-password",
-                   errors=e("current_password")),
-            _rules_list(req),
-            _field("password", "New password", kind="password", autocomplete="new-password",
-                   errors=e("password")),
-            _field("confirm_password", "Confirm new password", kind="password", autocomplete="new-password",
-                   errors=e("confirm_password")),
-            submit="Change password",
-        ),
-        status=400 if errors else 200,
-    )
+    return req.render("change_password.html", status=400 if errors else 200, errors=errors or {},
+                      password_rules=req.services.accounts.password_rules())
 
 
 def _change_email_form(req: PageRequest, email: str = "", errors: dict[str, list[str]] | None = None) -> web.Response:
-    e = (errors or {}).get
-    return page(
-        "Change your email address",
-        _alert(errors),
-        h("<p>Enter your password and your new email address. We will email a code to the new address "
-          "to check that it is yours. You then type the code in the chat.</p>"),
-        req.form_html(
-            _field("password", "Password", kind="password", autocomplete="current-password",
-                   errors=e("password")),
-            _field("email", "New email address", kind="email", value=email, autocomplete="email",
-                   hint="Please check it is spelt correctly: you will use it to log in.", errors=e("email")),
-            submit="Send me a code",
-        ),
-        status=400 if errors else 200,
-    )
+    return req.render("change_email.html", status=400 if errors else 200, email=email, errors=errors or {})
 
 
 def _password_errors(problems: list[str]) -> dict[str, list[str]]:

@@ -16,8 +16,8 @@ from core.serve import serve
 from core.services import Services
 from core.text import one_line
 from web.csrf import CSRF_FIELD, check_csrf_token, origin_of
-from web.html import CSS, message_page
-from web.pages import Page, PageRequest, WebPages, to_response
+from web.pages import Page, PageRequest, WebPages
+from web.render import CSS, message_page
 
 log = logging.getLogger("ehcp.web")
 access_log = logging.getLogger("ehcp.web.access")
@@ -141,7 +141,7 @@ def _handler(page: Page, services: Services) -> Callable[[web.Request], Awaitabl
             ):
                 return expired_page()
             req.form = form
-        return to_response(await page.handler(req))
+        return await page.handler(req)
 
     handle.__name__ = page.handler.__name__
     return handle

@@ -4,9 +4,7 @@
 
     @pages.get("/hello/{token}")
     async def hello(req: PageRequest) -> web.StreamResponse:
-        return page("Say hello", req.form_html(
-            h('<label for="name">Your name</label><input id="name" name="name" autocomplete="name">'),
-            submit="Send"))
+        return req.render("hello.html")          # web/templates/hello.html: `ui.form` (web.render)
 
     @pages.post("/hello/{token}")
     async def hello_sent(req: PageRequest) -> web.StreamResponse:
@@ -15,8 +13,8 @@
     create_web_app(portal, [pages])   # or start_web(portal, [pages])
 
 Every POST registered here is refused with a kind 403 page, before its handler runs, unless it
-carries a valid, unexpired CSRF token made for its own path (`req.csrf_field()` in the form) and,
-when the browser says where the request came from (Origin/Referer), it came from this site.
+carries a valid, unexpired CSRF token made for its own path (the form macro `ui.form` writes it)
+and, when the browser says where the request came from (Origin/Referer), it came from this site.
 """
 
 from __future__ import annotations
@@ -27,14 +25,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
+from jinja2 import Template
 from multidict import MultiDictProxy
 
 from core.portal import Portal
 from core.services import Services
-from web.csrf import CSRF_FIELD, DEFAULT_MAX_AGE, make_csrf_token
-from web.html import Html, escape, h, join
+from web.csrf import DEFAULT_MAX_AGE, make_csrf_token
+from web.render import render
 
-PageHandler = Callable[["PageRequest"], Awaitable[web.StreamResponse | Html | str]]
+PageHandler = Callable[["PageRequest"], Awaitable[web.StreamResponse]]
 
 
 @dataclass(slots=True)
@@ -59,20 +58,9 @@ class PageRequest:
         """A CSRF token for a form that posts to `action` (default: this page's own path)."""
         return make_csrf_token(self.portal.secret_key, action or self.request.path, self.now)
 
-    def csrf_field(self, action: str | None = None) -> Html:
-        """The hidden input every form must carry."""
-        return h('<input type="hidden" name="{}" value="{}">', CSRF_FIELD, self.csrf_token(action))
-
-    def form_html(self, *fields: object, submit: str = "Continue", action: str | None = None) -> Html:
-        """A POST form with its CSRF field, the given fields and a submit button."""
-        return h(
-            '<form method="post" action="{action}" novalidate>\n{csrf}\n{fields}\n'
-            '<button type="submit">{submit}</button>\n</form>',
-            action=action or self.request.path,
-            csrf=self.csrf_field(action),
-            fields=join(fields),
-            submit=submit,
-        )
+    def render(self, template: str | Template, *, status: int = 200, **context: Any) -> web.Response:
+        """A page from its template, which is given this request as `req` (its forms need it)."""
+        return render(template, status=status, req=self, **context)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,8 +94,3 @@ class WebPages:
     def __iter__(self) -> Iterator[Page]:
         return iter(self.pages)
 
-
-def to_response(result: web.StreamResponse | Html | str) -> web.StreamResponse:
-    if isinstance(result, web.StreamResponse):
-        return result
-    return web.Response(text=escape(result) if not isinstance(result, Html) else result, content_type="text/html")
