@@ -1,4 +1,10 @@
-"""The step after a page: the emailed code, typed in the chat, finishes what the page started.
+"""A page link's steps: the page's form, posted, starts an account step; the emailed code, typed
+in the chat, finishes it.
+
+The pages call `register`, `log_in`, `request_reset`, `new_password`, `change_password` or
+`change_email` with what was posted: the account's step, the link's new state (submitted, or used)
+and the chat's notice ("type the 6-digit code here", "your password has been changed") are written
+in one transaction, so none is ever kept without the others.
 
 The bot calls `submit_code` with whatever the parent typed; this module knows which page the
 chat used and what finishing it means:
@@ -15,12 +21,27 @@ Every other answer is `PROBLEM` with a plain-English `message`, or `NO_PAGE`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
-from core.accounts import AccountService, CodeStatus, ConfirmResult
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.accounts import (
+    AccountService,
+    Also,
+    CodeStatus,
+    ConfirmResult,
+    LoginResult,
+    PasswordResult,
+    StartResult,
+)
 from core.accounts import Purpose as CodePurpose
+from core.models import PageLink
 from core.onboarding.links import ChatLinkService
+from core.outbox import NOTICE, enqueue
 from core.page_links import Link, PageLinks, Purpose
 from core.portal import Portal
 
@@ -32,6 +53,25 @@ NOT_LOGGED_IN = (
 EMAIL_IN_USE = (
     "That email address already has an account, so your email address has not been changed. "
     "You can ask for a new link to try a different address."
+)
+
+
+# What the chat is told when a page's form has done its step ({minutes}: how long a code works).
+TYPE_THE_CODE = "Please type the 6-digit code here. The code works for {minutes} minutes."
+REGISTER_CODE_SENT = "We have emailed you a code to confirm your email address. " + TYPE_THE_CODE
+LOGIN_CODE_SENT = "We have emailed you a code. " + TYPE_THE_CODE
+RESET_CODE_SENT = (
+    "If the email address you gave has an account, we have emailed it a code to reset your password. "
+    + TYPE_THE_CODE
+)
+EMAIL_CODE_SENT = "We have emailed a code to your new email address. " + TYPE_THE_CODE
+PASSWORD_RESET = (
+    "Your password has been changed, and we have emailed you to say so. "
+    'To log in, send /start and choose "I already have an account".'
+)
+PASSWORD_CHANGED = (
+    "Your password has been changed, and we have emailed you to say so. "
+    "If you did not do this, please contact the SEND team straight away."
 )
 
 
@@ -50,6 +90,8 @@ class CodeResult:
     account_id: int | None = None
     message: str = ""
 
+
+_SUBMITTED, _USED = "submitted_at", "completed_at"  # a page link's state, as its columns have it
 
 _CODE_PURPOSES = {
     Purpose.REGISTER: CodePurpose.REGISTER,
@@ -80,6 +122,62 @@ class PageFlow:
         self.portal = portal
         self.accounts = accounts or AccountService(portal)
         self.links = links or PageLinks(portal)
+
+    # -- the page's form, posted
+
+    async def register(self, link: Link, form: Mapping[str, str]) -> StartResult:
+        return await self.accounts.start_registration(
+            form, chat_id=link.chat_id, request_id=link.request_id,
+            also=self._with_step(link, _SUBMITTED, REGISTER_CODE_SENT),
+        )
+
+    async def log_in(self, link: Link, email: str, password: str) -> LoginResult:
+        return await self.accounts.start_login(
+            email, password, chat_id=link.chat_id, request_id=link.request_id,
+            also=self._with_step(link, _SUBMITTED, LOGIN_CODE_SENT),
+        )
+
+    async def request_reset(self, link: Link, email: str) -> StartResult:
+        """ "Forgotten password": the same answer, and the same notice, whether or not the email
+        has an account."""
+        return await self.accounts.request_password_reset(
+            email, chat_id=link.chat_id, request_id=link.request_id,
+            also=self._with_step(link, _SUBMITTED, RESET_CODE_SENT),
+        )
+
+    async def new_password(self, link: Link, password: str, confirm_password: str) -> PasswordResult:
+        """ "Forgotten password", once the chat had the right code: the new password."""
+        return await self.accounts.complete_password_reset(
+            link.request_id, password, confirm_password=confirm_password,
+            also=self._with_step(link, _USED, PASSWORD_RESET),
+        )
+
+    async def change_password(
+        self, link: Link, account_id: int, current: str, password: str, confirm_password: str
+    ) -> PasswordResult:
+        return await self.accounts.change_password(
+            account_id, current, password, confirm_password=confirm_password, chat_id=link.chat_id,
+            also=self._with_step(link, _USED, PASSWORD_CHANGED),
+        )
+
+    async def change_email(self, link: Link, account_id: int, password: str, email: str) -> StartResult:
+        return await self.accounts.start_email_change(
+            account_id, password, email, chat_id=link.chat_id, request_id=link.request_id,
+            also=self._with_step(link, _SUBMITTED, EMAIL_CODE_SENT),
+        )
+
+    def _with_step(self, link: Link, stamp: str, notice: str) -> Also:
+        """What goes with the account's step, in its transaction: the link moves on (`stamp`: its
+        submitted_at or completed_at) and the chat is told `notice`."""
+
+        async def also(s: AsyncSession, now: datetime) -> None:
+            await s.execute(update(PageLink).where(PageLink.id == link.id).values({stamp: now}))
+            text = notice.format(minutes=self.accounts.settings.code_minutes)
+            enqueue(s, now=now, chat_id=link.chat_id, text=text, kind=NOTICE)
+
+        return also
+
+    # -- the emailed code, typed in the chat
 
     async def submit_code(self, chat_id: int, code: str) -> CodeResult:
         link = await self.links.awaiting_code(chat_id)

@@ -9,10 +9,12 @@ from html import escape as html_escape
 
 import aiohttp
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session
 
 from core.accounts import AccountService, LoginStatus, StartStatus
-from core.models import Chat, EmailItem, OutboxItem, PageLink
+from core.accounts.models import Account, AccountRequest, OneTimeCode, PasswordHistory, RateEvent
+from core.models import AuditEntry, Chat, EmailItem, OutboxItem, PageLink
 from core.onboarding.links import ChatLinkService
 from core.page_flow import GO_BACK_TO_PAGE, NOT_LOGGED_IN, CodeOutcome, PageFlow
 from core.page_links import LinkState, PageLinks, Purpose
@@ -504,3 +506,106 @@ async def test_pages_never_show_a_password_back(web, portal):
     url = await new_link(portal, CHAT, Purpose.CHANGE_EMAIL)
     _, html = await web.post(url, {"password": PASSWORD, "email": "bad"})
     assert PASSWORD not in html
+
+
+# ------------------------------------------------------------------ a page's step and its chat notice: one transaction
+
+
+class FailAfterTheNotice(Exception):
+    pass
+
+
+class NoticeFault:
+    """When on: once a chat notice has been written (whoever writes it, in whichever transaction),
+    that transaction fails before it commits (a crash, a full disk)."""
+
+    @staticmethod
+    def _fail_after_a_notice(session: Session, *_: object) -> None:
+        if any(isinstance(row, OutboxItem) for row in session.new):
+            raise FailAfterTheNotice
+
+    def on(self) -> None:
+        event.listen(Session, "before_flush", self._fail_after_a_notice)
+
+    def off(self) -> None:
+        if event.contains(Session, "before_flush", self._fail_after_a_notice):
+            event.remove(Session, "before_flush", self._fail_after_a_notice)
+
+
+@pytest.fixture
+def notice_fault():
+    fault = NoticeFault()
+    yield fault
+    fault.off()
+
+
+async def everything(portal) -> dict[str, list[tuple]]:
+    """Every row a page's step could write or change, table by table."""
+    out = {}
+    async with portal.db() as s:
+        for model in (Account, AccountRequest, OneTimeCode, PasswordHistory, RateEvent, AuditEntry,
+                      EmailItem, OutboxItem, PageLink):
+            table = model.__table__
+            rows = await s.execute(select(table).order_by(*table.primary_key.columns))
+            out[table.name] = [tuple(r) for r in rows.all()]
+    return out
+
+
+async def reset_link_verified(web: Browser, portal) -> str:
+    """A "Forgotten password" link whose code the chat has had: the page asks for the new password."""
+    url = await new_link(portal, CHAT, Purpose.RESET)
+    await web.post(url, {"email": EMAIL})
+    assert (await PageFlow(portal).submit_code(CHAT, await code_sent_to(portal, EMAIL))).outcome \
+        is CodeOutcome.VERIFIED_GO_BACK
+    return url
+
+
+REGISTRATION = {"forename": "Sam", "surname": "Patel", "street": "Orchard Lane", "town": "Worcester",
+                "postcode": "WR2 5AA", "email": "robin@example.org", "password": PASSWORD,
+                "confirm_password": PASSWORD}
+
+
+@pytest.mark.parametrize(("step", "fields", "told"), [
+    ("register", REGISTRATION, "We have emailed you a code to confirm your email address."),
+    ("login", {"email": EMAIL, "password": PASSWORD}, "We have emailed you a code."),
+    ("reset", {"email": EMAIL}, "we have emailed it a code to reset your password"),
+    ("new password", {"password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD}, 'choose "I already have'),
+    ("change password", {"current_password": PASSWORD, "password": NEW_PASSWORD,
+                         "confirm_password": NEW_PASSWORD}, "If you did not do this"),
+    ("change email", {"password": PASSWORD, "email": "sam.new@example.org"}, "your new email address"),
+])
+async def test_a_page_step_and_its_chat_notice_are_one_transaction(web, portal, notice_fault, step, fields, told):
+    """What a page's form does (the account's step: a request and its emailed code, or the new
+    password and its email; the link's new state) and the chat's notice about it are committed
+    together: a failure after the notice was written leaves none of them."""
+    if step == "register":
+        url = await new_link(portal, CHAT, Purpose.REGISTER)
+    elif step == "login":
+        await make_account(portal)
+        url = await new_link(portal, CHAT, Purpose.LOGIN)
+    elif step == "reset":
+        await make_account(portal)
+        url = await new_link(portal, CHAT, Purpose.RESET)
+    elif step == "new password":
+        await make_account(portal)
+        url = await reset_link_verified(web, portal)
+    else:
+        await linked_account(portal)
+        url = await new_link(portal, CHAT, Purpose.CHANGE_PASSWORD if step == "change password" else Purpose.CHANGE_EMAIL)
+    state = await state_of(portal, url)
+    await web.get(url)  # opening the page is not the step
+    before = await everything(portal)
+    notices = len(await chat_notices(portal, CHAT))
+
+    notice_fault.on()
+    status, html = await web.post(url, fields)
+    assert status == 500 and "Something went wrong" in html
+    assert await everything(portal) == before  # no request, code, email, password, audit entry or notice
+    assert await state_of(portal, url) is state
+
+    notice_fault.off()
+    status, html = await web.post(url, fields)
+    assert status == 200, html
+    after = await chat_notices(portal, CHAT)
+    assert len(after) == notices + 1 and told in after[-1]
+    assert await state_of(portal, url) in (LinkState.SUBMITTED, LinkState.USED)

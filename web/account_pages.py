@@ -18,9 +18,7 @@ from typing import Any
 from aiohttp import web
 from multidict import MultiDictProxy
 
-from core import accounts
-from core.accounts import PASSWORDS_DIFFER
-from core.outbox import enqueue
+from core.accounts import PASSWORDS_DIFFER, LoginStatus, PasswordStatus, StartStatus
 from core.page_links import SIGNED_IN, Link, LinkState, PageLinks, Purpose
 from web.pages import PageRequest, WebPages
 from web.render import message_page
@@ -78,16 +76,6 @@ def _password_errors(problems: list[str]) -> dict[str, list[str]]:
     return errors
 
 
-async def _notify_chat(req: PageRequest, link: Link, text: str) -> None:
-    async with req.db() as session, session.begin():
-        enqueue(session, now=req.now, chat_id=link.chat_id, text=text, kind="notice")
-
-
-def _works_for(minutes: int) -> str:
-    """How long an emailed code works, as the settings say (EHCP_CODE_MINUTES)."""
-    return f"The code works for {minutes} minutes."
-
-
 def _done_page(email_note: str) -> web.Response:
     return message_page(
         "Check your email",
@@ -103,63 +91,48 @@ def _fields(form: MultiDictProxy[Any] | None) -> dict[str, str]:
 
 
 # ------------------------------------------------------------------ the steps after a POST
+# Each is one call to the core (services.page_flow), which writes the account's step, the link's
+# new state and the chat's notice together; the page only says how it went.
 
 
-async def _register(req: PageRequest, links: PageLinks, link: Link, form: dict[str, str]) -> web.Response:
-    result = await req.services.accounts.start_registration(form, chat_id=link.chat_id, request_id=link.request_id)
-    if result.status is accounts.StartStatus.INVALID:
+async def _register(req: PageRequest, link: Link, form: dict[str, str]) -> web.Response:
+    result = await req.services.page_flow.register(link, form)
+    if result.status is StartStatus.INVALID:
         values = {k: v for k, v in form.items() if "password" not in k}
         return _register_form(req, values, result.errors)
-    if result.status is not accounts.StartStatus.CODE_SENT:
+    if result.status is not StartStatus.CODE_SENT:
         return message_page(TRY_LATER, result.message, status=429)
-    await links.mark_submitted(link.id)
-    await _notify_chat(req, link, "We have emailed you a code to confirm your email address. "
-                       f"Please type the 6-digit code here. {_works_for(result.minutes)}")
     return _done_page("We have just sent you an email to confirm your email address.")
 
 
-async def _login(req: PageRequest, links: PageLinks, link: Link, form: dict[str, str]) -> web.Response:
-    result = await req.services.accounts.start_login(
-        form.get("email", ""), form.get("password", ""),
-        chat_id=link.chat_id, request_id=link.request_id,
-    )
-    if result.status is accounts.LoginStatus.WRONG_CREDENTIALS:
+async def _login(req: PageRequest, link: Link, form: dict[str, str]) -> web.Response:
+    result = await req.services.page_flow.log_in(link, form.get("email", ""), form.get("password", ""))
+    if result.status is LoginStatus.WRONG_CREDENTIALS:
         return _login_form(req, form.get("email", ""), result.message)
-    if result.status is not accounts.LoginStatus.CODE_SENT:
+    if result.status is not LoginStatus.CODE_SENT:
         return message_page(TRY_LATER, result.message, status=429)
-    await links.mark_submitted(link.id)
-    await _notify_chat(req, link, "We have emailed you a code. Please type the 6-digit code here. "
-                       + _works_for(result.minutes))
     return _done_page("We have just sent you an email with a one-time code.")
 
 
-async def _reset(req: PageRequest, links: PageLinks, link: Link, form: dict[str, str]) -> web.Response:
+async def _reset(req: PageRequest, link: Link, form: dict[str, str]) -> web.Response:
     email = form.get("email", "")
-    result = await req.services.accounts.request_password_reset(
-        email, chat_id=link.chat_id, request_id=link.request_id
-    )
-    if result.status is accounts.StartStatus.INVALID:
+    result = await req.services.page_flow.request_reset(link, email)
+    if result.status is StartStatus.INVALID:
         return _reset_form(req, email, result.errors.get("email") or [result.message])
-    if result.status is not accounts.StartStatus.CODE_SENT:
+    if result.status is not StartStatus.CODE_SENT:
         return message_page(TRY_LATER, result.message, status=429)
-    await links.mark_submitted(link.id)
-    await _notify_chat(req, link, "If the email address you gave has an account, we have emailed it a code "
-                       f"to reset your password. Please type the 6-digit code here. {_works_for(result.minutes)}")
     return _reset_waiting(req, "If this email address has an account, we have just sent it an email "
                           "with a 6-digit code.")
 
 
-async def _new_password(req: PageRequest, links: PageLinks, link: Link, form: dict[str, str]) -> web.Response:
-    result = await req.services.accounts.complete_password_reset(
-        link.request_id, form.get("password", ""), confirm_password=form.get("confirm_password", "")
+async def _new_password(req: PageRequest, link: Link, form: dict[str, str]) -> web.Response:
+    result = await req.services.page_flow.new_password(
+        link, form.get("password", ""), form.get("confirm_password", "")
     )
-    if result.status is accounts.PasswordStatus.INVALID:
+    if result.status is PasswordStatus.INVALID:
         return _new_password_form(req, _password_errors(result.problems))
     if not result.ok:
         return message_page("This link has expired", *(result.problems or [EXPIRED]), status=410)
-    await links.complete(link.id)
-    await _notify_chat(req, link, "Your password has been changed, and we have emailed you to say so. "
-                       'To log in, send /start and choose "I already have an account".')
     return message_page(
         "Your password has been changed",
         "Your password has been changed. You can log in from the chat.",
@@ -167,26 +140,20 @@ async def _new_password(req: PageRequest, links: PageLinks, link: Link, form: di
     )
 
 
-async def _change_password(
-    req: PageRequest, links: PageLinks, link: Link, account_id: int, form: dict[str, str]
-) -> web.Response:
-    result = await req.services.accounts.change_password(
-        account_id, form.get("current_password", ""), form.get("password", ""),
-        confirm_password=form.get("confirm_password", ""), chat_id=link.chat_id,
+async def _change_password(req: PageRequest, link: Link, account_id: int, form: dict[str, str]) -> web.Response:
+    result = await req.services.page_flow.change_password(
+        link, account_id, form.get("current_password", ""), form.get("password", ""),
+        form.get("confirm_password", ""),
     )
-    status = accounts.PasswordStatus
-    if result.status is status.WRONG_PASSWORD:
+    if result.status is PasswordStatus.WRONG_PASSWORD:
         return _change_password_form(req, {"current_password": ["That password is not right. Please try again."]})
-    if result.status is status.INVALID:
+    if result.status is PasswordStatus.INVALID:
         return _change_password_form(req, _password_errors(result.problems))
-    if result.status is status.RATE_LIMITED:
+    if result.status is PasswordStatus.RATE_LIMITED:
         return message_page(TRY_LATER, "There have been too many tries for now. Please wait an hour and try "
                             "again, or contact the SEND team.", status=429)
     if not result.ok:
         return _expired()
-    await links.complete(link.id)
-    await _notify_chat(req, link, "Your password has been changed, and we have emailed you to say so. "
-                       "If you did not do this, please contact the SEND team straight away.")
     return message_page(
         "Your password has been changed",
         "Your password has been changed. Use your new password the next time you log in.",
@@ -194,25 +161,17 @@ async def _change_password(
     )
 
 
-async def _change_email(
-    req: PageRequest, links: PageLinks, link: Link, account_id: int, form: dict[str, str]
-) -> web.Response:
+async def _change_email(req: PageRequest, link: Link, account_id: int, form: dict[str, str]) -> web.Response:
     email = form.get("email", "")
-    result = await req.services.accounts.start_email_change(
-        account_id, form.get("password", ""), email, chat_id=link.chat_id, request_id=link.request_id
-    )
-    status = accounts.StartStatus
-    if result.status is status.INVALID:
+    result = await req.services.page_flow.change_email(link, account_id, form.get("password", ""), email)
+    if result.status is StartStatus.INVALID:
         return _change_email_form(req, email, result.errors or {"email": [result.message]})
-    if result.status is status.WRONG_PASSWORD:
+    if result.status is StartStatus.WRONG_PASSWORD:
         return _change_email_form(req, email, {"password": [result.message]})
-    if result.status is status.NO_ACCOUNT:
+    if result.status is StartStatus.NO_ACCOUNT:
         return _expired()
-    if result.status is not status.CODE_SENT:
+    if result.status is not StartStatus.CODE_SENT:
         return message_page(TRY_LATER, result.message, status=429)
-    await links.mark_submitted(link.id)
-    await _notify_chat(req, link, "We have emailed a code to your new email address. "
-                       f"Please type the 6-digit code here. {_works_for(result.minutes)}")
     return _done_page(f"We have just sent an email with a code to {email.strip()}.")
 
 
@@ -259,21 +218,21 @@ def account_pages() -> WebPages:
             return _expired()
         form = _fields(req.form)
         if link.state is LinkState.VERIFIED and link.purpose is Purpose.RESET:
-            return await _new_password(req, links, link, form)
+            return await _new_password(req, link, form)
         if link.state is not LinkState.OPEN:
             return _expired()
         if link.purpose is Purpose.REGISTER:
-            return await _register(req, links, link, form)
+            return await _register(req, link, form)
         if link.purpose is Purpose.LOGIN:
-            return await _login(req, links, link, form)
+            return await _login(req, link, form)
         if link.purpose is Purpose.RESET:
-            return await _reset(req, links, link, form)
+            return await _reset(req, link, form)
         account = await links.account_for(link)  # change password or email: the chat's account
         if account is None:
             return _expired()
         if link.purpose is Purpose.CHANGE_PASSWORD:
-            return await _change_password(req, links, link, account, form)
-        return await _change_email(req, links, link, account, form)
+            return await _change_password(req, link, account, form)
+        return await _change_email(req, link, account, form)
 
     @pages.post("/p/{token}/forgotten")
     async def forgotten(req: PageRequest) -> web.StreamResponse:

@@ -47,12 +47,14 @@ from core.accounts.results import (
     StartStatus,
 )
 from core.accounts.service import AccountService, forget_chat
+from core.accounts.steps import Also
 
 __all__ = [
     "PASSWORDS_DIFFER",
     "AccountInfo",
     "AccountService",
     "AccountSettings",
+    "Also",
     "CodeLimits",
     "CodeStatus",
     "ConfirmResult",

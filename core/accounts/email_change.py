@@ -11,7 +11,7 @@ from core.accounts.codes import CodeScope, CodeStatus, Purpose
 from core.accounts.forms import normalise_email
 from core.accounts.models import Account
 from core.accounts.results import ConfirmResult, StartResult, StartStatus
-from core.accounts.steps import AccountSteps
+from core.accounts.steps import AccountSteps, Also
 from core.audit import Actor, audit
 
 
@@ -24,8 +24,10 @@ class EmailChange(AccountSteps):
         *,
         chat_id: int | None = None,
         request_id: str | None = None,
+        also: Also | None = None,
     ) -> StartResult:
-        """Step 1: the current password, then a code to the new address."""
+        """Step 1: the current password, then a code to the new address (and `also` written with
+        it, decoy or not)."""
         now = self.portal.clock.now()
         try:
             email_n = normalise_email(new_email)
@@ -55,6 +57,8 @@ class EmailChange(AccountSteps):
             if decoy:
                 self._email(s, now, email_n, emails.address_already_used(self._council))
             audit(s, Actor.parent(account_id), "account.email_change_requested", at=now)
+            if also is not None:
+                await also(s, now)
         return StartResult(StartStatus.CODE_SENT, rid, minutes=self.settings.code_minutes)
 
     async def confirm_email_change(

@@ -13,7 +13,7 @@ from core.accounts.codes import CodeScope, CodeStatus, Purpose
 from core.accounts.forms import normalise_email
 from core.accounts.models import Account
 from core.accounts.results import ConfirmResult, LoginResult, LoginStatus
-from core.accounts.steps import MAX_PASSWORD_INPUT, AccountSteps
+from core.accounts.steps import MAX_PASSWORD_INPUT, AccountSteps, Also
 from core.audit import Actor, audit
 
 
@@ -25,8 +25,10 @@ class Login(AccountSteps):
         *,
         chat_id: int | None = None,
         request_id: str | None = None,
+        also: Also | None = None,
     ) -> LoginResult:
-        """Step 1 of logging in: email and password. If they match, a login code is emailed."""
+        """Step 1 of logging in: email and password. If they match, a login code is emailed
+        (and `also` written with it)."""
         hasher = self.hasher
         now = self.portal.clock.now()
         try:
@@ -76,6 +78,8 @@ class Login(AccountSteps):
                 data={},
             ):
                 return LoginResult(LoginStatus.RATE_LIMITED)
+            if also is not None:
+                await also(s, now)
         return LoginResult(LoginStatus.CODE_SENT, rid, minutes=self.settings.code_minutes)
 
     async def finish_login(self, request_id: str, code: str, *, chat_id: int | None = None) -> ConfirmResult:

@@ -23,7 +23,7 @@ from core.accounts.results import (
     StartResult,
     StartStatus,
 )
-from core.accounts.steps import AccountSteps
+from core.accounts.steps import AccountSteps, Also
 from core.audit import Actor, audit
 
 # After the reset code is right, the new password must be set within this time.
@@ -39,10 +39,10 @@ class Passwords(AccountSteps):
     # -- forgotten password
 
     async def request_password_reset(
-        self, email: str, *, chat_id: int | None = None, request_id: str | None = None
+        self, email: str, *, chat_id: int | None = None, request_id: str | None = None, also: Also | None = None
     ) -> StartResult:
         """ "Forgotten password": a code by email if the address has an account; the same answer
-        either way."""
+        either way (and `also` written with it either way)."""
         try:
             email_n = normalise_email(email)
         except ValueError as exc:
@@ -66,6 +66,8 @@ class Passwords(AccountSteps):
                 return StartResult(StartStatus.RATE_LIMITED, rid)
             if account_id is not None:
                 audit(s, Actor.parent(account_id), "account.password_reset_requested", at=now)
+            if also is not None:
+                await also(s, now)
         return StartResult(StartStatus.CODE_SENT, rid, minutes=self.settings.code_minutes)
 
     async def verify_password_reset(
@@ -84,9 +86,10 @@ class Passwords(AccountSteps):
             return ConfirmResult(CodeStatus.OK, None, check.tries_left)
 
     async def complete_password_reset(
-        self, request_id: str, new_password: str, *, confirm_password: str | None = None
+        self, request_id: str, new_password: str, *, confirm_password: str | None = None, also: Also | None = None
     ) -> PasswordResult:
-        """Set the new password after `verify_password_reset`, under the policy and the history."""
+        """Set the new password after `verify_password_reset`, under the policy and the history
+        (and `also` with it)."""
         now = self.portal.clock.now()
         async with self.portal.db() as s:
             req = await self._find_request(s, Purpose.RESET, request_id)
@@ -116,7 +119,7 @@ class Passwords(AccountSteps):
             ):
                 return RESET_EXPIRED
             req.completed_at = now
-            await self._password_changed(s, fresh, new_hash, now, "account.password_reset")
+            await self._password_changed(s, fresh, new_hash, now, "account.password_reset", also)
         return PasswordResult(PasswordStatus.CHANGED)
 
     # -- signed in
@@ -129,9 +132,10 @@ class Passwords(AccountSteps):
         *,
         confirm_password: str | None = None,
         chat_id: int | None = None,
+        also: Also | None = None,
     ) -> PasswordResult:
         """Change the password: the current one is needed; the new one meets the policy and is not
-        the current or one of the previous 8. The holder is emailed."""
+        the current or one of the previous 8. The holder is emailed (and `also` written with it)."""
         now = self.portal.clock.now()
         account, failure = await self._current_password(account_id, current_password, chat_id, now)
         if failure is not None or account is None:
@@ -147,7 +151,7 @@ class Passwords(AccountSteps):
                 return PasswordResult(PasswordStatus.NO_ACCOUNT)
             if fresh.password_hash != account.password_hash:  # changed meanwhile: not current now
                 return PasswordResult(PasswordStatus.WRONG_PASSWORD)
-            await self._password_changed(s, fresh, new_hash, now, "account.password_changed")
+            await self._password_changed(s, fresh, new_hash, now, "account.password_changed", also)
         return PasswordResult(PasswordStatus.CHANGED)
 
     # -- shared
@@ -171,9 +175,11 @@ class Passwords(AccountSteps):
         return await asyncio.to_thread(self.hasher.hash, new_password)
 
     async def _password_changed(
-        self, s: AsyncSession, account: Account, new_hash: str, now: datetime, action: str
+        self, s: AsyncSession, account: Account, new_hash: str, now: datetime, action: str, also: Also | None
     ) -> None:
-        """The new password is current; audited, and the holder is emailed, in this transaction."""
+        """The new password is current; audited, the holder emailed, and `also`, in this transaction."""
         await self._set_password(s, account, new_hash, now)
         audit(s, Actor.parent(account.id), action, at=now)
         self._email(s, now, account.email, emails.password_changed(now, self._contact, self._council))
+        if also is not None:
+            await also(s, now)

@@ -19,7 +19,7 @@ from core.accounts.codes import CodeScope, CodeStatus, Purpose
 from core.accounts.forms import PASSWORDS_DIFFER, RegistrationForm, form_errors
 from core.accounts.models import Account
 from core.accounts.results import ConfirmResult, StartResult, StartStatus
-from core.accounts.steps import AccountSteps
+from core.accounts.steps import AccountSteps, Also
 from core.audit import Actor, audit
 
 log = logging.getLogger(__name__)
@@ -32,11 +32,13 @@ class Registration(AccountSteps):
         *,
         chat_id: int | None = None,
         request_id: str | None = None,
+        also: Also | None = None,
     ) -> StartResult:
         """Step 1 and 2 of "Register for new account": check the form and the password, then email
         a code to confirm the address. Keep the returned `request_id` for `confirm_registration`
         and `resend_code`; passing the same `request_id` again replaces the earlier form (the
-        guide's "back" to change the email address)."""
+        guide's "back" to change the email address). `also`: written with it when the code is
+        sent."""
         try:
             f = form if isinstance(form, RegistrationForm) else RegistrationForm.model_validate(dict(form))
         except ValidationError as exc:
@@ -72,6 +74,8 @@ class Registration(AccountSteps):
             if decoy:
                 self._email(s, now, f.email, emails.someone_tried_to_register(self._council))
                 audit(s, Actor.parent(existing), "account.registration_attempt_existing", at=now)
+            if also is not None:
+                await also(s, now)
         return StartResult(StartStatus.CODE_SENT, rid, minutes=self.settings.code_minutes)
 
     async def confirm_registration(

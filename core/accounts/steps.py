@@ -9,6 +9,7 @@ code, the password history, and the emails that go with a change.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -35,6 +36,11 @@ from core.portal import Portal
 
 # Longer input than this is never a password we could have stored; refused without hashing it.
 MAX_PASSWORD_INPUT = 4096
+
+# More for a step's own transaction, written only when the step succeeds (the caller's state, a
+# notice to the chat): called with (session, now) just before the step commits, so the step and
+# what goes with it are committed together or not at all.
+Also = Callable[[AsyncSession, datetime], Awaitable[None]]
 
 
 class AccountSteps:
