@@ -70,7 +70,7 @@ async def test_a_due_date_plans_reminders_for_each_carer_as_days_come_into_view(
     for n in sent:
         assert "Reminder for Sam: in 7 days, 20 Mar 2023." in n.text
         assert "Parental Preference Form by 20 Mar 2023" in n.text
-        assert n.payload["buttons"] == [[{"text": "✍️ Open the form", "callback_data": f"form:{a.id}:open"}]]
+        assert n.payload["buttons"] == [[{"text": "✍️ Open the form", "data": f"form:{a.id}:open"}]]
 
 
 async def test_a_form_for_one_carer_reminds_only_them(portal, clock):
