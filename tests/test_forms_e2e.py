@@ -326,6 +326,12 @@ async def test_a_parent_fills_in_the_parental_preference_form_and_the_caseworker
     await alex.wait_until(
         lambda: "✅ Letter" in [b.text for b in alex.message(w.message_id).buttons], what="tick 2"
     )
+    # A crafted tick for a box not offered: refused, and nothing more is ticked.
+    answer = await alex.press_data(alex.message(w.message_id), forged(alex.message(w.message_id), "Letter", "aunt"))
+    assert answer.text == CHOOSE and answer.show_alert
+    assert [b.text for b in alex.message(w.message_id).buttons if b.text.startswith("✅ ")] == [
+        "✅ Report from school", "✅ Letter", "✅ Done"
+    ]
     await alex.press(alex.message(w.message_id), "✅ Done")
 
     # Step 6: the last guidance, an optional question skipped, and the declaration.

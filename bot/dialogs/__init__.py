@@ -10,12 +10,12 @@ def dialog_routers() -> list[Router]:
     from bot.dashboard.dialog import dashboard_dialog
     from bot.dialogs.common import PressGuard
     from bot.dialogs.delete_data import delete_data_dialog
-    from bot.dialogs.forms import forms_dialog
     from bot.dialogs.help import help_dialog
     from bot.dialogs.main_menu import main_menu_dialog
     from bot.dialogs.onboarding import onboarding_dialog
     from bot.dialogs.settings import settings_dialog
     from bot.documents.dialog import documents_dialog
+    from bot.forms.dialog import forms_dialog
     from bot.messages.dialog import messages_dialog
 
     dialogs = [

@@ -8,8 +8,8 @@ from aiogram import Router
 def command_routers() -> list[Router]:
     from bot.dashboard.handlers import dashboard_router
     from bot.documents.handlers import documents_router
+    from bot.forms.handlers import forms_router
     from bot.handlers.commands import commands_router
-    from bot.handlers.forms import forms_router
     from bot.handlers.membership import membership_router
     from bot.messages.handlers import messages_router
     from bot.staff.handlers import staff_router

@@ -27,6 +27,7 @@ from bot import texts as shared_texts
 from bot.dialogs.common import choices
 from bot.dialogs.onboarding import chat_id_of
 from bot.dialogs.states import MessagesSG
+from bot.files import sniff_image
 from bot.messages import texts
 from bot.messages.common import (
     bot_of,
@@ -163,14 +164,6 @@ async def _text_done(callback: CallbackQuery, _b: Button, manager: DialogManager
 # ---------------------------------------------------------------- files
 
 
-def _sniff_image(data: bytes) -> str:
-    if data.startswith(b"\x89PNG"):
-        return "image/png"
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    return "image/jpeg"  # Telegram sends photos as JPEG
-
-
 async def _take_file(message: Message, manager: DialogManager, draft: dict[str, Any]) -> str:
     """Check and store a photo or document now; the note to show (what was attached, or why not)."""
     files: list[dict[str, Any]] = draft.setdefault("files", [])
@@ -199,7 +192,7 @@ async def _take_file(message: Message, manager: DialogManager, draft: dict[str, 
         return shared_texts.file_not_fetched()
     data = got.read() if got is not None else b""
     if message.photo:
-        mime = _sniff_image(data)
+        mime = sniff_image(data)
     try:
         kept = await services_of(manager).messages.keep_upload(data, mime, filename, file_id)
     except FileRefused as exc:

@@ -15,14 +15,11 @@ from aiogram.types import CallbackQuery
 from aiogram_dialog import DialogManager, ShowMode, StartMode
 
 from bot.dialogs.states import FormsSG
+from bot.forms import texts
 from core.errors import NotFound
 from core.services import Services
 
 log = logging.getLogger(__name__)
-
-
-def form_not_available_to_you() -> str:
-    return "That form is not available to you."
 
 
 def forms_router() -> Router:
@@ -34,13 +31,13 @@ def forms_router() -> Router:
     ) -> None:
         raw_id = query.data.split(":")[1]
         if not raw_id.isdigit() or len(raw_id) > 18:
-            await query.answer(form_not_available_to_you(), show_alert=True)
+            await query.answer(texts.form_not_available_to_you(), show_alert=True)
             return
         try:
             view = await services.form_filling.open_assignment(query.message.chat.id, int(raw_id))
         except NotFound:
             log.info("refused a form button that is not this chat's")
-            await query.answer(form_not_available_to_you(), show_alert=True)
+            await query.answer(texts.form_not_available_to_you(), show_alert=True)
             return
         await query.answer()
         data = {"rid": view.id, "home": "actions"}
