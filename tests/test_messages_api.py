@@ -350,7 +350,7 @@ async def test_a_caseworker_sends_to_a_carer_and_the_notice_is_written(api, port
     [n] = await message_notices(portal)
     assert n.chat_id == ALEX and n.child_id == alex.child_id and n.important
     assert n.fallback_email == "alex@example.org" and n.email_subject == "A new message about Sam"
-    assert n.payload["parse_mode"] == "HTML"
+    assert n.payload["markup"] == "HTML"
     assert n.payload["buttons"] == [
         [
             {"text": "📖 Read", "callback_data": f"msg:{m['id']}:read"},
