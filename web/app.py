@@ -9,7 +9,6 @@ from typing import Any
 
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
-from sqlalchemy import text
 
 from core.portal import Portal
 from core.serve import serve
@@ -148,12 +147,7 @@ def _handler(page: Page, services: Services) -> Callable[[web.Request], Awaitabl
 
 
 async def _health(request: web.Request) -> web.Response:
-    portal = request.app[PORTAL]
-    try:
-        async with portal.engine.connect() as conn:
-            await asyncio.wait_for(conn.execute(text("SELECT 1")), timeout=5)
-    except Exception:  # noqa: BLE001
-        log.warning("health check: the database is not reachable", exc_info=True)
+    if not await request.app[PORTAL].reachable():
         return web.json_response({"status": "unavailable"}, status=503)
     return web.json_response({"status": "ok"})
 

@@ -51,9 +51,6 @@ class PageRequest:
     def now(self) -> datetime:
         return self.portal.clock.now()
 
-    def db(self):  # noqa: ANN201 - an AsyncSession context manager
-        return self.portal.db()
-
     def csrf_token(self, action: str | None = None) -> str:
         """A CSRF token for a form that posts to `action` (default: this page's own path)."""
         return make_csrf_token(self.portal.secret_key, action or self.request.path, self.now)
