@@ -4,10 +4,9 @@ A feature adds endpoints with an `ApiRoutes` group (see api.routes) and passes i
 `create_api_app(portal, [group])` / `start_api(portal, [group])`.
 """
 
-from api.app import create_api_app, start_api
+from api.app import bound_port, create_api_app, start_api
 from api.routes import ApiError, ApiRequest, ApiResponse, ApiRoutes, Route
 from core.idempotency import purge_expired as purge_idempotency_keys
-from core.serve import bound_port
 
 __all__ = [
     "ApiError",

@@ -32,7 +32,6 @@ from api.routes import (
 )
 from core.idempotency import purge_expired
 from core.portal import Portal
-from core.serve import serve
 from core.services import Services
 from core.text import one_line
 
@@ -119,7 +118,9 @@ class ApiAccessLogger(AbstractAccessLogger):
         )
 
 
-def create_api_app(portal: Portal, routes: list[ApiRoutes] | None = None) -> web.Application:
+def create_api_app(
+    portal: Portal, routes: list[ApiRoutes] | None = None, *, services: Services | None = None
+) -> web.Application:
     """The API app: health, the OpenAPI document, notices, and the given feature routes."""
     registered: list[Route] = all_routes([frame, notices.api, *(routes or [])])
     app = web.Application(
@@ -129,7 +130,7 @@ def create_api_app(portal: Portal, routes: list[ApiRoutes] | None = None) -> web
     app[PORTAL] = portal
     app[ROUTES] = registered
     app[RUNNING_KEYS] = set()  # Idempotency-Keys whose first request is running here
-    app[SERVICES] = Services.build(portal)
+    app[SERVICES] = services or Services.build(portal)
     app[OPENAPI] = build_openapi(registered)  # built once; a bad model fails here, at start-up
     for route in registered:
         app.router.add_route(route.method, route.aiohttp_path, make_handler(route, portal))
@@ -164,20 +165,24 @@ async def start_api(
     host: str | None = None,
     port: int | None = None,
     purge_every: float | None = 3600,
+    services: Services | None = None,
 ) -> web.AppRunner:
     """Serve the API on settings.http.api_host/api_port (port 0: any free port; see bound_port).
 
     Expired idempotency keys are purged every `purge_every` seconds (None: never; then call
     api.purge_idempotency_keys from a scheduled job).
     """
-    app = create_api_app(portal, routes)
+    app = create_api_app(portal, routes, services=services)
     if purge_every:
         app.cleanup_ctx.append(_purge_now_and_then(purge_every))
-    return await serve(
-        app,
-        host if host is not None else portal.settings.http.api_host,
-        port if port is not None else portal.settings.http.api_port,
-        ApiAccessLogger,
-        access_log,
-    )
+    runner = web.AppRunner(app, access_log_class=ApiAccessLogger, access_log=access_log, shutdown_timeout=5)
+    await runner.setup()
+    http = portal.settings.http
+    await web.TCPSite(runner, http.api_host if host is None else host, http.api_port if port is None else port).start()
+    return runner
+
+
+def bound_port(runner: web.AppRunner) -> int:
+    """The port a started runner listens on (useful when it was asked for port 0)."""
+    return int(runner.addresses[0][1])
 

@@ -47,6 +47,7 @@ def create_dispatcher(
     storage: BaseStorage | None = None,
     events_isolation: BaseEventIsolation | None = None,
     extra_routers: list[Router] | None = None,
+    services: Services | None = None,
 ) -> Dispatcher:
     """The Dispatcher with every router, dialogue state in the database, core services as data."""
     isolation = events_isolation or SimpleEventIsolation()
@@ -56,7 +57,7 @@ def create_dispatcher(
     )
     dp["portal"] = portal
     dp["settings"] = portal.settings
-    services = Services.build(portal)
+    services = services or Services.build(portal)
     dp["services"] = services
     dp["chats"] = services.chats
     dp["presses"] = RecentPresses()  # double taps (bot.dialogs.common)

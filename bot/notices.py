@@ -9,6 +9,8 @@ from core.notices import NoticeWriter
 def register(writer: NoticeWriter) -> None:
     from bot.dashboard import notices as dashboard
     from bot.documents import notices as documents
+    from bot.forms import notices as forms
+    from bot.messages import notices as messages
 
-    dashboard.register(writer)
-    documents.register(writer)
+    for feature in (dashboard, documents, forms, messages):
+        feature.register(writer)

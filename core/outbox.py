@@ -37,7 +37,6 @@ def enqueue(
     dedupe_key: str | None = None,
     not_before: datetime | None = None,
     markup: str | None = None,
-    parse_mode: str | None = None,  # the older name of `markup`
 ) -> OutboxItem:
     """Add a notice to the outbox in the caller's transaction. Returns the (unflushed) row.
 
@@ -49,8 +48,8 @@ def enqueue(
     payload: dict[str, Any] = {}
     if buttons:
         payload["buttons"] = buttons
-    if markup or parse_mode:
-        payload["markup"] = markup or parse_mode
+    if markup:
+        payload["markup"] = markup
     item = OutboxItem(
         created_at=now,
         kind=kind,

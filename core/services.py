@@ -17,6 +17,7 @@ from core.forms.filling import FormFilling
 from core.messages.service import MessageService
 from core.messages.staff import StaffDirectory, StaffGroup
 from core.onboarding import AccessService, ChatLinkService, InvitationService
+from core.outbox import NoticeStatuses
 from core.page_flow import PageFlow
 from core.page_links import PageLinks
 from core.portal import Portal
@@ -42,6 +43,7 @@ class Services:
     form_filling: FormFilling  # the parent's side: Actions to Complete, answering, Submit
     form_casework: FormCasework  # the SEND team's side: assign, withdraw, submissions
     cases: CaseService
+    notice_statuses: NoticeStatuses
 
     @classmethod
     def build(cls, portal: Portal) -> Services:
@@ -66,6 +68,7 @@ class Services:
             form_filling=FormFilling(portal),
             form_casework=FormCasework(portal),
             cases=CaseService(portal),
+            notice_statuses=NoticeStatuses(portal),
         )
 
 

@@ -23,6 +23,7 @@ from core.forms.loading import load_forms
 from core.inbox import UpdateInbox
 from core.migrations import upgrade_async
 from core.portal import Portal
+from core.services import Services
 from ehcp.bootstrap import build_portal
 from notifications.pacing import attach
 from notifications.worker import make_pacer, run_delivery
@@ -51,7 +52,7 @@ NO_TOKEN = """
 """
 
 
-async def run_bot(portal: Portal, bot: Bot, stop: asyncio.Event) -> None:
+async def run_bot(portal: Portal, bot: Bot, stop: asyncio.Event, services: Services | None = None) -> None:
     """The bot's part: who it is, then long polling. Whatever Telegram does (unreachable, a
     token it refuses), this waits and tries again; it never ends the process, so the API, the
     pages and delivery go on."""
@@ -71,7 +72,7 @@ async def run_bot(portal: Portal, bot: Bot, stop: asyncio.Event) -> None:
     else:
         return
     log.info("Telegram bot running as @%s", me.username)
-    dp = create_dispatcher(portal)
+    dp = create_dispatcher(portal, services=services)
     inbox = UpdateInbox(portal, bot_id=me.id)
     await run_polling(bot, dp, inbox, stop, poll_timeout=portal.settings.telegram.polling_timeout)
 
@@ -91,8 +92,11 @@ async def run_everything(settings: Settings, stop: asyncio.Event, portal: Portal
         attach(bot, pacer)
     await upgrade_async(settings.storage.resolved_database_url())
     portal = portal or build_portal(settings)
-    api = await start_api(portal, [onboarding_api, cases_api, messages_api, documents_api, forms_api])
-    web = await start_web(portal, [account_pages()])
+    services = Services.build(portal)  # one container for the bot, the API and the pages
+    api = await start_api(
+        portal, [onboarding_api, cases_api, messages_api, documents_api, forms_api], services=services
+    )
+    web = await start_web(portal, [account_pages()], services=services)
     log.info(
         "Caseworker API on http://%s:%s; parents' pages on %s",
         settings.http.api_host, settings.http.api_port, settings.http.public_url,
@@ -102,7 +106,7 @@ async def run_everything(settings: Settings, stop: asyncio.Event, portal: Portal
             await run_delivery(portal, None, stop)  # emails (invitations, codes) still go out
             return
         await asyncio.gather(
-            run_bot(portal, bot, stop),
+            run_bot(portal, bot, stop, services),
             run_delivery(portal, bot, stop, pacer=pacer),
         )
     finally:

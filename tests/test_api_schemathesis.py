@@ -29,10 +29,10 @@ from api import bound_port, start_api
 from api.cases import api as cases_api
 from api.documents import api as documents_api
 from api.forms import api as forms_api
-from core.idempotency import KEY_MAX, valid_key
 from api.messages import api as messages_api
 from api.onboarding import api as onboarding_api
 from core.forms.filling import FormFilling
+from core.idempotency import KEY_MAX, valid_key
 from core.messages.service import MessageService
 from core.tokens import create_token
 from tests.test_cases_api import active_carer

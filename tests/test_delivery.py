@@ -252,7 +252,7 @@ async def test_worker_killed_and_restarted(
                 enqueue(session, now=real_now, text=f"notice-{u.id}-{j}", chat_id=u.id)
                 total += 1
     env = worker_env(settings, stand)
-    cmd = [sys.executable, "-m", "notifications.worker"]
+    cmd = [sys.executable, "-m", "ehcp", "deliver"]
 
     def spawn(name: str) -> subprocess.Popen:
         # cwd is a folder with no .env, so only the environment above configures the worker.

@@ -142,7 +142,7 @@ async def test_assigning_tells_each_carer_with_a_button_and_withdrawing_tells_th
         "Please send it before the meeting on &lt;Friday&gt;.\n\n"
         "Your answers are saved as you go, so you can stop and carry on later."
     )
-    assert n.payload["buttons"] == [[{"text": "✍️ Open the form", "callback_data": f"form:{a['id']}:open"}]]
+    assert n.payload["buttons"] == [[{"text": "✍️ Open the form", "data": f"form:{a['id']}:open"}]]
     assert n.payload["markup"] == "HTML" and n.important and n.child_id == alex.child_id
     assert n.email_subject.startswith("A form to complete for Sam")
     # The button's assignment opens for each of them.

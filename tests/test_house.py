@@ -98,7 +98,7 @@ def test_core_mentions_no_face_no_delivery_and_no_telegram_markup():
 
 def test_the_words_rule_catches_what_it_is_for():
     for line in ('from notifications.outbox import enqueue', 'text = f"<b>{escape(name)}</b>"',
-                 '{"text": "Read", "callback_data": f"msg:{m.id}:read"}', 'buttons=[[("Open", f"form:{a}:open")]]'):
+                 '{"text": "Read", "data": f"msg:{m.id}:read"}', 'buttons=[[("Open", f"form:{a}:open")]]'):
         assert FACE_WORDS.search(line) or CALLBACK.search(line), line
 
 

@@ -24,7 +24,6 @@ from api.messages import build_routes as messages_routes
 from core.accounts.models import Account
 from core.audit import Actor
 from core.files import MAX_UPLOAD_BYTES, FileRefused
-from core.messages import service as service_module
 from core.messages.models import Attachment, Message
 from core.messages.service import (
     MAX_BODY,
@@ -353,8 +352,8 @@ async def test_a_caseworker_sends_to_a_carer_and_the_notice_is_written(api, port
     assert n.payload["markup"] == "HTML"
     assert n.payload["buttons"] == [
         [
-            {"text": "📖 Read", "callback_data": f"msg:{m['id']}:read"},
-            {"text": "↩️ Reply", "callback_data": f"msg:{m['id']}:reply"},
+            {"text": "📖 Read", "data": f"msg:{m['id']}:read"},
+            {"text": "↩️ Reply", "data": f"msg:{m['id']}:reply"},
         ]
     ]
     assert "New message from Jo Smith about Sam" in plain(n.text)
@@ -396,10 +395,12 @@ async def test_an_unlinked_carer_is_told_by_email(api, portal, alex):
 async def test_the_notice_is_written_in_the_same_transaction_as_the_message(
     svc, portal, alex, monkeypatch
 ):
+    import core.notices
+
     def broken(*_a, **_kw):
         raise RuntimeError("outbox down")
 
-    monkeypatch.setattr(service_module, "enqueue", broken)
+    monkeypatch.setattr(core.notices, "enqueue", broken)  # where every family notice is written
     with pytest.raises(RuntimeError):
         await team_sends(svc, alex)
     assert await count(portal, Message) == 0, "no message without its notice"

@@ -5,8 +5,7 @@ A feature adds pages with a `WebPages` group (see web.pages) and passes it to
 web/templates/ (see web.render), autoescaped.
 """
 
-from core.serve import bound_port
-from web.app import create_web_app, start_web
+from web.app import bound_port, create_web_app, start_web
 from web.csrf import CSRF_FIELD, check_csrf_token, make_csrf_token
 from web.pages import PageRequest, WebPages
 from web.render import message_page, render, template

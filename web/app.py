@@ -11,7 +11,6 @@ from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
 from core.portal import Portal
-from core.serve import serve
 from core.services import Services
 from core.text import one_line
 from web.csrf import CSRF_FIELD, check_csrf_token, origin_of
@@ -187,11 +186,14 @@ async def start_web(
 ) -> web.AppRunner:
     """Serve the pages on settings.http.web_host/web_port (port 0: any free port; see bound_port)."""
     app = create_web_app(portal, pages, services=services)
-    return await serve(
-        app,
-        host if host is not None else portal.settings.http.web_host,
-        port if port is not None else portal.settings.http.web_port,
-        WebAccessLogger,
-        access_log,
-    )
+    runner = web.AppRunner(app, access_log_class=WebAccessLogger, access_log=access_log, shutdown_timeout=5)
+    await runner.setup()
+    http = portal.settings.http
+    await web.TCPSite(runner, http.web_host if host is None else host, http.web_port if port is None else port).start()
+    return runner
+
+
+def bound_port(runner: web.AppRunner) -> int:
+    """The port a started runner listens on (useful when it was asked for port 0)."""
+    return int(runner.addresses[0][1])
 

@@ -1,9 +1,9 @@
 """The notices about a child's case and the reminders of its dates, worded for the chat (core.notices
-renders them through these). Each has the SEND Dashboard's button; a form reminder opens the form."""
+renders them through these). Each has the SEND Dashboard's button."""
 
 from __future__ import annotations
 
-from bot.callbacks import DashboardButton, FormButton
+from bot.callbacks import DashboardButton
 from bot.dashboard import texts
 from core.cases.events import EventKind
 from core.cases.notices import (
@@ -14,7 +14,7 @@ from core.cases.notices import (
     RequestDateRecorded,
 )
 from core.notices import Button, NoticeWriter, Rendered
-from core.reminders.notices import DateReminder, FormReminder
+from core.reminders.notices import DateReminder
 
 
 def _to_dashboard(child_id: int | None) -> tuple[tuple[Button, ...], ...]:
@@ -59,19 +59,9 @@ def date_reminder(n: DateReminder) -> Rendered:
     )
 
 
-def form_reminder(n: FormReminder) -> Rendered:
-    return Rendered(
-        text=texts.form_reminder_text(n.form_title, n.child_forename, n.due, n.today),
-        email_subject=texts.form_reminder_subject(n.form_title, n.child_forename),
-        buttons=((Button("✍️ Open the form", FormButton(id=n.assignment_id).pack()),),),
-        markup="HTML",
-    )
-
-
 def register(writer: NoticeWriter) -> None:
     writer.renders(CaseEventRecorded, event_recorded)
     writer.renders(CaseEventWithdrawn, event_withdrawn)
     writer.renders(RequestDateRecorded, request_date)
     writer.renders(CaseworkerChanged, caseworker)
     writer.renders(DateReminder, date_reminder)
-    writer.renders(FormReminder, form_reminder)

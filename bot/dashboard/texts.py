@@ -101,14 +101,14 @@ def key_date_line(kd: KeyDate, today: date) -> str:
         if kd.met_on is not None:
             return f"⚠️ {name}: {when}. Done late, on {format_date(kd.met_on)}."
         return f"🔴 {name}: {when}. <b>Overdue</b> by {_days(( today - kd.due).days)}."
-    return f"🗓 {name}: {when} ({_from_now(kd.due, today)})."
+    return f"🗓 {name}: {when} ({from_now(kd.due, today)})."
 
 
 def _days(n: int) -> str:
     return "1 day" if n == 1 else f"{n} days"
 
 
-def _from_now(due: date, today: date) -> str:
+def from_now(due: date, today: date) -> str:
     n = (due - today).days
     if n == 0:
         return "today"
@@ -274,7 +274,7 @@ def reminder_text(kind: str, key: str, child: str, due: date, party: str, contac
             f"{what[0].upper()}{what[1:]} was due by {when}. The council has not recorded it yet.\n\n"
             f"You can ask what is happening: contact {who}, or send a message from this chat."
         )
-    lead = _from_now(due, today)
+    lead = from_now(due, today)
     if party == "parent":
         return (
             f"⏰ <b>Reminder for {child}: {lead}, {when}.</b>\n\n"
@@ -290,20 +290,6 @@ def reminder_text(kind: str, key: str, child: str, due: date, party: str, contac
 
 def reminder_subject(child: str) -> str:
     return f"Reminder: a date for {child}"
-
-
-def form_reminder_text(title: str, child: str, due: date, today: date) -> str:
-    """A reminder of a form the SEND team asked for, not yet submitted."""
-    when = format_date(due)
-    return (
-        f"⏰ <b>Reminder for {escape(child)}: {_from_now(due, today)}, {when}.</b>\n\n"
-        f"The SEND team asked you to fill in the {escape(title)} by {when}. "
-        "Your answers so far are saved: tap Open the form to carry on where you left off."
-    )
-
-
-def form_reminder_subject(title: str, child: str) -> str:
-    return f"Reminder: the {title} for {child}"
 
 
 # ------------------------------------------------------------------ extra information

@@ -10,7 +10,6 @@ from aiogram_dialog.widgets.text import Const
 from bot import texts
 from bot.dialogs.common import unexpected_input
 from bot.dialogs.states import DeleteDataSG, MainMenuSG
-from core import accounts
 from core.services import Services
 
 
@@ -22,7 +21,7 @@ async def on_delete(callback: CallbackQuery, _b: Button, manager: DialogManager)
     # What the accounts and the pages keep because of the chat: its page links, the chat id on
     # codes and requests it asked for, its hourly rate records.
     await svc.page_links.forget_chat(chat_id)
-    await accounts.forget_chat(svc.portal, chat_id)
+    await svc.accounts.forget_chat(chat_id)
     await callback.answer()
     await callback.message.answer(texts.data_deleted())
     manager.show_mode = ShowMode.NO_UPDATE

@@ -1,4 +1,4 @@
-"""/messages, and the Read and Reply buttons under a caseworker's message (`msg:<id>:read|reply`).
+"""/messages, and the Read and Reply buttons under a caseworker's message (`MessageButton`).
 
 A button's message id is never trusted: the core looks it up within this chat's own thread, so a
 crafted id (another family's message, or another carer's of the same child) is answered with
@@ -12,6 +12,7 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 from aiogram_dialog import DialogManager, ShowMode, StartMode
 
+from bot.callbacks import MessageButton, usable_id
 from bot.dialogs.states import MessagesSG
 from bot.messages import texts
 from core.errors import NotFound
@@ -28,15 +29,18 @@ def messages_router() -> Router:
         )
 
     @router.callback_query(
-        F.data.regexp(r"^msg:\d{1,18}:(read|reply)$"), F.message.chat.type == "private"
+        MessageButton.filter(F.action.in_({"read", "reply"})), F.message.chat.type == "private"
     )
     async def from_notice(
-        query: CallbackQuery, dialog_manager: DialogManager, services: Services
+        query: CallbackQuery, callback_data: MessageButton, dialog_manager: DialogManager, services: Services
     ) -> None:
-        _, raw_id, action = query.data.split(":")
+        action = callback_data.action
         chat_id = query.message.chat.id
         try:
-            view = await services.messages.open(chat_id, int(raw_id))
+            message_id = usable_id(callback_data.id)
+            if message_id is None:
+                raise NotFound("no such message")
+            view = await services.messages.open(chat_id, message_id)
         except NotFound:
             await query.answer(texts.message_not_available(), show_alert=True)
             await query.message.answer(texts.message_not_available())

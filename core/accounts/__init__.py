@@ -46,7 +46,7 @@ from core.accounts.results import (
     StartResult,
     StartStatus,
 )
-from core.accounts.service import AccountService, forget_chat
+from core.accounts.service import AccountService
 from core.accounts.steps import Also
 
 __all__ = [
@@ -71,7 +71,6 @@ __all__ = [
     "StartResult",
     "StartStatus",
     "code_message",
-    "forget_chat",
     "is_common",
     "new_request_id",
     "normalise_email",

@@ -32,7 +32,6 @@ from core.accounts.models import Account, AccountRequest
 from core.accounts.passwords import Passwords
 from core.accounts.registration import Registration
 from core.accounts.results import AccountInfo, StartResult, StartStatus
-from core.portal import Portal
 
 # The decoy's note, sent again with a "new code" instead of a code (nobody may learn the address has an account).
 _DECOY_NOTES = {
@@ -88,14 +87,8 @@ class AccountService(Registration, Login, Passwords, EmailChange):
 
     async def forget_chat(self, chat_id: int) -> None:
         """Erase the chat id from these tables ("delete my data from this chat")."""
-        await forget_chat(self.portal, chat_id)
-
-
-async def forget_chat(portal: Portal, chat_id: int) -> None:
-    """`AccountService.forget_chat`, for a caller that holds only the portal (the bot's "delete my
-    data" dialogue, until it calls its container's `accounts`)."""
-    async with portal.db() as s, s.begin():
-        await codes.forget_chat(s, chat_id)
-        rows = await s.scalars(select(AccountRequest).where(AccountRequest.chat_id == chat_id))
-        for row in rows.all():
-            row.chat_id = None
+        async with self.portal.db() as s, s.begin():
+            await codes.forget_chat(s, chat_id)
+            rows = await s.scalars(select(AccountRequest).where(AccountRequest.chat_id == chat_id))
+            for row in rows.all():
+                row.chat_id = None

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from html import escape
 from typing import Any
 
 from sqlalchemy import select
@@ -19,15 +18,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.audit import audit
 from core.clock import LONDON
 from core.errors import NotFound
+from core.events import CaseDatesChanged
 from core.forms.answers import format_answer
 from core.forms.base import FormRefused, FormsBase, account_name, pdf_name, valid_id
 from core.forms.models import FormAssignment, FormResponse
+from core.forms.notices import FormAssigned, FormWithdrawn
 from core.forms.progress import visible_questions
 from core.forms.questions import Guidance, QuestionType
-from core.onboarding._common import has_active_access, notify_account
+from core.notices import Recipient
+from core.onboarding._common import has_active_access
 from core.onboarding.models import AccessGrant, Case, Child
-from core.reminders import plan_case
-from core.timescales import format_date
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,21 +129,13 @@ class FormCasework(FormsBase):
             s.add(a)
             await s.flush()
             child = await s.get(Child, case.child_id)
-            text = (
-                f"✍️ <b>A form to complete for {escape(child.forename)}</b>\n"
-                f"The SEND team asks you to fill in the {escape(form.title)}."
-                + (f"\nPlease complete it by {format_date(due_date)}." if due_date else "")
-                + (f"\n{escape(note)}" if note else "")
-                + "\n\nYour answers are saved as you go, so you can stop and carry on later."
-            )
-            buttons = [[{"text": "✍️ Open the form", "callback_data": f"form:{a.id}:open"}]]
-            for carer in carers:
-                await notify_account(
-                    s, carer, now=now, text=text, key=f"form-assigned:{a.id}:{carer}",
-                    email_subject=f"A form to complete for {child.forename}: {form.title}",
-                    child_id=child.id, buttons=buttons, parse_mode="HTML",
-                )
-            await plan_case(s, case.id, now, self.portal.settings.reminders)  # its due-date reminders
+            await self.portal.events.publish(s, FormAssigned(
+                at=now, child_id=child.id,
+                recipients=tuple(Recipient(c, f"form-assigned:{a.id}:{c}") for c in carers),
+                assignment_id=a.id, child_forename=child.forename, form_title=form.title, due_date=due_date,
+                note=note,
+            ))
+            await self.portal.events.publish(s, CaseDatesChanged(at=now, case_id=case.id))  # its reminders
             audit(s, actor, "form.assign", at=now, child_id=child.id, subject=f"form_assignment:{a.id}")
             return await self._assignment_view(s, a, case)
 
@@ -171,20 +163,12 @@ class FormCasework(FormsBase):
             )
             carers = [a.account_id] if a.account_id is not None else await _active_carers(s, a.child_id)
             child = await s.get(Child, a.child_id)
-            text = (
-                f"✍️ <b>A form is no longer needed for {escape(child.forename)}</b>\n"
-                f"The SEND team no longer needs the {escape(a.title)}. "
-                "You do not need to do anything, and it has gone from Actions to Complete."
-            )
-            for carer in carers:
-                if carer in done or not await has_active_access(s, carer, a.child_id):
-                    continue
-                await notify_account(
-                    s, carer, now=now, text=text, key=f"form-withdrawn:{a.id}:{carer}",
-                    email_subject=f"A form is no longer needed for {child.forename}",
-                    child_id=child.id, parse_mode="HTML",
-                )
-            await plan_case(s, case.id, now, self.portal.settings.reminders)  # its due-date reminders
+            told = [c for c in carers if c not in done and await has_active_access(s, c, a.child_id)]
+            await self.portal.events.publish(s, FormWithdrawn(
+                at=now, child_id=child.id, recipients=tuple(Recipient(c, f"form-withdrawn:{a.id}:{c}") for c in told),
+                assignment_id=a.id, child_forename=child.forename, form_title=a.title,
+            ))
+            await self.portal.events.publish(s, CaseDatesChanged(at=now, case_id=case.id))  # its reminders
             audit(s, actor, "form.withdraw", at=now, child_id=a.child_id, subject=f"form_assignment:{a.id}")
             return await self._assignment_view(s, a, case)
 

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.audit import Actor, audit
 from core.clock import london_today
 from core.errors import NotFound
+from core.events import CaseDatesChanged
 from core.files import FileRefused, check_upload, safe_filename
 from core.forms.answers import AnswerRefused
 from core.forms.base import FormRefused, FormsBase, account_name, pdf_name, valid_id
@@ -49,7 +50,6 @@ from core.forms.responses import ResponseView, child_names, own_response, respon
 from core.forms.submitting import message_to_team, open_case
 from core.onboarding._common import active_account_for_chat, has_active_access
 from core.onboarding.models import Case, Child
-from core.reminders import plan_case
 
 
 @dataclass(frozen=True, slots=True)
@@ -392,7 +392,7 @@ class FormFilling(FormsBase):
             r.status, r.submitted_at, r.updated_at = "submitted", now, now
             r.position, r.from_review = REVIEW, False
             r.pdf_sha256, r.message_id = pdf_sha, msg.id
-            await plan_case(s, case.id, now, self.portal.settings.reminders)  # its due-date reminders
+            await self.portal.events.publish(s, CaseDatesChanged(at=now, case_id=case.id))  # its reminders
             audit(s, Actor.parent(account_id), "form.submit", at=now, child_id=child.id, subject=f"form_response:{r.id}")
             await s.flush()
             return await response_view(s, r, form)

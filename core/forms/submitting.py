@@ -16,6 +16,7 @@ from core.audit import Actor, audit
 from core.cases.events import fold
 from core.cases.service import write_key_date_index
 from core.clock import LONDON
+from core.events import CaseDatesChanged
 from core.files import FileStore
 from core.forms.answers import format_answer
 from core.forms.base import FormRefused, pdf_name
@@ -27,7 +28,6 @@ from core.messages.models import Attachment, Message
 from core.messages.service import MAX_BODY, MAX_SUBJECT, MessageService, MessageType
 from core.onboarding.models import AccessGrant, Case, ChatLink, Child
 from core.portal import Portal
-from core.reminders import plan_case
 from core.timescales import format_date
 
 # The message type a submission goes to the SEND team under (the request for assessment: see
@@ -83,7 +83,7 @@ async def open_case(
     await s.flush()
     # The key dates and reminders, as CaseService.create_case writes them (no events yet).
     await write_key_date_index(s, case.id, fold(case.request_date, []))
-    await plan_case(s, case.id, now, portal.settings.reminders)
+    await portal.events.publish(s, CaseDatesChanged(at=now, case_id=case.id))
     await s.execute(
         update(ChatLink)
         .where(ChatLink.active_chat_id == chat_id, ChatLink.selected_child_id.is_(None))

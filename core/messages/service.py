@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from html import escape
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,9 +20,9 @@ from core.audit import Actor, audit
 from core.errors import NotFound, Refused
 from core.files import FileRefused, FileStore, check_upload, folder_store, safe_filename
 from core.messages.models import Attachment, Message, StaffPost
-from core.onboarding._common import account_email, active_chats_for_account
+from core.messages.notices import MessageToCarer
+from core.notices import Recipient
 from core.onboarding.models import AccessGrant, Case, ChatLink, Child
-from core.outbox import enqueue
 from core.portal import Portal
 
 MAX_BODY = 20_000
@@ -400,25 +399,11 @@ class MessageService:
         return msg
 
     async def _notify(self, s: AsyncSession, msg: Message, child: Child, now: datetime, files: bool) -> None:
-        text = (
-            f"💬 <b>New message from {escape(msg.sender_name)}</b> about {escape(child.forename)}\n"
-            f"Subject: {escape(msg.subject)}\n"
-            f"Type: {TYPE_NAMES[MessageType(msg.type)]}"
-            + ("\n📎 With attached files." if files else "")
-            + "\n\nTap Read to see it, or Reply to answer."
-        )
-        buttons = [[
-            {"text": "📖 Read", "callback_data": f"msg:{msg.id}:read"},
-            {"text": "↩️ Reply", "callback_data": f"msg:{msg.id}:reply"},
-        ]]
-        email = await account_email(s, msg.account_id)
-        chats: list[int | None] = list(await active_chats_for_account(s, msg.account_id)) or [None]
-        for chat_id in chats:
-            enqueue(
-                s, now=now, text=text, chat_id=chat_id, important=True, fallback_email=email,
-                email_subject=f"A new message about {child.forename}", child_id=child.id, buttons=buttons,
-                dedupe_key=f"message:{msg.id}:{chat_id if chat_id is not None else 'email'}", parse_mode="HTML",
-            )
+        await self.portal.events.publish(s, MessageToCarer(
+            at=now, child_id=child.id, recipients=(Recipient(msg.account_id, f"message:{msg.id}"),),
+            message_id=msg.id, sender_name=msg.sender_name, child_forename=child.forename, subject=msg.subject,
+            type_name=TYPE_NAMES[MessageType(msg.type)], with_files=files,
+        ))
 
     @staticmethod
     async def _view(s: AsyncSession, m: Message, case: Case | None, *, with_files: bool = True) -> MessageView:
