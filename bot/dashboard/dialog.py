@@ -13,10 +13,9 @@ from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode, Window
 from aiogram_dialog.widgets.kbd import Button, Start, SwitchTo
 from aiogram_dialog.widgets.text import Const, Format
 
-from bot import texts
+from bot.dashboard import texts as dashboard_texts
 from bot.dashboard.texts import dashboard_text, extra_information, timeline_caption
-from bot.dialogs.common import as_id, choices, unexpected_input
-from bot.dialogs.onboarding import chat_id_of
+from bot.dialogs.common import as_id, chat_id_of, choices, unexpected_input
 from bot.dialogs.states import DashboardSG, DocumentsSG, FormsSG, MainMenuSG, MessagesSG
 from core.cases.dashboard import Overview
 from core.services import Services
@@ -55,7 +54,7 @@ async def choose_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, An
     ov = await _overview(dialog_manager)
     return {
         "children": [(f"{c.forename} {c.surname}", str(c.child_id)) for c in ov.children],
-        "prompt": texts.choose_child(),
+        "prompt": dashboard_texts.choose_child(),
     }
 
 
@@ -63,7 +62,7 @@ async def _chosen(callback: CallbackQuery, _w: Any, manager: DialogManager, item
     svc = _services(manager)
     child_id = as_id(item_id)
     if not await svc.dashboard.choose_child(chat_id_of(manager), child_id):
-        await callback.answer(texts.child_not_available(), show_alert=True)
+        await callback.answer(dashboard_texts.child_not_available(), show_alert=True)
         return
     manager.dialog_data["child_id"] = child_id
     await manager.switch_to(DashboardSG.main)
@@ -74,11 +73,11 @@ async def main_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]
     d = ov.dashboard
     base = {"several": len(ov.children) > 1, "has": d is not None, "actions": 0, "messages": 0, "documents": 0}
     if ov.account_id is None:
-        return {**base, "text": texts.dashboard_needs_login()}
+        return {**base, "text": dashboard_texts.dashboard_needs_login()}
     if d is None:
         if not ov.children:
-            return {**base, "text": texts.dashboard_no_child()}
-        return {**base, "text": texts.child_not_available()}
+            return {**base, "text": dashboard_texts.dashboard_no_child()}
+        return {**base, "text": dashboard_texts.child_not_available()}
     return {
         **base,
         "text": dashboard_text(d),
@@ -94,7 +93,7 @@ async def extra_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any
     if child_id is not None:
         d = (await _services(dialog_manager).dashboard.overview(chat_id_of(dialog_manager), child_id)).dashboard
     if d is None:
-        return {"text": texts.child_not_available()}
+        return {"text": dashboard_texts.child_not_available()}
     return {"text": extra_information(d.stage, d.child_forename, {k.key: k for k in d.key_dates}, d.exceptions)}
 
 
@@ -104,7 +103,7 @@ async def _timeline(callback: CallbackQuery, _b: Button, manager: DialogManager)
     if child_id is not None:
         found = await _services(manager).dashboard.timeline(chat_id_of(manager), child_id)
     if found is None:
-        await callback.answer(texts.child_not_available(), show_alert=True)
+        await callback.answer(dashboard_texts.child_not_available(), show_alert=True)
         return
     png, d = found
     await callback.answer()

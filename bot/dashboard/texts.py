@@ -463,3 +463,54 @@ def dashboard_text(d: Dashboard) -> str:
         lines.append(f"<b>SEND caseworker:</b> not allocated yet. Contact {escape(d.contact)}.")
     lines += ["", "For more about the current stage, tap Extra information."]
     return "\n".join(lines)
+
+
+# ------------------------------------------------------------------ choosing a child, settings
+
+
+def choose_child() -> str:
+    return "<b>SEND Dashboard</b>\n\nWhich child do you want to see?"
+
+
+def child_not_available() -> str:
+    return (
+        "That child's information is not available in this chat. "
+        "Open the SEND Dashboard from the menu to choose again."
+    )
+
+
+def dashboard_needs_login() -> str:
+    return (
+        "You are not logged in, so there is nothing to show yet.\n\n"
+        "Go to the main menu and log in or register. Then the SEND Dashboard shows your child's case."
+    )
+
+
+def dashboard_no_child() -> str:
+    return (
+        "<b>SEND Dashboard</b>\n\n"
+        "The SEND team has not activated access to a child for you yet. "
+        "We will tell you here as soon as they do."
+    )
+
+
+def settings_text(current_name: str | None, several: bool) -> str:
+    lines = [
+        "<b>Settings</b>",
+        "",
+        "<b>Reminders</b>: tap one to switch it on ✅ or off ⬜️. Reminders wait until 8am if they "
+        "fall at night.",
+    ]
+    if several:
+        lines += ["", "<b>Child</b>: tap a name to show that child on the SEND Dashboard."]
+        if current_name:
+            lines.append(f"Showing now: {escape(current_name)} 👉")
+    return "\n".join(lines)
+
+
+def reminder_switched(name: str, on: bool) -> str:
+    return f"{name}: {'on' if on else 'off'}."
+
+
+def child_switched() -> str:
+    return "Done. The SEND Dashboard now shows this child."

@@ -8,15 +8,15 @@ from aiogram import Router
 def dialog_routers() -> list[Router]:
     """Every dialogue, built fresh (a router can be attached to one parent only)."""
     from bot.dashboard.dialog import dashboard_dialog
+    from bot.dashboard.settings import settings_dialog
     from bot.dialogs.common import PressGuard
     from bot.dialogs.delete_data import delete_data_dialog
     from bot.dialogs.help import help_dialog
     from bot.dialogs.main_menu import main_menu_dialog
-    from bot.dialogs.onboarding import onboarding_dialog
-    from bot.dialogs.settings import settings_dialog
     from bot.documents.dialog import documents_dialog
     from bot.forms.dialog import forms_dialog
     from bot.messages.dialog import messages_dialog
+    from bot.onboarding.dialog import onboarding_dialog
 
     dialogs = [
         main_menu_dialog(), help_dialog(), onboarding_dialog(), delete_data_dialog(),

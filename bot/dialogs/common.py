@@ -28,6 +28,11 @@ def unexpected_input() -> MessageInput:
     return MessageInput(_unexpected)
 
 
+def chat_id_of(manager: DialogManager) -> int:
+    """The chat of the event, whatever the event (message, button, or an error being handled)."""
+    return manager.middleware_data["event_chat"].id
+
+
 def as_id(item_id: str) -> int:
     """A button's item id as a number (-1 for anything else: the core then finds nothing)."""
     return int(item_id) if item_id.isdigit() and len(item_id) < 19 else -1

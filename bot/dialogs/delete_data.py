@@ -7,9 +7,9 @@ from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode, Window
 from aiogram_dialog.widgets.kbd import Button, Row, Start
 from aiogram_dialog.widgets.text import Const
 
-from bot import texts
 from bot.dialogs.common import unexpected_input
 from bot.dialogs.states import DeleteDataSG, MainMenuSG
+from bot.onboarding import texts as onboarding_texts
 from core.services import Services
 
 
@@ -23,14 +23,14 @@ async def on_delete(callback: CallbackQuery, _b: Button, manager: DialogManager)
     await svc.page_links.forget_chat(chat_id)
     await svc.accounts.forget_chat(chat_id)
     await callback.answer()
-    await callback.message.answer(texts.data_deleted())
+    await callback.message.answer(onboarding_texts.data_deleted())
     manager.show_mode = ShowMode.NO_UPDATE
 
 
 def delete_data_dialog() -> Dialog:
     return Dialog(
         Window(
-            Const(texts.delete_data_question()),
+            Const(onboarding_texts.delete_data_question()),
             Row(
                 Button(Const("Yes, delete it"), id="yes", on_click=on_delete),
                 Start(Const("No, keep it"), id="no", state=MainMenuSG.menu, mode=StartMode.RESET_STACK),

@@ -14,8 +14,7 @@ from aiogram_dialog.widgets.kbd import Button, Start
 from aiogram_dialog.widgets.text import Const, Format
 
 from bot import texts
-from bot.dialogs.common import unexpected_input
-from bot.dialogs.onboarding import OnboardingSG, chat_id_of, start_page
+from bot.dialogs.common import chat_id_of, unexpected_input
 from bot.dialogs.states import (
     DashboardSG,
     DeleteDataSG,
@@ -23,8 +22,11 @@ from bot.dialogs.states import (
     HelpSG,
     MainMenuSG,
     MessagesSG,
+    OnboardingSG,
     SettingsSG,
 )
+from bot.onboarding import texts as onboarding_texts
+from bot.onboarding.dialog import start_page
 from core.page_links import Purpose
 from core.services import Services
 
@@ -65,7 +67,7 @@ async def _logout(callback: CallbackQuery, _b: Button, manager: DialogManager) -
     svc: Services = manager.middleware_data["services"]
     unlinked = await svc.chat_links.unlink_chat(chat_id_of(manager), "logout")
     await callback.answer()
-    await callback.message.answer(texts.logged_out(unlinked is not None))
+    await callback.message.answer(onboarding_texts.logged_out(unlinked is not None))
     await manager.start(MainMenuSG.menu, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
 
 

@@ -52,3 +52,12 @@ class FormsSG(StatesGroup):
     review = State()  # every answer, each with Change
     confirm = State()  # Submit? (nothing can be changed afterwards)
     done = State()  # submitted: the copy was sent
+
+
+class OnboardingSG(StatesGroup):
+    unique_code = State()
+    account = State()
+    page = State()
+    invitations = State()
+    confirm = State()
+    done = State()

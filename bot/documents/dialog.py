@@ -22,8 +22,8 @@ from aiogram_dialog.widgets.kbd import Button, Row, Start
 from aiogram_dialog.widgets.text import Const, Format
 
 from bot import texts
-from bot.dialogs.common import as_id, choices, unexpected_input
-from bot.dialogs.onboarding import chat_id_of
+from bot.dashboard import texts as dashboard_texts
+from bot.dialogs.common import as_id, chat_id_of, choices, unexpected_input
 from bot.dialogs.states import DashboardSG, DocumentsSG, MainMenuSG
 from core.clock import format_date as format_day
 from core.documents.service import DocumentPage, DocumentView, NotFound, Withdrawn
@@ -158,7 +158,7 @@ async def list_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]
             chat_id_of(dialog_manager), _child_id(dialog_manager), page if isinstance(page, int) else 0
         )
     except NotFound:
-        return {**empty, "text": texts.child_not_available()}
+        return {**empty, "text": dashboard_texts.child_not_available()}
     dialog_manager.dialog_data["child_id"] = p.child_id
     dialog_manager.dialog_data["page"] = p.page
     first = p.page * p.per_page + 1

@@ -18,8 +18,7 @@ from aiogram_dialog import DialogManager, ShowMode, StartMode, Window
 from aiogram_dialog.widgets.kbd import Button, Start
 from aiogram_dialog.widgets.text import Const, Format
 
-from bot.dialogs.common import unexpected_input
-from bot.dialogs.onboarding import chat_id_of
+from bot.dialogs.common import chat_id_of, unexpected_input
 from bot.dialogs.states import DashboardSG, FormsSG, MainMenuSG
 from bot.forms import texts
 from core.errors import NotFound

@@ -15,7 +15,7 @@ from aiogram_dialog import DialogManager
 from aiogram_dialog.widgets.input import MessageInput
 
 from bot import texts as shared_texts
-from bot.dialogs.onboarding import chat_id_of
+from bot.dialogs.common import chat_id_of
 from bot.dialogs.states import FormsSG
 from bot.files import sniff_image
 from bot.forms import texts

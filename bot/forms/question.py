@@ -18,8 +18,7 @@ from aiogram_dialog.widgets.input import MessageInput
 from aiogram_dialog.widgets.kbd import Button, Column, Multiselect, Row
 from aiogram_dialog.widgets.text import Const, Format
 
-from bot.dialogs.common import choices
-from bot.dialogs.onboarding import chat_id_of
+from bot.dialogs.common import chat_id_of, choices
 from bot.dialogs.states import FormsSG
 from bot.forms import texts
 from bot.forms.common import (

@@ -9,9 +9,9 @@ from aiogram.types import Message
 from aiogram_dialog import DialogManager, ShowMode, StartMode
 
 from bot import texts
-from bot.dialogs.onboarding import OnboardingSG
-from bot.dialogs.states import DeleteDataSG, HelpSG
+from bot.dialogs.states import DeleteDataSG, HelpSG, OnboardingSG
 from bot.menu import show_main_menu
+from bot.onboarding import texts as onboarding_texts
 from core.config import Settings
 from core.onboarding import CheckOutcome
 from core.services import Services
@@ -55,7 +55,7 @@ def commands_router() -> Router:
     @router.message(Command("logout"))
     async def logout(message: Message, dialog_manager: DialogManager, services: Services) -> None:
         unlinked = await services.chat_links.unlink_chat(message.chat.id, "logout")
-        await message.answer(texts.logged_out(unlinked is not None))
+        await message.answer(onboarding_texts.logged_out(unlinked is not None))
         await show_main_menu(dialog_manager)
 
     @router.message(Command("deletemydata"))
@@ -74,7 +74,7 @@ async def _invitation_link(message: Message, token: str, manager: DialogManager,
         )
         return
     if check.outcome is CheckOutcome.ALREADY_VERIFIED:
-        await message.answer(texts.identity_confirmed(check.child_forename))
+        await message.answer(onboarding_texts.identity_confirmed(check.child_forename))
         linked = await services.chat_links.account_for_chat(message.chat.id) is not None
         await manager.start(
             OnboardingSG.invitations if linked else OnboardingSG.account,
@@ -82,5 +82,5 @@ async def _invitation_link(message: Message, token: str, manager: DialogManager,
             mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND,
         )
         return
-    await message.answer(texts.invitation_link_problem(check.outcome))
+    await message.answer(onboarding_texts.invitation_link_problem(check.outcome))
     await show_main_menu(manager)

@@ -24,8 +24,7 @@ from aiogram_dialog.widgets.kbd import Button, Row, SwitchTo
 from aiogram_dialog.widgets.text import Const, Format
 
 from bot import texts as shared_texts
-from bot.dialogs.common import choices
-from bot.dialogs.onboarding import chat_id_of
+from bot.dialogs.common import chat_id_of, choices
 from bot.dialogs.states import MessagesSG
 from bot.files import sniff_image
 from bot.messages import texts

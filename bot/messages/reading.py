@@ -18,8 +18,7 @@ from aiogram_dialog.widgets.kbd import Button, NextPage, PrevPage, Row, StubScro
 from aiogram_dialog.widgets.text import Const, Format
 
 from bot import texts as shared_texts
-from bot.dialogs.common import as_id, choices
-from bot.dialogs.onboarding import chat_id_of
+from bot.dialogs.common import as_id, chat_id_of, choices
 from bot.dialogs.states import MessagesSG
 from bot.messages import texts
 from bot.messages.common import (

@@ -9,11 +9,11 @@ from aiogram_dialog import Dialog, DialogManager, StartMode, Window
 from aiogram_dialog.widgets.kbd import Button, Start
 from aiogram_dialog.widgets.text import Const, Format
 
-from bot import texts
+from bot.dashboard import texts as dashboard_texts
 from bot.dashboard.texts import REMINDER_KINDS
-from bot.dialogs.common import as_id, choices, unexpected_input
-from bot.dialogs.onboarding import chat_id_of
+from bot.dialogs.common import as_id, chat_id_of, choices, unexpected_input
 from bot.dialogs.states import DashboardSG, MainMenuSG, SettingsSG
+from bot.onboarding import texts as onboarding_texts
 from core.services import Services
 
 KIND_ORDER = ("before_7", "before_1", "on_day", "missed")
@@ -28,7 +28,7 @@ async def settings_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, 
     chat_id = chat_id_of(dialog_manager)
     ov = await svc.dashboard.overview(chat_id)
     if ov.account_id is None:
-        return {"linked": False, "text": texts.dashboard_needs_login(), "kinds": [], "children": []}
+        return {"linked": False, "text": dashboard_texts.dashboard_needs_login(), "kinds": [], "children": []}
     choices = (await svc.reminders.get(ov.account_id)).as_set()
     current = ov.dashboard.child_id if ov.dashboard is not None else None
     kinds = [(("✅ " if k in choices else "⬜️ ") + REMINDER_KINDS[k], k) for k in KIND_ORDER]
@@ -38,7 +38,7 @@ async def settings_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, 
     ]
     return {
         "linked": True,
-        "text": texts.settings_text(current_name=ov.dashboard.child_forename if ov.dashboard else None,
+        "text": dashboard_texts.settings_text(current_name=ov.dashboard.child_forename if ov.dashboard else None,
                                     several=len(ov.children) > 1),
         "kinds": kinds,
         "children": children if len(children) > 1 else [],
@@ -49,20 +49,20 @@ async def _toggle(callback: CallbackQuery, _w: Any, manager: DialogManager, kind
     svc = _services(manager)
     account_id = await svc.chat_links.account_for_chat(chat_id_of(manager))
     if account_id is None or kind not in KIND_ORDER:
-        await callback.answer(texts.stale_choice(), show_alert=True)
+        await callback.answer(onboarding_texts.stale_choice(), show_alert=True)
         return
     now_on = kind in (await svc.reminders.get(account_id)).as_set()
     await svc.reminders.set(account_id, kind, not now_on)
-    await callback.answer(texts.reminder_switched(REMINDER_KINDS[kind], not now_on))
+    await callback.answer(dashboard_texts.reminder_switched(REMINDER_KINDS[kind], not now_on))
 
 
 async def _switch_child(callback: CallbackQuery, _w: Any, manager: DialogManager, item_id: str) -> None:
     svc = _services(manager)
     child_id = as_id(item_id)
     if not await svc.dashboard.choose_child(chat_id_of(manager), child_id):
-        await callback.answer(texts.child_not_available(), show_alert=True)
+        await callback.answer(dashboard_texts.child_not_available(), show_alert=True)
         return
-    await callback.answer(texts.child_switched())
+    await callback.answer(dashboard_texts.child_switched())
 
 
 async def _open_dashboard(_c: CallbackQuery, _b: Button, manager: DialogManager) -> None:

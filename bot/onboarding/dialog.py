@@ -9,7 +9,6 @@ from typing import Any
 
 from aiogram import F
 from aiogram.exceptions import TelegramBadRequest
-from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode, Window
 from aiogram_dialog.manager.sub_manager import SubManager
@@ -17,9 +16,9 @@ from aiogram_dialog.widgets.input import MessageInput
 from aiogram_dialog.widgets.kbd import Button, ListGroup, Row, Start, SwitchTo, WebApp
 from aiogram_dialog.widgets.text import Const, Format
 
-from bot import texts
-from bot.dialogs.common import unexpected_input
-from bot.dialogs.states import MainMenuSG
+from bot.dialogs.common import chat_id_of, unexpected_input
+from bot.dialogs.states import MainMenuSG, OnboardingSG
+from bot.onboarding import texts as onboarding_texts
 from core.onboarding import CheckOutcome, OnboardingError, PendingInvitation
 from core.page_flow import CodeOutcome
 from core.page_links import LinkState, Purpose
@@ -28,22 +27,10 @@ from core.services import Services
 log = logging.getLogger(__name__)
 
 
-class OnboardingSG(StatesGroup):
-    unique_code = State()
-    account = State()
-    page = State()
-    invitations = State()
-    confirm = State()
-    done = State()
 
 
 def _services(manager: DialogManager) -> Services:
     return manager.middleware_data["services"]
-
-
-def chat_id_of(manager: DialogManager) -> int:
-    """The chat of the event, whatever the event (message, button, or an error being handled)."""
-    return manager.middleware_data["event_chat"].id
 
 
 async def _delete(message: Message) -> None:
@@ -63,16 +50,16 @@ async def on_unique_code(message: Message, _w: MessageInput, manager: DialogMana
     typed = message.text or ""
     await _delete(message)
     if not invitation_id or not typed:
-        await message.answer(texts.unique_code_needed())
+        await message.answer(onboarding_texts.unique_code_needed())
         manager.show_mode = ShowMode.SEND
         return
     check = await svc.invitations.check_unique_code(invitation_id, message.chat.id, typed)
     if check.verified:
         manager.dialog_data["child"] = check.child_forename or ""
-        await message.answer(texts.identity_confirmed(check.child_forename))
+        await message.answer(onboarding_texts.identity_confirmed(check.child_forename))
         await _after_identity(manager)
         return
-    await message.answer(texts.unique_code_answer(check.outcome, check.tries_left))
+    await message.answer(onboarding_texts.unique_code_answer(check.outcome, check.tries_left))
     if check.outcome in (CheckOutcome.LOCKED, CheckOutcome.EXPIRED, CheckOutcome.USED, CheckOutcome.UNKNOWN):
         await manager.start(MainMenuSG.menu, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
         return
@@ -135,7 +122,7 @@ async def page_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]
     purpose = Purpose(dialog_manager.dialog_data.get("purpose", Purpose.LOGIN.value))
     mini_app = url.startswith("https://")
     return {
-        "text": texts.page_prompt(purpose, url, mini_app),
+        "text": onboarding_texts.page_prompt(purpose, url, mini_app),
         "url": url,
         "mini_app": mini_app,
         "signing_in": purpose in (Purpose.REGISTER, Purpose.LOGIN, Purpose.RESET),
@@ -148,7 +135,7 @@ async def on_email_code(message: Message, _w: MessageInput, manager: DialogManag
     chat_id = message.chat.id
     await _delete(message)
     if message.text is None:  # a photo, sticker, file or voice message: not a code, no try spent
-        await message.answer(texts.email_code_needed())
+        await message.answer(onboarding_texts.email_code_needed())
         manager.show_mode = ShowMode.SEND
         return
     typed = message.text.strip()
@@ -158,21 +145,21 @@ async def on_email_code(message: Message, _w: MessageInput, manager: DialogManag
         manager.show_mode = ShowMode.SEND
         return
     if result.outcome is CodeOutcome.PROBLEM:
-        await message.answer(texts.code_problem(result.message))
+        await message.answer(onboarding_texts.code_problem(result.message))
         manager.show_mode = ShowMode.SEND
         return
     if result.outcome is not CodeOutcome.LINKED or result.account_id is None:
         # A step that finishes without linking the chat (it says what happens next).
-        await message.answer(escape(result.message) or texts.fill_in_page_first())
+        await message.answer(escape(result.message) or onboarding_texts.fill_in_page_first())
         manager.show_mode = ShowMode.SEND
         return
     await svc.chat_links.link_chat(result.account_id, chat_id)
-    await message.answer(texts.chat_linked(result.purpose is Purpose.REGISTER))
+    await message.answer(onboarding_texts.chat_linked(result.purpose is Purpose.REGISTER))
     pending = await svc.invitations.pending_invitations_for(result.account_id)
     if pending:
         await manager.switch_to(OnboardingSG.invitations, show_mode=ShowMode.SEND)
     else:
-        await message.answer(texts.no_invitations_waiting())
+        await message.answer(onboarding_texts.no_invitations_waiting())
         await manager.start(MainMenuSG.menu, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
 
 
@@ -181,8 +168,8 @@ async def _no_page_text(svc: Services, chat_id: int) -> str:
     page has not been sent yet."""
     latest = await svc.page_links.latest(chat_id)
     if latest is not None and latest.state is LinkState.EXPIRED:
-        return texts.page_link_expired()
-    return texts.fill_in_page_first()
+        return onboarding_texts.page_link_expired()
+    return onboarding_texts.fill_in_page_first()
 
 
 async def on_new_code(callback: CallbackQuery, _b: Button, manager: DialogManager) -> None:
@@ -235,7 +222,7 @@ async def _own_item(callback: CallbackQuery, manager: DialogManager) -> tuple[Di
     item_id = manager.item_id if isinstance(manager, SubManager) else ""
     if item_id not in {str(p.invitation_id) for p in await _pending(parent)}:
         log.info("refused an invitation button for an invitation not awaiting this chat")
-        await callback.answer(texts.stale_choice(), show_alert=True)
+        await callback.answer(onboarding_texts.stale_choice(), show_alert=True)
         return None
     return parent, item_id
 
@@ -283,10 +270,10 @@ async def _chosen(manager: DialogManager) -> tuple[list[tuple[PendingInvitation,
 async def on_confirm(callback: CallbackQuery, _b: Button, manager: DialogManager) -> None:
     chosen, unanswered = await _chosen(manager)
     if unanswered:
-        await callback.answer(texts.choose_yes_or_no(unanswered[0]), show_alert=True)
+        await callback.answer(onboarding_texts.choose_yes_or_no(unanswered[0]), show_alert=True)
         return
     if not chosen:
-        await callback.answer(texts.tick_first(), show_alert=True)
+        await callback.answer(onboarding_texts.tick_first(), show_alert=True)
         return
     await manager.switch_to(OnboardingSG.confirm)
 
@@ -294,7 +281,7 @@ async def on_confirm(callback: CallbackQuery, _b: Button, manager: DialogManager
 async def confirm_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
     chosen, _unanswered = await _chosen(dialog_manager)
     return {
-        "summary": texts.confirm_summary(
+        "summary": onboarding_texts.confirm_summary(
             [(f"{p.child_forename} {p.child_surname}", answer == "yes") for p, answer in chosen]
         )
     }
@@ -310,18 +297,18 @@ async def on_submit(callback: CallbackQuery, _b: Button, manager: DialogManager)
     except ValueError:
         choices = {}
     if account_id is None or not choices:
-        await callback.answer(texts.stale_choice(), show_alert=True)
+        await callback.answer(onboarding_texts.stale_choice(), show_alert=True)
         await manager.start(MainMenuSG.menu, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
         return
     try:
         result = await svc.invitations.respond(account_id, chat_id, choices)
     except OnboardingError:  # NotYourInvitation, ChatNotLinked...: stale or forged, nothing changed
         manager.dialog_data["answers"] = {}
-        await callback.answer(texts.stale_choice(), show_alert=True)
+        await callback.answer(onboarding_texts.stale_choice(), show_alert=True)
         await manager.switch_to(OnboardingSG.invitations)
         return
     manager.dialog_data["answers"] = {}
-    manager.dialog_data["done"] = texts.response_done(
+    manager.dialog_data["done"] = onboarding_texts.response_done(
         [c.child_forename for c in result.accepted], [c.child_forename for c in result.declined]
     )
     await manager.switch_to(OnboardingSG.done)
@@ -331,13 +318,13 @@ def onboarding_dialog() -> Dialog:
     to_menu = Start(Const("Main menu"), id="menu", state=MainMenuSG.menu, mode=StartMode.RESET_STACK)
     return Dialog(
         Window(
-            Const(texts.unique_code_prompt()),
+            Const(onboarding_texts.unique_code_prompt()),
             MessageInput(on_unique_code),
             to_menu,
             state=OnboardingSG.unique_code,
         ),
         Window(
-            Const(texts.account_question()),
+            Const(onboarding_texts.account_question()),
             Button(Const("Register for new account"), id="register", on_click=on_register),
             Button(Const("I already have an account"), id="login", on_click=on_login),
             unexpected_input(),
@@ -356,8 +343,8 @@ def onboarding_dialog() -> Dialog:
             getter=page_getter,
         ),
         Window(
-            Const(texts.invitations_intro()),
-            Const(texts.no_invitations_waiting(), when="none"),
+            Const(onboarding_texts.invitations_intro()),
+            Const(onboarding_texts.no_invitations_waiting(), when="none"),
             ListGroup(
                 Button(Format("{item[tick]} {item[name]}"), id="tick", on_click=on_tick),
                 Row(
@@ -374,7 +361,7 @@ def onboarding_dialog() -> Dialog:
         ),
         Window(
             Format("{summary}"),
-            Const(texts.submit_warning()),
+            Const(onboarding_texts.submit_warning()),
             Row(
                 SwitchTo(Const("Cancel"), id="cancel", state=OnboardingSG.invitations),
                 Button(Const("Submit"), id="submit", on_click=on_submit),
