@@ -179,10 +179,7 @@ class InvitationService:
     async def get_invitation(self, invitation_id: int, actor: Actor) -> InvitationView:
         now = self.portal.clock.now()
         async with self.portal.db() as s, s.begin():
-            row = (await s.execute(self._joined().where(Invitation.id == invitation_id))).first()
-            if row is None:
-                raise NotFound("No such invitation.")
-            inv, child, case, grant = row
+            inv, child, case, grant = await self._one(s, invitation_id)
             audit(s, actor, "invitation.read", at=now, child_id=child.id, subject=f"invitation:{inv.id}")
             return self._view(inv, child, case, grant, now)
 
@@ -225,12 +222,7 @@ class InvitationService:
         """
         now = self.portal.clock.now()
         async with self.portal.db() as s, s.begin():
-            row = (
-                await s.execute(self._joined().where(Invitation.id == invitation_id).with_for_update(of=Invitation))
-            ).first()
-            if row is None:
-                raise NotFound("No such invitation.")
-            inv, child, case, grant = row
+            inv, child, case, grant = await self._one(s, invitation_id, lock=True)
             self._refuse_unless_open(inv, now)
             if inv.locked_at is not None:
                 raise InvalidState(
@@ -254,12 +246,7 @@ class InvitationService:
         """
         now = self.portal.clock.now()
         async with self.portal.db() as s, s.begin():
-            row = (
-                await s.execute(self._joined().where(Invitation.id == invitation_id).with_for_update(of=Invitation))
-            ).first()
-            if row is None:
-                raise NotFound("No such invitation.")
-            inv, child, case, grant = row
+            inv, child, case, grant = await self._one(s, invitation_id, lock=True)
             if inv.response is not None:
                 raise InvalidState(f"The invitation was {inv.response} already.", code="already_answered")
             code, code_mac = await self._unused_code(s)
@@ -519,6 +506,20 @@ class InvitationService:
             .join(Case, Case.id == Invitation.case_id)
             .join(AccessGrant, AccessGrant.invitation_id == Invitation.id)
         )
+
+    @classmethod
+    async def _one(
+        cls, s: AsyncSession, invitation_id: int, *, lock: bool = False
+    ) -> tuple[Invitation, Child, Case, AccessGrant]:
+        """An invitation with its child, case and grant (the invitation locked for a change)."""
+        stmt = cls._joined().where(Invitation.id == invitation_id)
+        if lock:
+            stmt = stmt.with_for_update(of=Invitation)
+        row = (await s.execute(stmt)).first()
+        if row is None:
+            raise NotFound("No such invitation.")
+        inv, child, case, grant = row
+        return inv, child, case, grant
 
     @staticmethod
     def _view(inv: Invitation, child: Child, case: Case, grant: AccessGrant, now: datetime) -> InvitationView:
