@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -41,3 +42,12 @@ def audit(
     session.add(
         AuditEntry(at=at, actor_kind=actor.kind, actor_id=actor.id, action=action, child_id=child_id, subject=subject)
     )
+
+
+def audit_poll(
+    session: AsyncSession, actor: Actor, action: str, child_ids: Iterable[int], *, at: datetime, subject: str
+) -> None:
+    """A poll's audit: one entry per child whose data it read, in the order read (PRODUCT.md:
+    every read, which child), or one entry with no child when it read nothing."""
+    for child_id in dict.fromkeys(child_ids) or [None]:
+        audit(session, actor, action, at=at, child_id=child_id, subject=subject)

@@ -24,7 +24,7 @@ from core.documents.notices import DocumentPublished, DocumentWithdrawn
 from core.errors import NotFound, Refused
 from core.files import FileRefused, FileStore, check_upload, folder_store, safe_filename
 from core.notices import Recipient
-from core.onboarding._common import active_account_for_chat, has_active_access
+from core.onboarding._common import active_account_for_chat, case_by_reference, has_active_access
 from core.onboarding.models import AccessGrant, Case, ChatLink, Child
 from core.portal import Portal
 
@@ -125,9 +125,7 @@ class DocumentService:
             raise DocumentRefused("The document date cannot be in the future.", "future_date")
         kind = check_upload(data, mime, filename)
         async with self.portal.db() as s, s.begin():
-            case = await s.scalar(select(Case).where(Case.case_reference == case_reference))
-            if case is None:
-                raise NotFound("no such case")
+            case = await case_by_reference(s, case_reference)
             digest = await self.files.put(data)
             child = await s.get(Child, case.child_id)
             doc = Document(
@@ -172,9 +170,7 @@ class DocumentService:
         """A case's documents, newest first."""
         now = self.portal.clock.now()
         async with self.portal.db() as s, s.begin():
-            case = await s.scalar(select(Case).where(Case.case_reference == case_reference))
-            if case is None:
-                raise NotFound("no such case")
+            case = await case_by_reference(s, case_reference)
             child = await s.get(Child, case.child_id)
             stmt = select(Document).where(Document.case_id == case.id)
             if not include_withdrawn:

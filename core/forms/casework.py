@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.audit import audit
+from core.audit import audit, audit_poll
 from core.clock import LONDON
 from core.errors import NotFound
 from core.events import CaseDatesChanged
@@ -26,7 +26,7 @@ from core.forms.notices import FormAssigned, FormWithdrawn
 from core.forms.progress import visible_questions
 from core.forms.questions import Guidance, QuestionType
 from core.notices import Recipient
-from core.onboarding._common import has_active_access
+from core.onboarding._common import case_by_reference, has_active_access
 from core.onboarding.models import AccessGrant, Case, Child
 
 
@@ -110,9 +110,7 @@ class FormCasework(FormsBase):
             raise FormRefused("The due date is in the past.", "due_in_past")
         note = (note or "").strip() or None
         async with self.portal.db() as s, s.begin():
-            case = await s.scalar(select(Case).where(Case.case_reference == case_reference))
-            if case is None:
-                raise NotFound("no such case")
+            case = await case_by_reference(s, case_reference)
             if account_id is not None:
                 if not valid_id(account_id) or not await has_active_access(s, account_id, case.child_id):
                     raise FormRefused("That carer has no active access to this child.", "no_access")
@@ -175,9 +173,7 @@ class FormCasework(FormsBase):
     async def assignments(self, actor: Any, case_reference: str) -> list[AssignmentView]:
         now = self.portal.clock.now()
         async with self.portal.db() as s, s.begin():
-            case = await s.scalar(select(Case).where(Case.case_reference == case_reference))
-            if case is None:
-                raise NotFound("no such case")
+            case = await case_by_reference(s, case_reference)
             rows = (
                 await s.scalars(select(FormAssignment).where(FormAssignment.case_id == case.id).order_by(FormAssignment.id))
             ).all()
@@ -196,14 +192,11 @@ class FormCasework(FormsBase):
                 FormResponse.message_id > after,
             )
             if case_reference is not None:
-                case = await s.scalar(select(Case).where(Case.case_reference == case_reference))
-                if case is None:
-                    raise NotFound("no such case")
+                case = await case_by_reference(s, case_reference)
                 q = q.where(FormResponse.case_id == case.id)
             rows = (await s.scalars(q.order_by(FormResponse.message_id).limit(limit))).all()
             views = [await self._submission_view(s, r) for r in rows]
-            for child_id in dict.fromkeys(r.child_id for r in rows) or [None]:
-                audit(s, actor, "form.submission.poll", at=now, child_id=child_id, subject=f"after:{after}")
+            audit_poll(s, actor, "form.submission.poll", (r.child_id for r in rows), at=now, subject=f"after:{after}")
             return views
 
     async def submission(self, actor: Any, submission_id: int) -> SubmissionView:

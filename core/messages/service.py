@@ -16,12 +16,13 @@ from enum import StrEnum
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.audit import Actor, audit
+from core.audit import Actor, audit, audit_poll
 from core.errors import NotFound, Refused
 from core.files import FileRefused, FileStore, check_upload, folder_store, safe_filename
 from core.messages.models import Attachment, Message, StaffPost
 from core.messages.notices import MessageToCarer
 from core.notices import Recipient
+from core.onboarding._common import case_by_reference
 from core.onboarding.models import AccessGrant, Case, ChatLink, Child
 from core.portal import Portal
 
@@ -231,11 +232,7 @@ class MessageService:
             return await self._view(s, msg, case)
 
     async def attachment_for_chat(self, chat_id: int, message_id: int, attachment_id: int) -> tuple[AttachmentView, bytes]:
-        view = await self.open(chat_id, message_id)
-        found = next((a for a in view.attachments if a.id == attachment_id), None)
-        if found is None:
-            raise NotFound("no such file")
-        return found, await self.files.get(found.sha256)
+        return await self._attachment(await self.open(chat_id, message_id), attachment_id)
 
     async def remember_file_id(self, attachment_id: int, file_id: str) -> None:
         async with self.portal.db() as s, s.begin():
@@ -278,9 +275,7 @@ class MessageService:
         files = [await self.keep_upload(a.data, a.mime, a.filename) for a in attachments]
         now = self.portal.clock.now()
         async with self.portal.db() as s, s.begin():
-            case = await s.scalar(select(Case).where(Case.case_reference == case_reference))
-            if case is None:
-                raise NotFound("no such case")
+            case = await case_by_reference(s, case_reference)
             if staff_post is not None:
                 posted = await s.get(StaffPost, staff_post)
                 if posted is not None:  # the same staff message again (a repeated update)
@@ -322,9 +317,7 @@ class MessageService:
     async def list_for_case(self, actor: Actor, case_reference: str, *, after_id: int = 0, limit: int = 50) -> list[MessageView]:
         now = self.portal.clock.now()
         async with self.portal.db() as s, s.begin():
-            case = await s.scalar(select(Case).where(Case.case_reference == case_reference))
-            if case is None:
-                raise NotFound("no such case")
+            case = await case_by_reference(s, case_reference)
             rows = (
                 await s.scalars(
                     select(Message).where(Message.case_id == case.id, Message.id > after_id).order_by(Message.id).limit(limit)
@@ -341,9 +334,7 @@ class MessageService:
             views = []
             for m in rows:
                 views.append(await self._view(s, m, await s.get(Case, m.case_id)))
-            # One entry per child whose messages were read (PRODUCT.md: every read, which child).
-            for child_id in dict.fromkeys(m.child_id for m in rows) or [None]:
-                audit(s, actor, "message.poll", at=now, child_id=child_id, subject=f"after:{cursor}")
+            audit_poll(s, actor, "message.poll", (m.child_id for m in rows), at=now, subject=f"after:{cursor}")
             return views
 
     async def get_for_team(self, actor: Actor, message_id: int) -> MessageView:
@@ -367,7 +358,10 @@ class MessageService:
             return await self._view(s, msg, await s.get(Case, msg.case_id))
 
     async def attachment_for_team(self, actor: Actor, message_id: int, attachment_id: int) -> tuple[AttachmentView, bytes]:
-        view = await self.get_for_team(actor, message_id)
+        return await self._attachment(await self.get_for_team(actor, message_id), attachment_id)
+
+    async def _attachment(self, view: MessageView, attachment_id: int) -> tuple[AttachmentView, bytes]:
+        """One of a message's files and its bytes (the message already read, and audited)."""
         found = next((a for a in view.attachments if a.id == attachment_id), None)
         if found is None:
             raise NotFound("no such file")

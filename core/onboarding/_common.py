@@ -9,7 +9,8 @@ from sqlalchemy import column, select, table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit import Actor
-from core.onboarding.models import AccessGrant, ChatLink
+from core.errors import NotFound
+from core.onboarding.models import AccessGrant, Case, ChatLink
 from core.security import hmac_hex
 
 # The accounts table (core/accounts/models.py), read by name so that onboarding does not import it.
@@ -81,3 +82,11 @@ async def notify_account(
             dedupe_key=f"{key}:{chat_id if chat_id is not None else 'email'}",
             **notice,
         )
+
+
+async def case_by_reference(session: AsyncSession, case_reference: str) -> Case:
+    """The case with this reference (NotFound: "no such case")."""
+    case = await session.scalar(select(Case).where(Case.case_reference == case_reference))
+    if case is None:
+        raise NotFound("no such case")
+    return case
