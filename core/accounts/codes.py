@@ -226,15 +226,21 @@ async def issue_code(
 
 
 @dataclass(frozen=True, slots=True)
-class CodeCheck:
+class CodeAnswer:
+    """What a typed code came to: right, or why not."""
+
     status: CodeStatus
-    tries_left: int | None = None
-    account_id: int | None = field(default=None)
-    minutes: int = 10  # how long a code works (for the message)
 
     @property
     def ok(self) -> bool:
         return self.status is CodeStatus.OK
+
+
+@dataclass(frozen=True, slots=True)
+class CodeCheck(CodeAnswer):
+    tries_left: int | None = None
+    account_id: int | None = field(default=None)
+    minutes: int = 10  # how long a code works (for the message)
 
     @property
     def message(self) -> str:

@@ -21,6 +21,7 @@ from enum import StrEnum
 from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -30,36 +31,10 @@ SPECIAL_CHARACTERS = " !\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
 BLOCKLIST_RESOURCE = "data/common-passwords.txt"
 
 _STRIP = "0123456789" + SPECIAL_CHARACTERS
-_LEET = str.maketrans(
-    {
-        "@": "a",
-        "4": "a",
-        "0": "o",
-        "3": "e",
-        "$": "s",
-        "5": "s",
-        "7": "t",
-        "!": "i",
-        "1": "i",
-        "|": "i",
-        "+": "t",
-    }
-)
-_LEET_L = str.maketrans(
-    {
-        "@": "a",
-        "4": "a",
-        "0": "o",
-        "3": "e",
-        "$": "s",
-        "5": "s",
-        "7": "t",
-        "!": "l",
-        "1": "l",
-        "|": "l",
-        "+": "t",
-    }
-)
+# Digits and symbols read as letters; "!", "1" and "|" may stand for an i or an l.
+_LEET_SHARED = {"@": "a", "4": "a", "0": "o", "3": "e", "$": "s", "5": "s", "7": "t", "+": "t"}
+_LEET = str.maketrans({**_LEET_SHARED, **dict.fromkeys("!1|", "i")})
+_LEET_L = str.maketrans({**_LEET_SHARED, **dict.fromkeys("!1|", "l")})
 _SEQUENCES = (
     "abcdefghijklmnopqrstuvwxyz",
     "01234567890",
@@ -403,21 +378,10 @@ class PasswordPolicy(BaseModel):
                 )
         return out
 
-    def check(
-        self,
-        password: str,
-        *,
-        email: str | None = None,
-        names: Iterable[str | None] = (),
-        history_hashes: Sequence[str] = (),
-    ) -> list[str]:
-        """Plain-English problems for the parent; empty means the password is fine."""
-        return [
-            p.message
-            for p in self.problems(
-                password, email=email, names=names, history_hashes=history_hashes
-            )
-        ]
+    def check(self, password: str, **about: Any) -> list[str]:
+        """Plain-English problems for the parent (`about`: what `problems` takes: email, names,
+        history_hashes); empty means the password is fine."""
+        return [p.message for p in self.problems(password, **about)]
 
     def describe(self) -> list[str]:
         """The rules, as the guide lists them ("Your password must meet the following requirements:")."""

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from core.accounts.codes import CodeStatus, code_message
+from core.accounts.codes import CodeAnswer, code_message
 from core.accounts.models import Account
 
 
@@ -70,20 +70,15 @@ class LoginResult:
 
 
 @dataclass(frozen=True, slots=True)
-class ConfirmResult:
+class ConfirmResult(CodeAnswer):
     """The answer to a typed code. `account_id` is set when the step signs the parent in (a new
     registration, a login, an email change). `email_in_use`: the code was right but the address
     got an account meanwhile (only its owner can see this: they had the code)."""
 
-    status: CodeStatus
     account_id: int | None = None
     tries_left: int | None = None
     email_in_use: bool = False
     minutes: int = 10  # how long a code works (for the message)
-
-    @property
-    def ok(self) -> bool:
-        return self.status is CodeStatus.OK
 
     @property
     def message(self) -> str:
