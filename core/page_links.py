@@ -150,17 +150,11 @@ class PageLinks:
             return self._link(row)
 
     async def mark_submitted(self, link_id: int) -> None:
-        async with self.portal.db() as session, session.begin():
-            await session.execute(
-                update(PageLink).where(PageLink.id == link_id).values(submitted_at=self.portal.clock.now())
-            )
+        await self._stamp(link_id, "submitted_at")
 
     async def mark_verified(self, link_id: int) -> None:
         """The emailed code was right (forgotten password): the page may now take the new password."""
-        async with self.portal.db() as session, session.begin():
-            await session.execute(
-                update(PageLink).where(PageLink.id == link_id).values(verified_at=self.portal.clock.now())
-            )
+        await self._stamp(link_id, "verified_at")
 
     async def account_for(self, link: Link) -> int | None:
         """The account a change-password or change-email link acts for: the one the chat is logged
@@ -199,10 +193,12 @@ class PageLinks:
             return self._link(row) if row is not None else None
 
     async def complete(self, link_id: int) -> None:
+        await self._stamp(link_id, "completed_at")
+
+    async def _stamp(self, link_id: int, column: str) -> None:
+        """Set the link's `column` (submitted_at, verified_at, completed_at) to now."""
         async with self.portal.db() as session, session.begin():
-            await session.execute(
-                update(PageLink).where(PageLink.id == link_id).values(completed_at=self.portal.clock.now())
-            )
+            await session.execute(update(PageLink).where(PageLink.id == link_id).values({column: self.portal.clock.now()}))
 
     async def forget_chat(self, chat_id: int) -> None:
         from sqlalchemy import delete
