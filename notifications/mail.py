@@ -24,12 +24,12 @@ from pathlib import Path
 
 import aiosmtplib
 from sqlalchemy import and_, or_, select, update
-from sqlalchemy.exc import OperationalError
 
 from core.config import Settings
 from core.models import EmailItem
 from core.portal import Portal
 from notifications.loop import run_until_stopped
+from notifications.results import record_leased
 
 log = logging.getLogger(__name__)
 
@@ -222,21 +222,8 @@ class EmailDelivery:
 
     async def _record(self, item: _Claimed, **values: object) -> bool:
         # Retried on a busy database: an email sent but not recorded would be sent again.
-        for attempt in range(RECORD_TRIES):
-            try:
-                async with self.portal.db() as session, session.begin():
-                    res = await session.execute(
-                        update(EmailItem)
-                        .where(EmailItem.id == item.id, self._mine())
-                        .values(**values)
-                        .execution_options(synchronize_session=False)
-                    )
-                break
-            except OperationalError:
-                if attempt == RECORD_TRIES - 1:
-                    raise
-                await asyncio.sleep(0.2 * (attempt + 1))
-        if res.rowcount != 1:
+        stmt = update(EmailItem).where(EmailItem.id == item.id, self._mine()).values(**values)
+        if not await record_leased(self.portal, stmt, tries=RECORD_TRIES):
             log.warning("email %s: lease lost before the result was recorded", item.id)
             return False
         return True

@@ -48,7 +48,6 @@ from aiogram.exceptions import (
 )
 from aiogram.types import LinkPreviewOptions
 from sqlalchemy import Select, and_, case, exists, func, or_, select, update
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.chats import get_or_create
@@ -61,6 +60,7 @@ from notifications.loop import run_until_stopped
 from notifications.mail import backoff_seconds
 from notifications.pacing import PER_CHAT_MARGIN, RateLimiter, TelegramPacer, pre_paced
 from notifications.payload import email_body, markup_of, reply_markup
+from notifications.results import record_leased
 
 log = logging.getLogger(__name__)
 
@@ -357,22 +357,8 @@ class TelegramDelivery:
 
     async def _record(self, row: _Row, **values: Any) -> bool:
         # A result must not be lost to a passing lock: an unrecorded send would be sent again.
-        for attempt in range(RECORD_TRIES):
-            try:
-                async with self.portal.db() as session, session.begin():
-                    res = await session.execute(
-                        update(OutboxItem)
-                        .where(self._mine(row.id))
-                        .values(**values)
-                        .execution_options(synchronize_session=False)
-                    )
-                break
-            except OperationalError:
-                if attempt == RECORD_TRIES - 1:
-                    raise
-                log.warning("outbox %s: recording the result failed, trying again", row.id)
-                await asyncio.sleep(0.2 * (attempt + 1))
-        if res.rowcount != 1:
+        stmt = update(OutboxItem).where(self._mine(row.id)).values(**values)
+        if not await record_leased(self.portal, stmt, tries=RECORD_TRIES, log=log, what=f"outbox {row.id}"):
             log.warning("outbox %s: lease lost before its result was recorded", row.id)
             return False
         return True
