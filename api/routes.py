@@ -31,9 +31,7 @@ A route that answers a file (not JSON) names its possible types with `media_type
 
 from __future__ import annotations
 
-import asyncio
 import json
-import logging
 import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -46,13 +44,11 @@ from pydantic import BaseModel, ValidationError
 from api.fields import CASE_REFERENCE, FORM_ID, ID_MAX, SHA256
 from core import idempotency
 from core.audit import Actor
-from core.db import is_transient
+from core.db import persist
 from core.errors import NotFound, Refused
 from core.portal import Portal
 from core.services import Services
 from core.tokens import authenticate
-
-log = logging.getLogger("ehcp.api")
 
 DEFAULT_MAX_BODY = 1024 * 1024  # 1 MiB of JSON
 IDEMPOTENT_METHODS = frozenset({"POST", "PATCH", "DELETE"})
@@ -362,6 +358,11 @@ async def _run(route: Route, req: ApiRequest, raw_body: bytes | None) -> web.Str
         return error_response(exc)
 
 
+def _what(route: Route) -> str:
+    """A request, in the log when the database was busy and it is run again, whole."""
+    return f"{route.method} {route.path}"
+
+
 def make_handler(route: Route, portal: Portal) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     async def handle(request: web.Request) -> web.StreamResponse:
         try:
@@ -374,7 +375,7 @@ def make_handler(route: Route, portal: Portal) -> Callable[[web.Request], Awaita
             return error_response(exc)
 
         if route.method not in WRITE_METHODS:
-            return await _retrying(route, lambda: _run(route, req, raw_body))
+            return await persist(_what(route), lambda: _run(route, req, raw_body), tries=TRANSIENT_TRIES)
         key = request.headers.get("Idempotency-Key") if route.idempotent else None
         return await _run_write(route, req, key, raw_body or b"")
 
@@ -395,20 +396,6 @@ async def _call(route: Route, args: list[Any]) -> Any:
 class _Answer(Exception):  # noqa: N818 - not an error: the answer, leaving the unit of work undone
     def __init__(self, response: web.StreamResponse) -> None:
         self.response = response
-
-
-async def _retrying(route: Route, attempt: Callable[[], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
-    """Run a request again when the database was only busy (nothing of it was committed)."""
-    for n in range(1, TRANSIENT_TRIES + 1):
-        try:
-            return await attempt()
-        except Exception as exc:
-            if not is_transient(exc) or n == TRANSIENT_TRIES:
-                raise
-            log.warning("%s %s: the database was busy (%s); running it again", route.method, route.path,
-                        type(exc).__name__)
-            await asyncio.sleep(0.05 * 2**n)
-    raise AssertionError("unreachable")
 
 
 async def _run_write(route: Route, req: ApiRequest, key: str | None, raw_body: bytes) -> web.StreamResponse:
@@ -472,7 +459,7 @@ async def _run_write(route: Route, req: ApiRequest, key: str | None, raw_body: b
     if slot is not None:
         running.add(slot)
     try:
-        return await _retrying(route, once)
+        return await persist(_what(route), once, tries=TRANSIENT_TRIES)
     finally:
         if slot is not None:
             running.discard(slot)
