@@ -21,9 +21,10 @@ and forbids unknown fields; `Query` forbids unknown parameters. Patterns are anc
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
 from functools import cache
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, GetCoreSchemaHandler
 from pydantic import GetJsonSchemaHandler as JsonHandler
@@ -51,6 +52,15 @@ class Query(BaseModel):
     """A query string: every value arrives as text; no unknown parameters."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+class ViewOut(BaseModel):
+    """An answer made from a core view: `Model.of(view)` takes each field from the view's
+    attribute of the same name; `Model.of(view, name=value)` gives the fields named otherwise."""
+
+    @classmethod
+    def of(cls, view: Any, **given: Any) -> Self:
+        return cls(**{name: getattr(view, name) for name in cls.model_fields if name not in given}, **given)
 
 
 def _integral(value: Any) -> Any:
@@ -107,20 +117,26 @@ def visible_pattern() -> str:
     return visible_class()
 
 
-class _Visible:
-    """Refuses text with nothing visible in it (only spaces or zero-width characters) and trims
-    spaces and invisible characters from both ends. The document says so with a pattern."""
+class _Checked:
+    """A string checked (and normalised) by `check` after pydantic's own checks; the document
+    states the same rule with the pattern `pattern()` gives."""
+
+    def __init__(self, check: Callable[[str], str], pattern: Callable[[], str]) -> None:
+        self.check = check
+        self.pattern = pattern
 
     def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
-        return core_schema.no_info_after_validator_function(_check_visible, handler(source))
+        return core_schema.no_info_after_validator_function(self.check, handler(source))
 
     def __get_pydantic_json_schema__(self, schema: core_schema.CoreSchema, handler: JsonHandler) -> JsonSchemaValue:
         out = handler(schema)
-        out["pattern"] = visible_pattern()
+        out["pattern"] = self.pattern()
         return out
 
 
 def _check_visible(value: str) -> str:
+    """Refuses text with nothing visible in it (only spaces or zero-width characters) and trims
+    spaces and invisible characters from both ends."""
     if not has_visible_text(value):
         raise PydanticCustomError("no_visible_text", "Text is needed: this has only spaces or invisible characters.")
     return trim(value)
@@ -130,7 +146,7 @@ class _VisibleText:
     """`VisibleText[n]`: 1 to n characters (counted as sent), at least one of them visible."""
 
     def __class_getitem__(cls, max_length: int) -> Any:
-        return Annotated[str, Field(min_length=1, max_length=max_length), _Visible()]
+        return Annotated[str, Field(min_length=1, max_length=max_length), _Checked(_check_visible, visible_pattern)]
 
 
 VisibleText = _VisibleText
@@ -147,23 +163,13 @@ def _email_re() -> re.Pattern[str]:
     return re.compile(email_pattern()[1:-1])  # fullmatch: `$` as ECMA-262 reads it
 
 
-class _EmailJson:
-    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
-        return core_schema.no_info_after_validator_function(_check_email, handler(source))
-
-    def __get_pydantic_json_schema__(self, schema: core_schema.CoreSchema, handler: JsonHandler) -> JsonSchemaValue:
-        out = handler(schema)
-        out["pattern"] = email_pattern()
-        return out
-
-
 def _check_email(value: str) -> str:
     if not _email_re().fullmatch(value):
         raise PydanticCustomError("email", "This is not an email address.")
     return value.lower()
 
 
-Email = Annotated[str, Field(max_length=254), _EmailJson()]
+Email = Annotated[str, Field(max_length=254), _Checked(_check_email, email_pattern)]
 """An email address: something@somewhere.tld, visible characters only, kept in lower case."""
 
 
@@ -215,6 +221,7 @@ __all__ = [
     "QueryId",
     "QueryInt",
     "StrictDate",
+    "ViewOut",
     "VisibleText",
     "omittable",
     "visible_class",
