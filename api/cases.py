@@ -30,6 +30,7 @@ from api.fields import (
     Query,
     QueryInt,
     StrictDate,
+    ViewOut,
     VisibleText,
     omittable,
     visible_pattern,
@@ -153,7 +154,7 @@ class EventIn(Body):
         return {"title": "EventIn", "description": " ".join((cls.__doc__ or "").split()), "oneOf": _event_variants()}
 
 
-class KeyDateOut(BaseModel):
+class KeyDateOut(ViewOut):
     key: str
     name: str
     source: str = Field(description="The legal source of the timescale.")
@@ -165,7 +166,7 @@ class KeyDateOut(BaseModel):
     note: str
 
 
-class EventOut(BaseModel):
+class EventOut(ViewOut):
     id: int
     kind: str
     name: str
@@ -176,7 +177,7 @@ class EventOut(BaseModel):
     withdrawn_at: datetime | None
 
 
-class CaseOut(BaseModel):
+class CaseOut(ViewOut):
     id: int
     case_reference: str
     child_id: int
@@ -197,30 +198,11 @@ class CaseOut(BaseModel):
 
     @classmethod
     def of(cls, v: CaseView) -> CaseOut:
-        return cls(
-            id=v.id,
-            case_reference=v.case_reference,
-            child_id=v.child_id,
-            child_forename=v.child_forename,
-            child_surname=v.child_surname,
-            child_date_of_birth=v.child_date_of_birth,
-            request_date=v.request_date,
-            requestor=v.requestor,
-            caseworker_name=v.caseworker_name,
-            caseworker_email=v.caseworker_email,
-            caseworker_phone=v.caseworker_phone,
+        return super().of(
+            v,
             stage=v.stage.value,
-            key_dates=[
-                KeyDateOut(
-                    key=k.key, name=k.name, source=k.source, start=k.start, due=k.due, status=k.status.value,
-                    met_on=k.met_on, exception=k.exception, note=k.note,
-                )
-                for k in v.key_dates
-            ],
-            exceptions=v.exceptions,
-            events=[EventOut(**{f: getattr(e, f) for f in EventOut.model_fields}) for e in v.events],
-            created_at=v.created_at,
-            updated_at=v.updated_at,
+            key_dates=[KeyDateOut.of(k, status=k.status.value) for k in v.key_dates],
+            events=[EventOut.of(e) for e in v.events],
         )
 
 
@@ -236,7 +218,7 @@ class AttentionQuery(Query):
     offset: QueryInt = Field(0, ge=0, le=10_000_000, description="`next_offset` of the previous page.")
 
 
-class AttentionOut(BaseModel):
+class AttentionOut(ViewOut):
     case_id: int
     case_reference: str
     child_id: int
@@ -326,7 +308,7 @@ def build_routes() -> ApiRoutes:
             req.actor, within_days=q.within_days, caseworker=q.caseworker, limit=q.limit, offset=q.offset
         )
         return AttentionPage(
-            items=[AttentionOut(**{f: getattr(i, f) for f in AttentionOut.model_fields}) for i in items],
+            items=[AttentionOut.of(i) for i in items],
             next_offset=next_offset,
         )
 

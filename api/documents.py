@@ -14,20 +14,14 @@ document out of Documents to View at once and tells each carer.
 
 from __future__ import annotations
 
-import base64
-import binascii
 from datetime import date, datetime
-from urllib.parse import quote
 
 from aiohttp import web
 from pydantic import BaseModel, Field
 
-from api.fields import BASE64, BASE64_MAX, Body, Query, QueryBool, StrictDate, VisibleText
-from api.routes import ApiError, ApiRequest, ApiRoutes
-from core.documents.service import (
-    DeliveryView,
-    DocumentView,
-)
+from api.fields import BASE64, BASE64_MAX, Body, Query, QueryBool, StrictDate, ViewOut, VisibleText
+from api.files import decode_base64, file_response
+from api.routes import ApiRequest, ApiRoutes
 from core.files import ALLOWED_TYPES
 
 
@@ -47,7 +41,7 @@ class WithdrawIn(Body):
     reason: VisibleText[300] | None = Field(None, description="For the council's record (not told to the parent).")
 
 
-class DocumentOut(BaseModel):
+class DocumentOut(ViewOut):
     id: int
     case_reference: str
     child_id: int
@@ -63,15 +57,6 @@ class DocumentOut(BaseModel):
     withdrawn_by: str | None
     withdraw_reason: str | None
 
-    @classmethod
-    def of(cls, v: DocumentView) -> DocumentOut:
-        return cls(
-            id=v.id, case_reference=v.case_reference, child_id=v.child_id, description=v.description,
-            document_date=v.document_date, published_at=v.published_at, published_by=v.published_by,
-            filename=v.filename, mime=v.mime, size=v.size, sha256=v.sha256, withdrawn_at=v.withdrawn_at,
-            withdrawn_by=v.withdrawn_by, withdraw_reason=v.withdraw_reason,
-        )
-
 
 class DocumentList(BaseModel):
     items: list[DocumentOut]
@@ -81,39 +66,18 @@ class ListQuery(Query):
     include_withdrawn: QueryBool = Field(True, description="false: only what parents see in Documents to View.")
 
 
-class DeliveryOut(BaseModel):
+class DeliveryOut(ViewOut):
     id: int
     account_id: int
     carer_name: str
     chat_id: int
     delivered_at: datetime
 
-    @classmethod
-    def of(cls, d: DeliveryView) -> DeliveryOut:
-        return cls(id=d.id, account_id=d.account_id, carer_name=d.carer_name, chat_id=d.chat_id,
-                   delivered_at=d.delivered_at)
-
 
 class DeliveryList(BaseModel):
     document_id: int
     items: list[DeliveryOut]
 
-
-
-def _decode(body: DocumentIn) -> bytes:
-    text = body.content_base64
-    try:
-        if len(text) % 4:  # with its padding, as the document's pattern says
-            raise ValueError("not padded")
-        return base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
-        raise ApiError(422, "bad_base64", f"{body.filename}: content_base64 is not base64.") from None
-
-
-def content_disposition(filename: str) -> str:
-    """`attachment` with the name: ASCII for old clients, and UTF-8 in `filename*` (RFC 6266)."""
-    plain = filename.encode("ascii", "replace").decode().replace("?", "_").replace('"', "_")
-    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(filename)}"
 
 
 def build_routes() -> ApiRoutes:
@@ -124,7 +88,7 @@ def build_routes() -> ApiRoutes:
               errors=(404, 422), tags=tags, max_body=30 * 1024 * 1024,
               summary="Publish a document for a case (each carer is told at once)")
     async def publish_document(req: ApiRequest, body: DocumentIn) -> DocumentOut:
-        data = _decode(body)
+        data = decode_base64(body.content_base64, body.filename)
         view = await req.services.documents.publish(
             req.actor, req.params["reference"], data=data, filename=body.filename, mime=body.mime,
             description=body.description, document_date=body.document_date,
@@ -148,10 +112,7 @@ def build_routes() -> ApiRoutes:
              summary="A document's file (its bytes, with its type and name)")
     async def document_file(req: ApiRequest) -> web.Response:
         view, data = await req.services.documents.file_for_team(req.actor, req.params["id"])
-        return web.Response(
-            body=data, content_type=view.mime,
-            headers={"Content-Disposition": content_disposition(view.filename), "X-Content-Type-Options": "nosniff"},
-        )
+        return file_response(data, view.mime, view.filename)
 
     @api.post("/v1/documents/{id:int}/withdraw", body=WithdrawIn, body_optional=True, response=DocumentOut,
               errors=(404,), tags=tags, summary="Withdraw a document: it leaves Documents to View and each "

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
-from urllib.parse import quote
 
 from aiohttp import web
 from pydantic import BaseModel, Field
@@ -33,11 +32,13 @@ from api.fields import (
     Query,
     QueryInt,
     StrictDate,
+    ViewOut,
     VisibleText,
 )
+from api.files import file_response
 from api.routes import ApiError, ApiRequest, ApiRoutes
 from core.files import ALLOWED_TYPES
-from core.forms.casework import AssignmentView, SubmissionView
+from core.forms.casework import SubmissionView
 from core.forms.form import FormDefinition
 from core.forms.questions import Question
 
@@ -54,7 +55,7 @@ class StepSummary(BaseModel):
     questions: list[QuestionSummary]
 
 
-class FormSummary(BaseModel):
+class FormSummary(ViewOut):
     id: str
     title: str
     version: int
@@ -65,9 +66,8 @@ class FormSummary(BaseModel):
 
     @classmethod
     def of(cls, f: FormDefinition) -> FormSummary:
-        return cls(
-            id=f.id, title=f.title, version=f.version, description=f.description, started_by=f.started_by,
-            creates_case=f.creates_case,
+        return super().of(
+            f,
             steps=[
                 StepSummary(name=st.name, questions=[
                     QuestionSummary(id=q.id, type=q.type.value, text=q.text, required=q.required)
@@ -93,7 +93,7 @@ class AssignIn(Body):
     )
 
 
-class AssignmentOut(BaseModel):
+class AssignmentOut(ViewOut):
     id: int
     case_reference: str
     form_id: str
@@ -105,14 +105,6 @@ class AssignmentOut(BaseModel):
     assigned_at: datetime
     withdrawn_at: datetime | None
     submissions: list[int] = Field(description="Ids of the submissions made for it (GET /v1/form-submissions/{id}).")
-
-    @classmethod
-    def of(cls, v: AssignmentView) -> AssignmentOut:
-        return cls(
-            id=v.id, case_reference=v.case_reference, form_id=v.form_id, title=v.title, due_date=v.due_date,
-            note=v.note, account_id=v.account_id, assigned_by=v.assigned_by, assigned_at=v.assigned_at,
-            withdrawn_at=v.withdrawn_at, submissions=v.submissions,
-        )
 
 
 class AssignmentList(BaseModel):
@@ -136,7 +128,7 @@ class FileOut(BaseModel):
     size: int
 
 
-class SubmissionOut(BaseModel):
+class SubmissionOut(ViewOut):
     id: int
     form_id: str
     form_version: int
@@ -153,12 +145,7 @@ class SubmissionOut(BaseModel):
 
     @classmethod
     def of(cls, v: SubmissionView) -> SubmissionOut:
-        return cls(
-            id=v.id, form_id=v.form_id, form_version=v.form_version, title=v.title, case_reference=v.case_reference,
-            child_id=v.child_id, account_id=v.account_id, carer_name=v.carer_name, assignment_id=v.assignment_id,
-            submitted_at=v.submitted_at, message_id=v.message_id,
-            answers=[AnswerOut(**a) for a in v.answers], files=[FileOut(**f) for f in v.files],
-        )
+        return super().of(v, answers=[AnswerOut(**a) for a in v.answers], files=[FileOut(**f) for f in v.files])
 
 
 class SubmissionList(BaseModel):
@@ -171,17 +158,6 @@ class SubmissionQuery(Query):
     limit: QueryInt = Field(100, ge=1, le=500, description="Page size.")
     case: str | None = Field(None, pattern=CASE_REFERENCE, max_length=50, description="Only this case's (its reference).")
 
-
-
-def _file(data: bytes, mime: str, filename: str) -> web.Response:
-    ascii_name = filename.encode("ascii", "replace").decode().replace("?", "_").replace('"', "_")
-    return web.Response(
-        body=data, content_type=mime,
-        headers={
-            "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}",
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
 
 
 def build_routes() -> ApiRoutes:
@@ -242,7 +218,7 @@ def build_routes() -> ApiRoutes:
              summary="A submission's PDF")
     async def submission_pdf(req: ApiRequest) -> web.Response:
         name, data = await req.services.form_casework.submission_pdf(req.actor, req.params["id"])
-        return _file(data, "application/pdf", name)
+        return file_response(data, "application/pdf", name)
 
     @api.get("/v1/form-submissions/{id:int}/files/{sha256:sha256}", errors=(404,), tags=tags,
              media_types=(*ALLOWED_TYPES, "application/octet-stream"),
@@ -251,7 +227,7 @@ def build_routes() -> ApiRoutes:
         found, data = await req.services.form_casework.submission_file(
             req.actor, req.params["id"], req.params["sha256"]
         )
-        return _file(data, str(found.get("mime") or "application/octet-stream"), str(found.get("filename") or "file"))
+        return file_response(data, str(found.get("mime") or "application/octet-stream"), str(found.get("filename") or "file"))
 
     return api
 

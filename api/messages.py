@@ -15,14 +15,11 @@ transaction. Attachments travel as base64 in JSON; each is checked for size (20 
 
 from __future__ import annotations
 
-import base64
-import binascii
 from datetime import datetime
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.documents import content_disposition
 from api.fields import (
     BASE64,
     BASE64_MAX,
@@ -31,9 +28,11 @@ from api.fields import (
     Id,
     Query,
     QueryInt,
+    ViewOut,
     VisibleText,
     omittable,
 )
+from api.files import decode_base64, file_response
 from api.routes import ApiError, ApiRequest, ApiRoutes
 from core.files import ALLOWED_TYPES
 from core.messages.service import (
@@ -67,7 +66,7 @@ class MessageIn(Body):
     model_config = ConfigDict(json_schema_extra={"anyOf": [{"required": ["account_id"]}, {"required": ["reply_to"]}]})
 
 
-class AttachmentOut(BaseModel):
+class AttachmentOut(ViewOut):
     id: int
     filename: str
     mime: str
@@ -75,7 +74,7 @@ class AttachmentOut(BaseModel):
     sha256: str
 
 
-class MessageOut(BaseModel):
+class MessageOut(ViewOut):
     id: int
     case_reference: str
     child_id: int
@@ -95,13 +94,8 @@ class MessageOut(BaseModel):
 
     @classmethod
     def of(cls, v: MessageView) -> MessageOut:
-        return cls(
-            id=v.id, case_reference=v.case_reference, child_id=v.child_id, account_id=v.account_id,
-            direction=v.direction, type=v.type, type_name=v.type_name, subject=v.subject, text=v.body,
-            sender_name=v.sender_name, recipient_name=v.recipient_name, reply_to=v.reply_to_id,
-            source=v.source, created_at=v.created_at, read_at=v.read_at,
-            attachments=[AttachmentOut(id=a.id, filename=a.filename, mime=a.mime, size=a.size, sha256=a.sha256)
-                         for a in v.attachments],
+        return super().of(
+            v, text=v.body, reply_to=v.reply_to_id, attachments=[AttachmentOut.of(a) for a in v.attachments]
         )
 
 
@@ -126,16 +120,10 @@ class StaffOut(BaseModel):
 
 
 def _decode(items: list[AttachmentIn]) -> list[NewAttachment]:
-    out = []
-    for a in items:
-        try:
-            if len(a.content_base64) % 4:  # with its padding, as the document's pattern says
-                raise ValueError("not padded")
-            data = base64.b64decode(a.content_base64, validate=True)
-        except (binascii.Error, ValueError):
-            raise ApiError(422, "bad_base64", f"{a.filename}: content_base64 is not base64.") from None
-        out.append(NewAttachment(data=data, filename=a.filename, mime=a.mime))
-    return out
+    return [
+        NewAttachment(data=decode_base64(a.content_base64, a.filename), filename=a.filename, mime=a.mime)
+        for a in items
+    ]
 
 
 def _page(views: list[MessageView], limit: int) -> MessageList:
@@ -188,10 +176,7 @@ def build_routes() -> ApiRoutes:
         found, data = await req.services.messages.attachment_for_team(
             req.actor, req.params["id"], req.params["aid"]
         )
-        return web.Response(
-            body=data, content_type=found.mime,
-            headers={"Content-Disposition": content_disposition(found.filename), "X-Content-Type-Options": "nosniff"},
-        )
+        return file_response(data, found.mime, found.filename)
 
     @api.put("/v1/staff/{telegram_user_id:int}", body=StaffIn, response=StaffOut, tags=tags,
              summary="Map a staff Telegram account to the caseworker name its replies go out under")

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from api.fields import Query, QueryId, QueryInt
+from api.fields import Query, QueryId, QueryInt, ViewOut
 from api.routes import ApiRequest, ApiRoutes
 
 api = ApiRoutes()
@@ -15,7 +15,7 @@ api = ApiRoutes()
 NoticeStatus = Literal["pending", "sending", "sent", "blocked", "emailed", "failed"]
 
 
-class NoticeOut(BaseModel):
+class NoticeOut(ViewOut):
     """A notice's delivery status."""
 
     id: int
@@ -49,7 +49,7 @@ class NoticePage(BaseModel):
 )
 async def read_notice(req: ApiRequest) -> NoticeOut:
     view = await req.services.notice_statuses.get(req.actor, req.params["id"])
-    return NoticeOut.model_validate(view, from_attributes=True)
+    return NoticeOut.of(view)
 
 
 @api.get(
@@ -64,4 +64,4 @@ async def list_notices(req: ApiRequest) -> NoticePage:
     views, next_cursor = await req.services.notice_statuses.page(
         req.actor, child_id=q.child_id, status=q.status, limit=q.limit, cursor=q.cursor
     )
-    return NoticePage(items=[NoticeOut.model_validate(v, from_attributes=True) for v in views], next_cursor=next_cursor)
+    return NoticePage(items=[NoticeOut.of(v) for v in views], next_cursor=next_cursor)

@@ -31,14 +31,11 @@ from api.fields import (
     QueryId,
     QueryInt,
     StrictDate,
+    ViewOut,
     VisibleText,
 )
 from api.routes import ApiError, ApiRequest, ApiRoutes
-from core.onboarding import (
-    GrantView,
-    InvitationStatus,
-    InvitationView,
-)
+from core.onboarding import InvitationStatus
 
 # --- models ------------------------------------------------------------------------------------
 
@@ -58,7 +55,7 @@ class InvitationIn(Body):
     )
 
 
-class InvitationOut(BaseModel):
+class InvitationOut(ViewOut):
     """An invitation. Never its unique code or link."""
 
     id: int
@@ -83,10 +80,6 @@ class InvitationOut(BaseModel):
     verified_by: str | None = Field(description="code (given in the chat) | phone (marked by the SEND team)")
     responded_at: datetime | None
 
-    @classmethod
-    def of(cls, v: InvitationView) -> InvitationOut:
-        return cls(**{f: getattr(v, f) for f in cls.model_fields})
-
 
 class InvitationQuery(Query):
     status: InvitationStatus | None = Field(None, description="Only invitations in this state.")
@@ -110,7 +103,7 @@ class VerifyIn(Body):
     )
 
 
-class GrantOut(BaseModel):
+class GrantOut(ViewOut):
     """A carer's access to a child: their name and its status, nothing else."""
 
     id: int
@@ -123,10 +116,6 @@ class GrantOut(BaseModel):
     created_at: datetime
     responded_at: datetime | None
     activated_at: datetime | None
-
-    @classmethod
-    def of(cls, v: GrantView) -> GrantOut:
-        return cls(**{f: getattr(v, f) for f in cls.model_fields})
 
 
 class ChildAccessOut(BaseModel):
