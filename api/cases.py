@@ -249,12 +249,7 @@ def build_routes() -> ApiRoutes:
         cw = body.caseworker
         view = await req.services.cases.create_case(
             req.actor,
-            case_reference=body.case_reference,
-            child_forename=body.child_forename,
-            child_surname=body.child_surname,
-            child_date_of_birth=body.child_date_of_birth,
-            request_date=body.request_date,
-            requestor=body.requestor,
+            **body.model_dump(exclude={"caseworker"}),
             caseworker_name=cw.name if cw else None,
             caseworker_email=cw.email if cw else None,
             caseworker_phone=cw.phone if cw else None,

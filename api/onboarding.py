@@ -160,16 +160,7 @@ def build_routes() -> ApiRoutes:
         tags=["onboarding"],
     )
     async def create_invitation(req: ApiRequest, body: InvitationIn) -> InvitationOut:
-        view = await req.services.invitations.create_invitation(
-            req.actor,
-            parent_email=body.parent_email,
-            parent_forename=body.parent_forename,
-            parent_surname=body.parent_surname,
-            child_forename=body.child_forename,
-            child_surname=body.child_surname,
-            child_date_of_birth=body.child_date_of_birth,
-            case_reference=body.case_reference,
-        )
+        view = await req.services.invitations.create_invitation(req.actor, **body.model_dump())
         return InvitationOut.of(view)
 
     @api.get(
