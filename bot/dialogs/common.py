@@ -16,6 +16,7 @@ from aiogram_dialog.widgets.kbd import Column, Select
 from aiogram_dialog.widgets.text import Format
 
 from bot import texts
+from core.services import Services
 
 
 async def _unexpected(message: Message, _widget: MessageInput, manager: DialogManager) -> None:
@@ -31,6 +32,11 @@ def unexpected_input() -> MessageInput:
 def chat_id_of(manager: DialogManager) -> int:
     """The chat of the event, whatever the event (message, button, or an error being handled)."""
     return manager.middleware_data["event_chat"].id
+
+
+def services_of(manager: DialogManager) -> Services:
+    """The core's services (the one container, given to every handler by the dispatcher)."""
+    return manager.middleware_data["services"]
 
 
 def as_id(item_id: str) -> int:

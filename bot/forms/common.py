@@ -18,7 +18,7 @@ from aiogram_dialog import DialogManager, ShowMode, StartMode, Window
 from aiogram_dialog.widgets.kbd import Button, Start
 from aiogram_dialog.widgets.text import Const, Format
 
-from bot.dialogs.common import chat_id_of, unexpected_input
+from bot.dialogs.common import chat_id_of, services_of, unexpected_input
 from bot.dialogs.states import DashboardSG, FormsSG, MainMenuSG
 from bot.forms import texts
 from core.errors import NotFound
@@ -27,14 +27,9 @@ from core.forms.base import FormRefused
 from core.forms.progress import REVIEW
 from core.forms.questions import Guidance, Question, QuestionType
 from core.forms.responses import ResponseView
-from core.services import Services
 
 ANSWER_IN_REVIEW = 300  # characters of one answer shown in the review (the PDF has it whole)
 CHANGE_LABEL = 40  # characters of a question on its "Change" button
-
-
-def services_of(manager: DialogManager) -> Services:
-    return manager.middleware_data["services"]
 
 
 def bot_of(manager: DialogManager) -> Bot:

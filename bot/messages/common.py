@@ -11,9 +11,8 @@ from aiogram_dialog import DialogManager, ShowMode, StartMode, Window
 from aiogram_dialog.widgets.kbd import Start
 from aiogram_dialog.widgets.text import Const, Format
 
-from bot.dialogs.common import chat_id_of, unexpected_input
+from bot.dialogs.common import chat_id_of, services_of, unexpected_input
 from bot.dialogs.states import MainMenuSG, MessagesSG
-from core.services import Services
 
 BOXES = {"inbox": MessagesSG.inbox, "sent": MessagesSG.sent}
 
@@ -26,10 +25,6 @@ def page_of(box: str) -> str:
 async def from_the_top(manager: DialogManager, box: str) -> None:
     """The box is shown from its first page next time."""
     await manager.find(page_of(box)).set_page(0)
-
-
-def services_of(manager: DialogManager) -> Services:
-    return manager.middleware_data["services"]
 
 
 def bot_of(manager: DialogManager) -> Bot:

@@ -16,7 +16,7 @@ from aiogram_dialog.widgets.input import MessageInput
 from aiogram_dialog.widgets.kbd import Button, ListGroup, Row, Start, SwitchTo, WebApp
 from aiogram_dialog.widgets.text import Const, Format
 
-from bot.dialogs.common import chat_id_of, unexpected_input
+from bot.dialogs.common import chat_id_of, services_of, unexpected_input
 from bot.dialogs.states import MainMenuSG, OnboardingSG
 from bot.onboarding import texts as onboarding_texts
 from core.onboarding import CheckOutcome, OnboardingError, PendingInvitation
@@ -27,10 +27,6 @@ from core.services import Services
 log = logging.getLogger(__name__)
 
 
-
-
-def _services(manager: DialogManager) -> Services:
-    return manager.middleware_data["services"]
 
 
 async def _delete(message: Message) -> None:
@@ -45,7 +41,7 @@ async def _delete(message: Message) -> None:
 
 
 async def on_unique_code(message: Message, _w: MessageInput, manager: DialogManager) -> None:
-    svc = _services(manager)
+    svc = services_of(manager)
     invitation_id = manager.start_data.get("invitation_id") if manager.start_data else None
     typed = message.text or ""
     await _delete(message)
@@ -68,7 +64,7 @@ async def on_unique_code(message: Message, _w: MessageInput, manager: DialogMana
 
 async def _after_identity(manager: DialogManager) -> None:
     """Linked already: straight to the invitations. Otherwise: register or log in."""
-    svc = _services(manager)
+    svc = services_of(manager)
     chat_id = chat_id_of(manager)
     if await svc.chat_links.account_for_chat(chat_id) is not None:
         await manager.switch_to(OnboardingSG.invitations, show_mode=ShowMode.SEND)
@@ -81,7 +77,7 @@ async def _after_identity(manager: DialogManager) -> None:
 
 async def _new_page(manager: DialogManager, purpose: Purpose) -> dict[str, str]:
     """A new page link for this chat (any earlier one stops working)."""
-    svc = _services(manager)
+    svc = services_of(manager)
     # Only a seed is kept in the dialogue state (stored in the database); the link's token is an
     # HMAC of it under the server key, worked out when the window is shown.
     seed = await svc.page_links.create_seeded(chat_id_of(manager), purpose)
@@ -118,7 +114,7 @@ async def on_new_link(_c: CallbackQuery, _b: Button, manager: DialogManager) -> 
 
 async def page_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
     seed = dialog_manager.dialog_data.get("page_seed")
-    url = _services(dialog_manager).page_links.url_for_seed(seed) if seed else ""
+    url = services_of(dialog_manager).page_links.url_for_seed(seed) if seed else ""
     purpose = Purpose(dialog_manager.dialog_data.get("purpose", Purpose.LOGIN.value))
     mini_app = url.startswith("https://")
     return {
@@ -131,7 +127,7 @@ async def page_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]
 
 
 async def on_email_code(message: Message, _w: MessageInput, manager: DialogManager) -> None:
-    svc = _services(manager)
+    svc = services_of(manager)
     chat_id = message.chat.id
     await _delete(message)
     if message.text is None:  # a photo, sticker, file or voice message: not a code, no try spent
@@ -173,7 +169,7 @@ async def _no_page_text(svc: Services, chat_id: int) -> str:
 
 
 async def on_new_code(callback: CallbackQuery, _b: Button, manager: DialogManager) -> None:
-    svc = _services(manager)
+    svc = services_of(manager)
     chat_id = chat_id_of(manager)
     answer = await svc.page_flow.new_code(chat_id)
     await callback.answer((answer or await _no_page_text(svc, chat_id))[:190], show_alert=True)
@@ -193,7 +189,7 @@ def _answers(manager: DialogManager) -> dict[str, str]:
 
 
 async def _pending(manager: DialogManager) -> list[PendingInvitation]:
-    svc = _services(manager)
+    svc = services_of(manager)
     account_id = await svc.chat_links.account_for_chat(chat_id_of(manager))
     return await svc.invitations.pending_invitations_for(account_id) if account_id else []
 
@@ -288,7 +284,7 @@ async def confirm_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, A
 
 
 async def on_submit(callback: CallbackQuery, _b: Button, manager: DialogManager) -> None:
-    svc = _services(manager)
+    svc = services_of(manager)
     chat_id = chat_id_of(manager)
     account_id = await svc.chat_links.account_for_chat(chat_id)
     answers = {k: a for k, a in _answers(manager).items() if a in ("yes", "no")}
