@@ -97,6 +97,35 @@ def contact_text(settings: Settings) -> str:
     )
 
 
+# ---------------------------------------------------------------- the child a window is about (every room)
+
+
+def choose_child() -> str:
+    return "<b>SEND Dashboard</b>\n\nWhich child do you want to see?"
+
+
+def child_not_available() -> str:
+    return (
+        "That child's information is not available in this chat. "
+        "Open the SEND Dashboard from the menu to choose again."
+    )
+
+
+def dashboard_needs_login() -> str:
+    return (
+        "You are not logged in, so there is nothing to show yet.\n\n"
+        "Go to the main menu and log in or register. Then the SEND Dashboard shows your child's case."
+    )
+
+
+def dashboard_no_child() -> str:
+    return (
+        "<b>SEND Dashboard</b>\n\n"
+        "The SEND team has not activated access to a child for you yet. "
+        "We will tell you here as soon as they do."
+    )
+
+
 # ---------------------------------------------------------------- files sent in the chat (messages and forms)
 
 

@@ -13,18 +13,13 @@ from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode, Window
 from aiogram_dialog.widgets.kbd import Button, Start, SwitchTo
 from aiogram_dialog.widgets.text import Const, Format
 
-from bot.dashboard import texts as dashboard_texts
+from bot import texts
 from bot.dashboard.texts import dashboard_text, extra_information, timeline_caption
-from bot.dialogs.common import as_id, chat_id_of, choices, unexpected_input
+from bot.dialogs.common import as_id, chat_id_of, choices, services_of, unexpected_input
 from bot.dialogs.states import DashboardSG, DocumentsSG, FormsSG, MainMenuSG, MessagesSG
 from core.cases.dashboard import Overview
-from core.services import Services
 
 log = logging.getLogger(__name__)
-
-
-def _services(manager: DialogManager) -> Services:
-    return manager.middleware_data["services"]
 
 
 def _child_id(manager: DialogManager) -> int | None:
@@ -36,7 +31,7 @@ def _child_id(manager: DialogManager) -> int | None:
 
 async def _on_start(start_data: Any, manager: DialogManager) -> None:
     """Straight to the dashboard with one child (or the chat's chosen one); else pick first."""
-    ov = await _services(manager).dashboard.overview(chat_id_of(manager), _child_id(manager))
+    ov = await services_of(manager).dashboard.overview(chat_id_of(manager), _child_id(manager))
     if ov.dashboard is not None:
         manager.dialog_data["child_id"] = ov.dashboard.child_id
         await manager.switch_to(DashboardSG.main)
@@ -47,22 +42,30 @@ async def _on_start(start_data: Any, manager: DialogManager) -> None:
 
 
 async def _overview(manager: DialogManager) -> Overview:
-    return await _services(manager).dashboard.overview(chat_id_of(manager), _child_id(manager))
+    return await services_of(manager).dashboard.overview(chat_id_of(manager), _child_id(manager))
 
 
 async def choose_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
     ov = await _overview(dialog_manager)
     return {
         "children": [(f"{c.forename} {c.surname}", str(c.child_id)) for c in ov.children],
-        "prompt": dashboard_texts.choose_child(),
+        "prompt": texts.choose_child(),
     }
 
 
-async def _chosen(callback: CallbackQuery, _w: Any, manager: DialogManager, item_id: str) -> None:
-    svc = _services(manager)
+async def child_chosen(callback: CallbackQuery, manager: DialogManager, item_id: str) -> int | None:
+    """The child whose button was pressed, now the chat's chosen child; None (said in an alert)
+    when the child is not this parent's to see (any more)."""
     child_id = as_id(item_id)
-    if not await svc.dashboard.choose_child(chat_id_of(manager), child_id):
-        await callback.answer(dashboard_texts.child_not_available(), show_alert=True)
+    if not await services_of(manager).dashboard.choose_child(chat_id_of(manager), child_id):
+        await callback.answer(texts.child_not_available(), show_alert=True)
+        return None
+    return child_id
+
+
+async def _chosen(callback: CallbackQuery, _w: Any, manager: DialogManager, item_id: str) -> None:
+    child_id = await child_chosen(callback, manager, item_id)
+    if child_id is None:
         return
     manager.dialog_data["child_id"] = child_id
     await manager.switch_to(DashboardSG.main)
@@ -73,11 +76,11 @@ async def main_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]
     d = ov.dashboard
     base = {"several": len(ov.children) > 1, "has": d is not None, "actions": 0, "messages": 0, "documents": 0}
     if ov.account_id is None:
-        return {**base, "text": dashboard_texts.dashboard_needs_login()}
+        return {**base, "text": texts.dashboard_needs_login()}
     if d is None:
         if not ov.children:
-            return {**base, "text": dashboard_texts.dashboard_no_child()}
-        return {**base, "text": dashboard_texts.child_not_available()}
+            return {**base, "text": texts.dashboard_no_child()}
+        return {**base, "text": texts.child_not_available()}
     return {
         **base,
         "text": dashboard_text(d),
@@ -91,9 +94,9 @@ async def extra_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any
     child_id = _child_id(dialog_manager)
     d = None
     if child_id is not None:
-        d = (await _services(dialog_manager).dashboard.overview(chat_id_of(dialog_manager), child_id)).dashboard
+        d = (await services_of(dialog_manager).dashboard.overview(chat_id_of(dialog_manager), child_id)).dashboard
     if d is None:
-        return {"text": dashboard_texts.child_not_available()}
+        return {"text": texts.child_not_available()}
     return {"text": extra_information(d.stage, d.child_forename, {k.key: k for k in d.key_dates}, d.exceptions)}
 
 
@@ -101,9 +104,9 @@ async def _timeline(callback: CallbackQuery, _b: Button, manager: DialogManager)
     child_id = _child_id(manager)
     found = None
     if child_id is not None:
-        found = await _services(manager).dashboard.timeline(chat_id_of(manager), child_id)
+        found = await services_of(manager).dashboard.timeline(chat_id_of(manager), child_id)
     if found is None:
-        await callback.answer(dashboard_texts.child_not_available(), show_alert=True)
+        await callback.answer(texts.child_not_available(), show_alert=True)
         return
     png, d = found
     await callback.answer()

@@ -9,26 +9,23 @@ from aiogram_dialog import Dialog, DialogManager, StartMode, Window
 from aiogram_dialog.widgets.kbd import Button, Start
 from aiogram_dialog.widgets.text import Const, Format
 
+from bot import texts
 from bot.dashboard import texts as dashboard_texts
+from bot.dashboard.dialog import child_chosen
 from bot.dashboard.texts import REMINDER_KINDS
-from bot.dialogs.common import as_id, chat_id_of, choices, unexpected_input
+from bot.dialogs.common import chat_id_of, choices, services_of, unexpected_input
 from bot.dialogs.states import DashboardSG, MainMenuSG, SettingsSG
 from bot.onboarding import texts as onboarding_texts
-from core.services import Services
 
 KIND_ORDER = ("before_7", "before_1", "on_day", "missed")
 
 
-def _services(manager: DialogManager) -> Services:
-    return manager.middleware_data["services"]
-
-
 async def settings_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
-    svc = _services(dialog_manager)
+    svc = services_of(dialog_manager)
     chat_id = chat_id_of(dialog_manager)
     ov = await svc.dashboard.overview(chat_id)
     if ov.account_id is None:
-        return {"linked": False, "text": dashboard_texts.dashboard_needs_login(), "kinds": [], "children": []}
+        return {"linked": False, "text": texts.dashboard_needs_login(), "kinds": [], "children": []}
     choices = (await svc.reminders.get(ov.account_id)).as_set()
     current = ov.dashboard.child_id if ov.dashboard is not None else None
     kinds = [(("✅ " if k in choices else "⬜️ ") + REMINDER_KINDS[k], k) for k in KIND_ORDER]
@@ -46,7 +43,7 @@ async def settings_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, 
 
 
 async def _toggle(callback: CallbackQuery, _w: Any, manager: DialogManager, kind: str) -> None:
-    svc = _services(manager)
+    svc = services_of(manager)
     account_id = await svc.chat_links.account_for_chat(chat_id_of(manager))
     if account_id is None or kind not in KIND_ORDER:
         await callback.answer(onboarding_texts.stale_choice(), show_alert=True)
@@ -57,12 +54,8 @@ async def _toggle(callback: CallbackQuery, _w: Any, manager: DialogManager, kind
 
 
 async def _switch_child(callback: CallbackQuery, _w: Any, manager: DialogManager, item_id: str) -> None:
-    svc = _services(manager)
-    child_id = as_id(item_id)
-    if not await svc.dashboard.choose_child(chat_id_of(manager), child_id):
-        await callback.answer(dashboard_texts.child_not_available(), show_alert=True)
-        return
-    await callback.answer(dashboard_texts.child_switched())
+    if await child_chosen(callback, manager, item_id) is not None:
+        await callback.answer(dashboard_texts.child_switched())
 
 
 async def _open_dashboard(_c: CallbackQuery, _b: Button, manager: DialogManager) -> None:

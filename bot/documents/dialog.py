@@ -22,8 +22,7 @@ from aiogram_dialog.widgets.kbd import Button, Row, Start
 from aiogram_dialog.widgets.text import Const, Format
 
 from bot import texts
-from bot.dashboard import texts as dashboard_texts
-from bot.dialogs.common import as_id, chat_id_of, choices, unexpected_input
+from bot.dialogs.common import as_id, chat_id_of, choices, services_of, unexpected_input
 from bot.dialogs.states import DashboardSG, DocumentsSG, MainMenuSG
 from core.clock import format_date as format_day
 from core.documents.service import DocumentPage, DocumentView, NotFound, Withdrawn
@@ -102,10 +101,6 @@ async def send_document_to_chat(
 # ---------------------------------------------------------------- the list
 
 
-def _services(manager: DialogManager) -> Services:
-    return manager.middleware_data["services"]
-
-
 def _child_id(manager: DialogManager) -> int | None:
     value = manager.dialog_data.get("child_id")
     return value if isinstance(value, int) else None
@@ -154,11 +149,11 @@ async def list_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]
     empty = {"items": [], "has_prev": False, "has_next": False, "page_label": ""}
     page = dialog_manager.dialog_data.get("page", 0)
     try:
-        p = await _services(dialog_manager).documents.page(
+        p = await services_of(dialog_manager).documents.page(
             chat_id_of(dialog_manager), _child_id(dialog_manager), page if isinstance(page, int) else 0
         )
     except NotFound:
-        return {**empty, "text": dashboard_texts.child_not_available()}
+        return {**empty, "text": texts.child_not_available()}
     dialog_manager.dialog_data["child_id"] = p.child_id
     dialog_manager.dialog_data["page"] = p.page
     first = p.page * p.per_page + 1
@@ -180,7 +175,7 @@ def _turn(step: int):  # noqa: ANN202
 
 async def _pick(callback: CallbackQuery, _w: Any, manager: DialogManager, item_id: str) -> None:
     result, _child = await send_document_to_chat(
-        callback, _services(manager), manager.middleware_data["bot"], as_id(item_id)
+        callback, services_of(manager), manager.middleware_data["bot"], as_id(item_id)
     )
     if result in ("sent", "failed"):
         manager.show_mode = ShowMode.SEND  # the list again, below the file
