@@ -29,6 +29,7 @@ from aiogram.methods import GetUpdates
 from aiogram.types import Update
 from pydantic import ValidationError
 
+from bot.texts import something_went_wrong
 from core.db import is_transient
 from core.inbox import Stored, UpdateInbox
 
@@ -37,6 +38,7 @@ log = logging.getLogger(__name__)
 TRANSIENT_TRIES = 6  # tries of an update failing on a busy database or the network
 OTHER_TRIES = 2  # tries of an update failing for any other reason (a fault in a handler)
 RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0)
+
 
 
 class GetRawUpdates(GetUpdates):
@@ -136,7 +138,7 @@ class UpdateProcessor:
                 if tries == 0:  # its record is gone (the chat's data was deleted meanwhile)
                     log.warning("update %s failed (%s) and its record is gone", uid, type(exc).__name__)
                     return
-                limit = TRANSIENT_TRIES if _passing(exc) else OTHER_TRIES
+                limit = TRANSIENT_TRIES if passing(exc) else OTHER_TRIES
                 if tries < limit:
                     delay = RETRY_DELAYS[min(tries - 1, len(RETRY_DELAYS) - 1)]
                     log.warning("update %s failed (%s); trying again in %.1f s", uid, type(exc).__name__, delay)
@@ -144,9 +146,20 @@ class UpdateProcessor:
                     continue
                 log.error("update %s failed %s times and is kept as failed", uid, tries, exc_info=exc)
                 await self.inbox.mark_failed(uid, _reason(exc))
+                await self._apologise(update)
                 return
             await self.inbox.mark_processed(uid)
             return
+
+    async def _apologise(self, update: Update) -> None:
+        """The parent is told plainly that it did not work, once, so a tap does not just spin."""
+        try:
+            if update.callback_query is not None:
+                await update.callback_query.answer(something_went_wrong(), show_alert=True)
+            elif update.message is not None and update.message.chat.type == "private":
+                await update.message.answer(something_went_wrong())
+        except Exception:  # noqa: BLE001 - too late to answer, or Telegram unreachable: nothing more to do
+            log.info("update %s: could not tell the parent it failed", update.update_id)
 
     async def drain(self) -> None:
         while self._tails:
@@ -163,7 +176,7 @@ class UpdateProcessor:
         return len(pending)
 
 
-def _passing(exc: BaseException) -> bool:
+def passing(exc: BaseException) -> bool:
     """An error that may well not happen again: a busy database, Telegram or the network."""
     return is_transient(exc) or isinstance(exc, (TelegramNetworkError, TelegramServerError, TelegramRetryAfter,
                                                  TimeoutError, OSError))

@@ -255,6 +255,7 @@ async def test_a_busy_database_while_handling_is_tried_again_in_the_process(port
         await alex.send("/flaky")
         await alex.wait_for(lambda m: m.text == "Done at last.")
         await alex.send("/broken")
+        await alex.wait_for(lambda m: "something went wrong on our side" in m.text)  # told once
         await alex.send("/help")  # the next update goes on
         await alex.wait_for(lambda m: "What this chat can do" in m.text)
         await stand.drain()
