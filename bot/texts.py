@@ -80,6 +80,10 @@ def main_menu_title() -> str:
     return "<b>Main menu</b>\nWhat would you like to do?"
 
 
+def not_available() -> str:
+    return "That is not available in this chat. Open the menu to choose again."
+
+
 def something_went_wrong() -> str:
     return (
         "Sorry, something went wrong on our side. What you sent is safe with us. "

@@ -196,3 +196,33 @@ async def _until(probe, expected, attempts: int = 200) -> None:
             return
         await asyncio.sleep(0.02)
     raise AssertionError(f"expected {expected!r}, last saw {value!r}")
+
+
+async def test_a_core_refusal_no_room_caught_is_answered_in_its_own_words(portal, stand):
+    """The bot maps the core's refusals once: a Refused says its message, a NotFound says only
+    that it is not available; the update is done (not retried, not failed)."""
+    from aiogram import Router
+    from aiogram.filters import Command
+
+    from core.errors import NotFound, Refused
+    from core.inbox import UpdateInbox
+    from tests.test_reliability import _Bot
+
+    router = Router()
+
+    @router.message(Command("refuse"))
+    async def refuse(message) -> None:  # noqa: ANN001
+        raise Refused("That date is in the future. Please check it.", "future")
+
+    @router.message(Command("missing"))
+    async def missing(message) -> None:  # noqa: ANN001
+        raise NotFound("no such thing")
+
+    alex = stand.user(first_name="Alex")
+    async with _Bot(portal, stand, router):
+        await alex.send("/refuse")
+        await alex.wait_for(lambda m: m.text == "That date is in the future. Please check it.")
+        await alex.send("/missing")
+        await alex.wait_for(lambda m: m.text.startswith("That is not available in this chat."))
+        await stand.drain()
+    assert (await UpdateInbox(portal, stand.bot_id).counts())["failed"] == 0

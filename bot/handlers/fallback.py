@@ -15,6 +15,7 @@ from aiogram_dialog.utils import CB_SEP
 from bot import texts
 from bot.dialogs.common import presses_of
 from bot.menu import show_main_menu
+from core.errors import NotFound, Refused
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +105,8 @@ def _window_shown_on(message_id: int, dialog_manager: DialogManager) -> bool:
 
 
 def register_error_handlers(dp) -> None:  # noqa: ANN001
-    """aiogram-dialog raises these for a button whose dialogue no longer exists."""
+    """A button whose dialogue no longer exists (aiogram-dialog raises these), and the core's
+    refusals that no room caught."""
 
     async def on_stale_dialog(event: ErrorEvent, dialog_manager: DialogManager) -> None:
         log.info("stale dialogue button: %s", type(event.exception).__name__)
@@ -116,3 +118,17 @@ def register_error_handlers(dp) -> None:  # noqa: ANN001
             await show_main_menu(dialog_manager)
 
     dp.errors.register(on_stale_dialog, ExceptionTypeFilter(UnknownIntent, UnknownState, OutdatedIntent))
+
+    async def on_refused(event: ErrorEvent) -> None:
+        """The core's refusals that no room answered itself, answered in one place: a refusal
+        says its own plain words; something not found (or not this chat's) says only that."""
+        exc = event.exception
+        text = exc.message if isinstance(exc, Refused) else texts.not_available()
+        log.info("refused: %s", getattr(exc, "code", type(exc).__name__))
+        update = event.update
+        if update.callback_query is not None:
+            await update.callback_query.answer(text, show_alert=True)
+        elif update.message is not None:
+            await update.message.answer(text)
+
+    dp.errors.register(on_refused, ExceptionTypeFilter(Refused, NotFound))
