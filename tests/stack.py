@@ -4,13 +4,15 @@ the caseworker API, the parents' pages, the delivery workers and a real SMTP ser
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import socket
 import threading
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 from aiosmtpd.controller import Controller
@@ -29,6 +31,27 @@ from tests.harness import RunningBot
 from web import bound_port as web_port
 from web import start_web
 from web.account_pages import account_pages
+
+T = TypeVar("T")
+
+
+@contextlib.asynccontextmanager
+async def api_server(portal: Any, routes: list) -> AsyncIterator[tuple[str, str]]:
+    """The caseworker API with `routes` on a free loopback port: (its address, the bearer token
+    of a "case-system" API token)."""
+    token = await create_token(portal, "case-system")
+    runner = await start_api(portal, routes, host="127.0.0.1", port=0, purge_every=None)
+    try:
+        yield f"http://127.0.0.1:{bound_port(runner)}", token
+    finally:
+        await runner.cleanup()
+
+
+@contextlib.asynccontextmanager
+async def api_client(portal: Any, routes: list, client: Callable[[aiohttp.ClientSession, str, str], T]) -> AsyncIterator[T]:
+    """`api_server`, and a client of it: `client(http session, address, token)`."""
+    async with api_server(portal, routes) as (base, token), aiohttp.ClientSession() as http:
+        yield client(http, base, token)
 
 
 def free_port() -> int:
@@ -188,6 +211,14 @@ async def count(portal: Any, model: Any, *where: Any) -> int:
         return await s.scalar(select(func.count()).select_from(model).where(*where))
 
 
+async def rows(portal: Any, model: Any, *where: Any) -> list[Any]:
+    """The rows of `model` that match, oldest (lowest id) first."""
+    from sqlalchemy import select
+
+    async with portal.db() as s:
+        return list((await s.scalars(select(model).where(*where).order_by(model.id))).all())
+
+
 def page_url(text: str) -> str:
     match = re.search(r"(http://127\.0\.0\.1:\d+/p/[A-Za-z0-9_-]+)", text)
     assert match, text
@@ -224,6 +255,30 @@ def seen_by(chat: Any) -> str:
     return "\n".join(parts)
 
 
+def live_window(user: Any, part: str, after: int = 0) -> Any:
+    """The newest bot message (after message id `after`) with inline buttons whose text has
+    `part`: the dialogue's live window (aiogram-dialog takes the buttons off a window once it is
+    replaced)."""
+    for m in reversed(user.messages):
+        if (
+            m.message_id > after
+            and not m.deleted
+            and m.reply_markup is not None
+            and m.reply_markup.kind == "inline"
+            and part in m.text
+        ):
+            return m
+    return None
+
+
+async def window(user: Any, part: str, after: int = 0) -> Any:
+    """The live window with `part`, waiting for it."""
+    await user.wait_until(
+        lambda: live_window(user, part, after) is not None, what=f"a window with {part!r}"
+    )
+    return live_window(user, part, after)
+
+
 async def invitation_secrets(stack: Stack, email: str, child: str = "Sam", *, after: int = 0) -> tuple[str, str]:
     """(deep-link token, unique code) from the invitation email to `email` for `child`."""
     mail = await stack.mail.wait_for(email, "invitation", after=after, containing=f"for {child} ")
@@ -241,6 +296,16 @@ async def give_unique_code(user: Any, code: str, child: str = "Sam") -> None:
     typed = await user.send(code)
     await user.wait_for(lambda m: f"identity is confirmed for {child}" in m.text)
     await user.wait_until(lambda: typed.deleted, what="the unique code to be deleted")
+
+
+async def verified_user(stack: Stack, stand: Any, email: str, first_name: str = "Alex", child: str = "Sam") -> Any:
+    """A new chat (`first_name`'s) that opened the invitation emailed to `email` for `child` and
+    gave its unique code: the identity check done."""
+    token, code = await invitation_secrets(stack, email, child)
+    user = stand.user(first_name=first_name)
+    await open_invitation(user, token)
+    await give_unique_code(user, code, child)
+    return user
 
 
 async def register_through_chat(stack: Stack, user: Any, email: str, **fields: str) -> Any:
@@ -347,10 +412,7 @@ async def active_parent(stack: Stack, stand: Any, email: str = "alex.jones@examp
     reference) given: the state every journey after onboarding starts from. Returns the user."""
     await create_account(stack, email)
     invitations = [await stack.invite(email, child=child, ref=ref) for child, ref in children]
-    token, code = await invitation_secrets(stack, email, children[0][0])
-    user = stand.user(first_name=first_name)
-    await open_invitation(user, token)
-    await give_unique_code(user, code, children[0][0])
+    user = await verified_user(stack, stand, email, first_name, children[0][0])
     await login_through_chat(stack, user, email)
     await answer_invitations(user, {f"{child} Jones": True for child, _ in children})
     for inv in invitations:

@@ -26,6 +26,7 @@ from tests.stack import (
     page_url,
     six_digit_code,
     submit_login,
+    window,
 )
 
 # Each looks empty: spaces, zero-width space/non-joiner/joiner, BOM, word joiner, soft hyphen,
@@ -157,28 +158,27 @@ async def test_five_photos_at_the_unique_code_prompt_use_no_try(stack, stand, po
 async def test_an_invisible_subject_message_or_form_answer_is_refused_and_asked_again(stack, stand, portal) -> None:
     from core.forms.models import FormResponse
     from tests.test_forms_e2e import PPF, TYPE, assign, header, notice_of, wrong
-    from tests.test_forms_e2e import window as form_window
-    from tests.test_messages_e2e import case_messages, open_messages, window
+    from tests.test_messages_e2e import case_messages, open_messages
 
     user = await active_parent(stack, stand)
+
+    async def refused_each_time(refusal: str, question: str) -> None:
+        """Each blank text is refused with `refusal`, and the window with `question` comes again."""
+        for blank in INVISIBLE:
+            mark = user.messages[-1].message_id
+            await user.send(blank)
+            said = await user.wait_for(lambda m, mark=mark: m.message_id > mark and refusal in m.text)
+            await window(user, question, after=said.message_id)
 
     # New Message: the subject, then the text.
     menu = await open_messages(user)
     await user.press(menu, "New Message")
     await user.press(await window(user, "Message Type"), "General")
     await window(user, "please type a short subject")
-    for blank in INVISIBLE:
-        mark = user.messages[-1].message_id
-        await user.send(blank)
-        said = await user.wait_for(lambda m, mark=mark: m.message_id > mark and "Please type the subject" in m.text)
-        await window(user, "please type a short subject", after=said.message_id)
+    await refused_each_time("Please type the subject", "please type a short subject")
     await user.send("\u200bSchool transport\u200b")  # a real subject: kept, its invisible ends dropped
     await window(user, "please type your message")
-    for blank in INVISIBLE:
-        mark = user.messages[-1].message_id
-        await user.send(blank)
-        said = await user.wait_for(lambda m, mark=mark: m.message_id > mark and "Please type your message" in m.text)
-        await window(user, "please type your message", after=said.message_id)
+    await refused_each_time("Please type your message", "please type your message")
     await user.send("Sam needs a taxi from September.")
     w = await window(user, "has 32 characters so far")
     await user.press(w, "Done")
@@ -191,13 +191,13 @@ async def test_an_invisible_subject_message_or_form_answer_is_refused_and_asked_
     # A form's typed answer.
     await assign(stack)
     await user.press(await notice_of(user), "Open the form")
-    await user.press(await form_window(user, header(1, PPF)), "Next")
+    await user.press(await window(user, header(1, PPF)), "Next")
     q = header(1, PPF, 1, 4) + "\n\nWhat is your full name?"
-    await form_window(user, q)
+    await window(user, q)
     for blank in INVISIBLE:
         await wrong(user, user.send(blank), TYPE, q)
     await user.send("\u2060Alex Jones\u2060")
-    await form_window(user, "What is your relationship to the child")
+    await window(user, "What is your relationship to the child")
     async with portal.db() as s:
         [answers] = (await s.scalars(select(FormResponse.answers))).all()
     assert "Alex Jones" in answers.values(), answers  # kept without its invisible ends

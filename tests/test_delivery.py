@@ -31,8 +31,9 @@ from notifications.mail import EmailDelivery, Mailer
 from notifications.telegram import TelegramDelivery
 from notifications.worker import run_delivery
 from standin import BotAPIStandIn
+from tests.stack import free_port
 from tests.test_delivery_errors import drain
-from tests.test_mail import SMTPServer, free_port
+from tests.test_mail import SMTPServer
 
 TOKEN = "123456:TEST-token"
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,6 +76,22 @@ def sends(stand: BotAPIStandIn) -> list:
     return [r for r in stand.sent_log if r.method.lower() == "sendmessage"]
 
 
+async def deliver_until(
+    portal: Portal, settings: Settings, stand: BotAPIStandIn, bot: Bot, n: int, within: float, what: str
+) -> float:
+    """run_delivery (as in service: the ticks come from the scheduler) until `n` messages are
+    sent, then stopped; the seconds it took."""
+    stop = asyncio.Event()
+    started = time.monotonic()
+    task = asyncio.create_task(run_delivery(portal, bot, stop, mailer=Mailer(settings, portal.clock)))
+    try:
+        await wait_until(stand, lambda: len(sends(stand)) >= n, within, what)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 30)
+    return time.monotonic() - started
+
+
 async def test_2000_notices_to_200_chats_within_limits(
     portal: Portal, settings: Settings, stand: BotAPIStandIn, bot: Bot
 ) -> None:
@@ -88,16 +105,7 @@ async def test_2000_notices_to_200_chats_within_limits(
             texts[u.id] = [f"Notice {j} for chat {u.id}" for j in range(10)]
             for t in texts[u.id]:
                 enqueue(session, now=now, text=t, chat_id=u.id)
-    stop = asyncio.Event()
-    started = time.monotonic()
-    # As in service: the ticks come from the scheduler (run_delivery).
-    task = asyncio.create_task(run_delivery(portal, bot, stop, mailer=Mailer(settings, portal.clock)))
-    try:
-        await wait_until(stand, lambda: len(sends(stand)) >= 2000, 150, "2,000 sends")
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, 30)
-    elapsed = time.monotonic() - started
+    elapsed = await deliver_until(portal, settings, stand, bot, 2000, 150, "2,000 sends")
 
     log = sends(stand)
     assert len(log) == 2000  # exactly once each
@@ -371,15 +379,7 @@ async def test_run_delivery_reruns_a_busy_tick_at_once(
         for u in users:
             for j in range(3):
                 enqueue(session, now=portal.clock.now(), text=f"{u.id}:{j}", chat_id=u.id)
-    stop = asyncio.Event()
-    started = time.monotonic()
-    task = asyncio.create_task(run_delivery(portal, bot, stop, mailer=Mailer(settings, portal.clock)))
-    try:
-        await wait_until(stand, lambda: len(sends(stand)) >= 150, 30, "150 sends")
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, 30)
-    elapsed = time.monotonic() - started
+    elapsed = await deliver_until(portal, settings, stand, bot, 150, 30, "150 sends")
     assert Counter((await statuses(portal)).values()) == {"sent": 150}
     assert elapsed < 10, elapsed  # 150 at 25/s is 6 s
     assert stand.stats.min_gap() >= 1.0 and stand.stats.rate_limited == 0

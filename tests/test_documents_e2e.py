@@ -16,8 +16,7 @@ import base64
 from sqlalchemy import select
 
 from core.models import AuditEntry
-from tests.stack import active_parent, seen_by
-from tests.test_messages_e2e import window
+from tests.stack import active_parent, seen_by, window
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 NOT_AVAILABLE = "That document is not available to you."

@@ -16,9 +16,9 @@ from sqlalchemy import select
 
 from core.models import InboundUpdate
 from core.page_links import PageLink
-from tests.stack import active_parent, count
+from tests.stack import active_parent, count, window
 from tests.test_documents_e2e import open_dashboard, open_documents, publish
-from tests.test_messages_e2e import case_messages, window, write
+from tests.test_messages_e2e import case_messages, write
 
 LINKED_MENU = (
     "SEND Dashboard", "Messages", "Request an EHC needs assessment", "Settings and reminders",

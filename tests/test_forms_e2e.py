@@ -16,7 +16,15 @@ import re
 
 from pypdf import PdfReader
 
-from tests.stack import active_parent, create_account, seen_by, six_digit_code, submit_login
+from tests.stack import (
+    active_parent,
+    create_account,
+    live_window,
+    seen_by,
+    six_digit_code,
+    submit_login,
+    window,
+)
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG = (
@@ -30,28 +38,6 @@ PPF = "Parental Preference Form"
 
 
 # ------------------------------------------------------------------ what the parent sees
-
-
-def live_window(user, part: str, after: int = 0):  # noqa: ANN001, ANN201
-    """The newest bot message (after message id `after`) with inline buttons whose text has
-    `part`: the dialogue's live window (a replaced window loses its buttons)."""
-    for m in reversed(user.messages):
-        if (
-            m.message_id > after
-            and not m.deleted
-            and m.reply_markup is not None
-            and m.reply_markup.kind == "inline"
-            and part in m.text
-        ):
-            return m
-    return None
-
-
-async def window(user, part: str, after: int = 0):  # noqa: ANN001, ANN201
-    await user.wait_until(
-        lambda: live_window(user, part, after) is not None, what=f"a window with {part!r}"
-    )
-    return live_window(user, part, after)
 
 
 def top(user) -> int:  # noqa: ANN001

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import socket
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from email import message_from_bytes
@@ -26,12 +25,7 @@ from core.models import EmailItem
 from core.outbox import enqueue_email
 from core.portal import Portal
 from notifications.mail import FAILED_BODY, SENT_BODY, EmailDelivery, Mailer
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.stack import free_port
 
 
 class Collector:

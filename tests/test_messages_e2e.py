@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from core.messages.models import Attachment
 from core.messages.service import MessageService
-from tests.stack import active_parent, count, seen_by
+from tests.stack import active_parent, count, live_window, seen_by, window
 
 RESPONSE_TIME = "within 5 working days"
 TYPES = ("EHC Needs Assessment (0-20 weeks)", "Annual Review", "School Placement", "General")
@@ -29,28 +29,6 @@ PNG = (
 
 
 # ------------------------------------------------------------------ what the parent does and sees
-
-
-def live_window(user, part: str, after: int = 0):  # noqa: ANN001, ANN201
-    """The newest bot message (after message id `after`) with buttons whose text has `part`: the
-    dialogue's live window (aiogram-dialog takes the buttons off a window once it is replaced)."""
-    for m in reversed(user.messages):
-        if (
-            m.message_id > after
-            and not m.deleted
-            and m.reply_markup is not None
-            and m.reply_markup.kind == "inline"
-            and part in m.text
-        ):
-            return m
-    return None
-
-
-async def window(user, part: str, after: int = 0):  # noqa: ANN001, ANN201
-    await user.wait_until(
-        lambda: live_window(user, part, after) is not None, what=f"a window with {part!r}"
-    )
-    return live_window(user, part, after)
 
 
 async def open_messages(user, child: str = "Sam Jones"):  # noqa: ANN001, ANN201
