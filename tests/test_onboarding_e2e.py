@@ -28,6 +28,7 @@ from tests.stack import (
     seen_by,
     six_digit_code,
     submit_login,
+    verified_user,
 )
 
 
@@ -49,11 +50,7 @@ async def test_an_existing_account_logs_in_from_the_chat_and_accepts(stack, stan
     email = "alex.jones@example.org"
     account_id = await create_account(stack, email)
     invitation = await stack.invite(email)
-    token, code = await invitation_secrets(stack, email)
-
-    alex = stand.user(first_name="Alex")
-    await open_invitation(alex, token)
-    await give_unique_code(alex, code)
+    alex = await verified_user(stack, stand, email)
     url = await login_page(alex)
     code_mail = await submit_login(stack, alex, url, email)
     assert "to finish logging in" in body(code_mail)
@@ -129,11 +126,7 @@ async def test_a_parent_accepts_one_child_and_declines_the_other_in_one_submit(s
     email = "alex.jones@example.org"
     sam = await stack.invite(email, child="Sam", ref="CASE-1")
     ruby = await stack.invite(email, child="Ruby", ref="CASE-2")
-    token, code = await invitation_secrets(stack, email, "Sam")
-
-    alex = stand.user(first_name="Alex")
-    await open_invitation(alex, token)
-    await give_unique_code(alex, code)
+    alex = await verified_user(stack, stand, email)
     await register_through_chat(stack, alex, email)
 
     window = await alex.wait_for(lambda m: "Invitations awaiting approval" in m.text)
@@ -248,10 +241,7 @@ async def linked_parent_with_a_child(stack, stand, email: str = "alex.jones@exam
     account_id = await create_account(stack, email)
     sam = await stack.invite(email, child="Sam", ref="CASE-1")
     await stack.invite(email, child="Ruby", ref="CASE-2")
-    token, code = await invitation_secrets(stack, email, "Sam")
-    alex = stand.user(first_name="Alex")
-    await open_invitation(alex, token)
-    await give_unique_code(alex, code)
+    alex = await verified_user(stack, stand, email)
     await login_through_chat(stack, alex, email)
     await answer_invitations(alex, {"Sam Jones": True})
     await activate(stack, sam["id"])
@@ -385,20 +375,10 @@ async def test_a_name_with_markup_characters_is_shown_safely(stack, stand, porta
     from sqlalchemy import select
 
     from core.onboarding.models import AccessGrant
-    from tests.stack import (
-        answer_invitations,
-        give_unique_code,
-        invitation_secrets,
-        open_invitation,
-        register_through_chat,
-    )
 
     email = "kim@example.org"
     await stack.invite(email, child="Sam", surname="Jones <3", ref="CASE-LT")
-    token, code = await invitation_secrets(stack, email)
-    kim = stand.user(first_name="Kim")
-    await open_invitation(kim, token)
-    await give_unique_code(kim, code)
+    kim = await verified_user(stack, stand, email, "Kim")
     await register_through_chat(stack, kim, email)
     await answer_invitations(kim, {"Sam Jones <3": True})
     async with portal.db() as s:

@@ -27,6 +27,7 @@ from tests.stack import (
     seen_by,
     six_digit_code,
     submit_login,
+    verified_user,
 )
 
 
@@ -250,14 +251,12 @@ async def test_too_many_wrong_codes_kill_the_code_then_stop_the_chat_for_an_hour
 async def test_a_replayed_deep_link_after_acceptance_changes_nothing(stack, stand, portal):
     email = "alex.jones@example.org"
     invitation = await stack.invite(email)
-    token, code = await invitation_secrets(stack, email)
-    alex = stand.user(first_name="Alex")
-    await open_invitation(alex, token)
-    await give_unique_code(alex, code)
+    alex = await verified_user(stack, stand, email)
     await register_through_chat(stack, alex, email)
     await answer_invitations(alex, {"Sam Jones": True})
     _, before = await stack.api("GET", f"/v1/invitations/{invitation['id']}")
 
+    token, _ = await invitation_secrets(stack, email)  # the invitation's link again
     alex.mark_read()
     await alex.send(f"/start {token}")
     said = await alex.next_message()
@@ -411,10 +410,7 @@ async def test_a_page_form_without_its_csrf_token_is_refused_and_stores_nothing(
 async def test_text_where_a_button_is_expected_gets_a_kind_answer_and_the_question_again(stack, stand, portal):
     email = "alex.jones@example.org"
     invitation = await stack.invite(email)
-    token, code = await invitation_secrets(stack, email)
-    alex = stand.user(first_name="Alex")
-    await open_invitation(alex, token)
-    await give_unique_code(alex, code)
+    alex = await verified_user(stack, stand, email)
 
     await alex.wait_for(lambda m: "Do you already have an account" in m.text)
     await alex.send("yes I think so")
@@ -462,10 +458,7 @@ async def two_families_at_their_invitations(stack, stand):  # noqa: ANN001, ANN2
         ("Bea", "bea.lee@example.net", "Max", "Lee", "CASE-2"),
     ):
         invitation = await stack.invite(email, child=child, surname=surname, parent=first, ref=ref)
-        token, code = await invitation_secrets(stack, email, child)
-        user = stand.user(first_name=first)
-        await open_invitation(user, token)
-        await give_unique_code(user, code, child)
+        user = await verified_user(stack, stand, email, first, child)
         await register_through_chat(stack, user, email, forename=first, surname=surname)
         window = await user.wait_for(lambda m: "Invitations awaiting approval" in m.text)
         families.append((user, invitation, window))
@@ -522,10 +515,7 @@ async def test_a_stale_answer_submitted_after_the_invitation_changed_is_refused(
     email = "alex.jones@example.org"
     account_id = await create_account(stack, email)
     invitation = await stack.invite(email)
-    token, code = await invitation_secrets(stack, email)
-    phone = stand.user(first_name="Alex")
-    await open_invitation(phone, token)
-    await give_unique_code(phone, code)
+    phone = await verified_user(stack, stand, email)
     await login_through_chat(stack, phone, email)
     window = await phone.wait_for(lambda m: "Invitations awaiting approval" in m.text)
     await phone.press_data(window, answer_data(window, "Sam Jones", "Yes"))

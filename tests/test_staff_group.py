@@ -24,11 +24,10 @@ from tests.stack import (
     answer_invitations,
     count,
     create_account,
-    give_unique_code,
-    invitation_secrets,
     login_through_chat,
-    open_invitation,
+    rows,
     start_stack,
+    verified_user,
 )
 from tests.test_cli_and_settings import cli_env, run_cli
 
@@ -98,8 +97,7 @@ async def parent_writes(
 
 
 async def topics(portal) -> list[StaffTopic]:
-    async with portal.db() as s:
-        return list((await s.scalars(select(StaffTopic).order_by(StaffTopic.id))).all())
+    return await rows(portal, StaffTopic)
 
 
 async def the_topic(group, portal, name: str = TOPIC) -> int:
@@ -133,10 +131,7 @@ async def second_carer(stack, stand, email: str = "pat.jones@example.org", foren
     """Another carer of Sam (CASE-1), with a linked chat and active access."""
     await create_account(stack, email, forename=forename)
     invitation = await stack.invite(email, parent=forename)
-    token, code = await invitation_secrets(stack, email, "Sam")
-    user = stand.user(first_name=forename)
-    await open_invitation(user, token)
-    await give_unique_code(user, code)
+    user = await verified_user(stack, stand, email, forename)
     await login_through_chat(stack, user, email)
     await answer_invitations(user, {"Sam Jones": True})
     await activate_invitation(stack, invitation["id"])
