@@ -18,13 +18,11 @@ from typing import Any
 
 import aiohttp
 
-from api import bound_port, start_api
 from api.cases import api as cases_api
 from core.config import Settings
 from core.migrations import upgrade_async
-from core.tokens import create_token
 from ehcp.bootstrap import build_portal
-from tests.stack import free_port
+from tests.stack import api_server, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -139,17 +137,17 @@ async def seed_families(data_dir: Path, stand, n: int) -> tuple[str, list[Family
     settings = service_settings(data_dir)
     await upgrade_async(settings.storage.resolved_database_url())
     portal = build_portal(settings)
-    runner = await start_api(portal, [cases_api], host="127.0.0.1", port=0, purge_every=None)
     try:
-        token = await create_token(portal, "case-system")
         families = []
-        async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {token}"}) as http:
+        async with api_server(portal, [cases_api]) as (base, token), aiohttp.ClientSession(
+            headers={"Authorization": f"Bearer {token}"}
+        ) as http:
             for i in range(n):
                 user = stand.user(first_name=f"Parent{i}")
                 ref = f"EHC-{i + 1:04d}"
                 case = {"case_reference": ref, "child_forename": f"Child{i}", "child_surname": "Jones",
                         "child_date_of_birth": "2016-05-04", "request_date": "2026-10-01", "requestor": "Parent"}
-                async with http.post(f"http://127.0.0.1:{bound_port(runner)}/v1/cases", json=case) as r:
+                async with http.post(f"{base}/v1/cases", json=case) as r:
                     assert r.status == 201, await r.text()
                 _, account_id = await active_carer(
                     portal, f"parent{i}@example.org", user.id, ref=ref,
@@ -158,7 +156,6 @@ async def seed_families(data_dir: Path, stand, n: int) -> tuple[str, list[Family
                 families.append(Family(user, account_id, ref))
         return token, families
     finally:
-        await runner.cleanup()
         await portal.close()
 
 

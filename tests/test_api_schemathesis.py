@@ -25,7 +25,6 @@ import aiohttp
 import schemathesis
 
 import core.schema  # noqa: F401 - every table in the metadata
-from api import bound_port, start_api
 from api.cases import api as cases_api
 from api.documents import api as documents_api
 from api.forms import api as forms_api
@@ -34,7 +33,7 @@ from api.onboarding import api as onboarding_api
 from core.forms.filling import FormFilling
 from core.idempotency import KEY_MAX, valid_key
 from core.messages.service import MessageService
-from core.tokens import create_token
+from tests.stack import api_server
 from tests.test_cases_api import active_carer
 from tests.test_files import pdf_bytes
 from tests.test_forms_service import fill_ppf
@@ -48,6 +47,7 @@ ROOT = Path(__file__).resolve().parent.parent
 REF = "EHC-0001"
 ALEX = 111  # the carer's chat
 STAFF = 4242  # a staff Telegram account mapped to a caseworker
+ROUTES = [onboarding_api, cases_api, messages_api, documents_api, forms_api]
 
 
 # --- run inside Schemathesis (SCHEMATHESIS_HOOKS names this module) ----------------------------
@@ -199,13 +199,7 @@ values = {json.dumps(seeded["forms"])}
 
 
 async def test_schemathesis_finds_nothing(portal, tmp_path: Path):
-    token = await create_token(portal, "case-system")
-    runner = await start_api(
-        portal, [onboarding_api, cases_api, messages_api, documents_api, forms_api], host="127.0.0.1", port=0,
-        purge_every=None,
-    )
-    try:
-        base = f"http://127.0.0.1:{bound_port(runner)}"
+    async with api_server(portal, ROUTES) as (base, token):
         seeded = await seed(portal, base, token)
         (tmp_path / "schemathesis.toml").write_text(config(token, seeded))
         report = tmp_path / "report.json"
@@ -221,8 +215,6 @@ async def test_schemathesis_finds_nothing(portal, tmp_path: Path):
         )
         out, _ = await asyncio.wait_for(proc.communicate(), timeout=600)
         took = time.monotonic() - started
-    finally:
-        await runner.cleanup()
     text = out.decode(errors="replace")
     print(text)
     print(f"Schemathesis took {took:.0f} s")
@@ -239,13 +231,7 @@ async def test_schemathesis_finds_nothing(portal, tmp_path: Path):
 
 async def test_what_the_outside_tester_found(portal):
     """Integers past 64 bits, text with nothing visible, DELETE's 204, the Idempotency-Key."""
-    token = await create_token(portal, "case-system")
-    runner = await start_api(
-        portal, [onboarding_api, cases_api, messages_api, documents_api, forms_api], host="127.0.0.1", port=0,
-        purge_every=None,
-    )
-    try:
-        base = f"http://127.0.0.1:{bound_port(runner)}"
+    async with api_server(portal, ROUTES) as (base, token):
         await seed(portal, base, token)
         async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {token}"}) as http:
 
@@ -285,5 +271,3 @@ async def test_what_the_outside_tester_found(portal):
         assert key["pattern"].startswith("^") and key["pattern"].endswith("$")
         name = doc["components"]["schemas"]["StaffIn"]["properties"]["caseworker_name"]
         assert name["maxLength"] == 100 and name["pattern"]
-    finally:
-        await runner.cleanup()

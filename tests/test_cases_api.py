@@ -14,12 +14,11 @@ import pytest
 from sqlalchemy import select
 
 import core.schema  # noqa: F401 - every table in the metadata (make_account needs `accounts`)
-from api import bound_port, start_api
 from api.cases import build_routes
 from core.clock import FrozenClock
 from core.models import OutboxItem
 from core.onboarding import AccessService, ChatLinkService, InvitationService, OnboardingSettings
-from core.tokens import create_token
+from tests.stack import api_client
 from tests.test_onboarding_service import CASEWORKER, code_and_token, invite, make_account
 
 REF = "EHC-0001"
@@ -70,16 +69,20 @@ class Api:
         assert status == 200, body
         return body
 
+    async def refused_without_a_good_token(self, calls: list[tuple[str, str, dict | None]]) -> None:
+        """Each call (method, path, body) is refused (401) with no token, and with a made-up one."""
+        for method, path, body in calls:
+            status, err = await self.call(method, path, body, token=False)
+            assert status == 401 and err["error"]["code"] == "unauthorized", path
+            headers = {"Authorization": "Bearer not-a-real-token"}
+            async with self.http.request(method, self.base + path, json=body, headers=headers) as r:
+                assert r.status == 401 and (await r.json())["error"]["code"] == "invalid_token", path
+
 
 @pytest.fixture
 async def api(portal):
-    token = await create_token(portal, "case-system")
-    runner = await start_api(portal, [build_routes()], host="127.0.0.1", port=0, purge_every=None)
-    try:
-        async with aiohttp.ClientSession() as http:
-            yield Api(http, f"http://127.0.0.1:{bound_port(runner)}", token)
-    finally:
-        await runner.cleanup()
+    async with api_client(portal, [build_routes()], Api) as client:
+        yield client
 
 
 def by_key(case: dict) -> dict[str, dict]:
@@ -131,6 +134,16 @@ async def notices(portal, after: int = 0) -> list[OutboxItem]:  # noqa: ANN001
 async def last_id(portal) -> int:  # noqa: ANN001
     async with portal.db() as s:
         return await s.scalar(select(OutboxItem.id).order_by(OutboxItem.id.desc()).limit(1)) or 0
+
+
+async def told(api: Api, portal, clock: FrozenClock, kind: str, on: str) -> OutboxItem:  # noqa: ANN001
+    """The one case notice that recording the event `kind` on the day it happened (`on`, the
+    clock at noon that day) writes."""
+    at(clock, *map(int, on.split("-")))
+    start = await last_id(portal)
+    await api.event(kind, on)
+    [n] = await notices(portal, start)
+    return n
 
 
 # --- create and read ------------------------------------------------------------------------------
@@ -613,25 +626,16 @@ async def test_notices_to_the_family_through_the_process(api, portal, clock):
     assert "decision whether to issue an EHC plan" in n.text
     assert "12 Mar 2023" not in n.text, "the date just met is not the next date"
 
-    at(clock, 2023, 5, 19)
-    start = await last_id(portal)
-    await api.event("decision_to_issue_plan", "2023-05-19")
-    [n] = await notices(portal, start)
+    n = await told(api, portal, clock, "decision_to_issue_plan", "2023-05-19")
     assert "decided to issue an EHC plan for Sam" in n.text
     assert "The next date is <b>18 Jun 2023</b>: the final EHC plan." in n.text
 
-    at(clock, 2023, 5, 22)
-    start = await last_id(portal)
-    await api.event("draft_plan_served", "2023-05-22")
-    [n] = await notices(portal, start)
+    n = await told(api, portal, clock, "draft_plan_served", "2023-05-22")
     assert "The draft EHC plan for Sam was sent to you on 22 May 2023." in n.text
     assert "You have until <b>5 Jun 2023</b> to send your comments" in n.text
     assert "The next date is <b>5 Jun 2023</b>" in n.text
 
-    at(clock, 2023, 6, 16)
-    start = await last_id(portal)
-    await api.event("final_plan_issued", "2023-06-16")
-    [n] = await notices(portal, start)
+    n = await told(api, portal, clock, "final_plan_issued", "2023-06-16")
     assert "The final EHC plan for Sam was issued on 16 Jun 2023." in n.text
     assert "The last day to appeal is <b>1 Sep 2023</b>." in n.text
 
@@ -639,10 +643,7 @@ async def test_notices_to_the_family_through_the_process(api, portal, clock):
 async def test_decision_not_to_assess_tells_the_appeal_deadline(api, portal, clock):
     await api.create()
     await active_carer(portal, "alex@example.org", 111)
-    at(clock, 2023, 3, 10)
-    start = await last_id(portal)
-    await api.event("decision_not_to_assess", "2023-03-10")
-    [n] = await notices(portal, start)
+    n = await told(api, portal, clock, "decision_not_to_assess", "2023-03-10")
     assert "The council has decided not to carry out an EHC needs assessment for Sam." in n.text
     assert "you can appeal to the SEND Tribunal" in n.text
     assert "The last day to appeal is <b>10 May 2023</b>." in n.text

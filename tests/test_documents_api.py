@@ -11,19 +11,17 @@ import base64
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-import aiohttp
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 import core.schema  # noqa: F401 - every table in the metadata
-from api import bound_port, start_api
 from api.cases import build_routes as cases_routes
 from api.documents import build_routes as documents_routes
 from core.documents.models import Document, DocumentDelivery
 from core.documents.service import DocumentService, NotFound, Withdrawn
 from core.files import MAX_UPLOAD_BYTES
 from core.models import AuditEntry, OutboxItem
-from core.tokens import create_token
+from tests.stack import api_client, count, rows
 from tests.test_cases_api import REF, Api, active_carer
 from tests.test_files import EXE, png_bytes
 from tests.test_messages_api import name_account
@@ -59,15 +57,8 @@ class Client(Api):
 
 @pytest.fixture
 async def api(portal):
-    token = await create_token(portal, "case-system")
-    runner = await start_api(
-        portal, [cases_routes(), documents_routes()], host="127.0.0.1", port=0, purge_every=None
-    )
-    try:
-        async with aiohttp.ClientSession() as http:
-            yield Client(http, f"http://127.0.0.1:{bound_port(runner)}", token)
-    finally:
-        await runner.cleanup()
+    async with api_client(portal, [cases_routes(), documents_routes()], Client) as client:
+        yield client
 
 
 @dataclass
@@ -109,14 +100,7 @@ async def doc_notices(portal, prefix: str = "document:") -> list[OutboxItem]:  #
 
 
 async def audits(portal, action: str) -> list[AuditEntry]:  # noqa: ANN001
-    async with portal.db() as s:
-        return list((await s.scalars(select(AuditEntry).where(AuditEntry.action == action)
-                                     .order_by(AuditEntry.id))).all())
-
-
-async def count(portal, model) -> int:  # noqa: ANN001
-    async with portal.db() as s:
-        return await s.scalar(select(func.count()).select_from(model)) or 0
+    return await rows(portal, AuditEntry, AuditEntry.action == action)
 
 
 async def unviewed(portal, f: Family) -> int:  # noqa: ANN001
@@ -339,12 +323,7 @@ async def test_every_endpoint_needs_the_token(api, portal, alex):
         ("POST", f"/v1/documents/{doc['id']}/withdraw", {}),
         ("GET", f"/v1/documents/{doc['id']}/deliveries", None),
     ]
-    for method, path, body in calls:
-        status, err = await api.call(method, path, body, token=False)
-        assert status == 401 and err["error"]["code"] == "unauthorized", path
-        headers = {"Authorization": "Bearer not-a-real-token"}
-        async with api.http.request(method, api.base + path, json=body, headers=headers) as r:
-            assert r.status == 401 and (await r.json())["error"]["code"] == "invalid_token", path
+    await api.refused_without_a_good_token(calls)
     assert await count(portal, Document) == 1
     _, still = await api.call("GET", f"/v1/documents/{doc['id']}")
     assert still["withdrawn_at"] is None

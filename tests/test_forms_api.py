@@ -7,17 +7,15 @@ through the real onboarding services and fill the forms in through FormFilling b
 
 from __future__ import annotations
 
-import aiohttp
 import pytest
 from sqlalchemy import select
 
 import core.schema  # noqa: F401 - every table in the metadata
-from api import bound_port, start_api
 from api.cases import build_routes as cases_routes
 from api.forms import build_routes as forms_routes
 from api.messages import build_routes as messages_routes
 from core.models import AuditEntry, OutboxItem
-from core.tokens import create_token
+from tests.stack import api_client
 from tests.test_files import pdf_bytes
 from tests.test_forms_service import (
     ALEX,
@@ -38,15 +36,8 @@ REF = "EHC-0001"
 
 @pytest.fixture
 async def api(portal):
-    token = await create_token(portal, "case-system")
-    runner = await start_api(
-        portal, [cases_routes(), messages_routes(), forms_routes()], host="127.0.0.1", port=0, purge_every=None
-    )
-    try:
-        async with aiohttp.ClientSession() as http:
-            yield Client(http, f"http://127.0.0.1:{bound_port(runner)}", token)
-    finally:
-        await runner.cleanup()
+    async with api_client(portal, [cases_routes(), messages_routes(), forms_routes()], Client) as client:
+        yield client
 
 
 async def form_notices(portal, prefix: str) -> list[OutboxItem]:

@@ -13,12 +13,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-import aiohttp
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 import core.schema  # noqa: F401 - every table in the metadata
-from api import bound_port, start_api
 from api.cases import build_routes as cases_routes
 from api.messages import build_routes as messages_routes
 from core.accounts.models import Account
@@ -39,7 +37,7 @@ from core.messages.staff import StaffDirectory
 from core.models import AuditEntry, OutboxItem
 from core.onboarding import ChatLinkService, InvitationService, OnboardingSettings
 from core.onboarding.models import Case
-from core.tokens import create_token
+from tests.stack import api_client, count, rows
 from tests.test_cases_api import CASE, REF, Api, active_carer
 from tests.test_files import EXE, docx_bytes, jpeg_bytes, pdf_bytes, png_bytes
 from tests.test_onboarding_service import code_and_token, invite, make_account
@@ -67,15 +65,8 @@ class Client(Api):
 
 @pytest.fixture
 async def api(portal):
-    token = await create_token(portal, "case-system")
-    runner = await start_api(
-        portal, [cases_routes(), messages_routes()], host="127.0.0.1", port=0, purge_every=None
-    )
-    try:
-        async with aiohttp.ClientSession() as http:
-            yield Client(http, f"http://127.0.0.1:{bound_port(runner)}", token)
-    finally:
-        await runner.cleanup()
+    async with api_client(portal, [cases_routes(), messages_routes()], Client) as client:
+        yield client
 
 
 @pytest.fixture
@@ -165,17 +156,8 @@ async def message_notices(portal) -> list[OutboxItem]:
     return [n for n in rows if (n.dedupe_key or "").startswith("message:")]
 
 
-async def count(portal, model) -> int:
-    async with portal.db() as s:
-        return await s.scalar(select(func.count()).select_from(model)) or 0
-
-
 async def audits(portal, action: str | None = None) -> list[AuditEntry]:
-    async with portal.db() as s:
-        stmt = select(AuditEntry).order_by(AuditEntry.id)
-        if action is not None:
-            stmt = stmt.where(AuditEntry.action == action)
-        return list((await s.scalars(stmt)).all())
+    return await rows(portal, AuditEntry, *([] if action is None else [AuditEntry.action == action]))
 
 
 def files_on_disk(portal) -> list[Path]:
@@ -818,12 +800,7 @@ async def test_every_endpoint_needs_the_token(api, svc, portal, alex):
         ("PUT", "/v1/staff/555", {"caseworker_name": "Jo Smith"}),
         ("DELETE", "/v1/staff/555", None),
     ]
-    for method, path, body in calls:
-        status, err = await api.call(method, path, body, token=False)
-        assert status == 401 and err["error"]["code"] == "unauthorized", path
-        headers = {"Authorization": "Bearer not-a-real-token"}
-        async with api.http.request(method, api.base + path, json=body, headers=headers) as r:
-            assert r.status == 401 and (await r.json())["error"]["code"] == "invalid_token", path
+    await api.refused_without_a_good_token(calls)
     assert len(await audits(portal)) == audited, "nothing read, nothing changed"
     assert await count(portal, Message) == 1 and (await svc.open(ALEX, m.id)).read_at is None
     assert await StaffDirectory(portal).name_of(555) is None

@@ -6,15 +6,14 @@ from datetime import timedelta
 
 import aiohttp
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 import tests.test_onboarding_service as service_tests
-from api import bound_port, start_api
 from api.onboarding import build_routes
 from core.models import AuditEntry, EmailItem, OutboxItem
 from core.onboarding import ChatLinkService, InvitationService
 from core.onboarding.models import Invitation
-from core.tokens import create_token
+from tests.stack import api_client, count
 from tests.test_onboarding_service import code_and_token, emails, make_account
 
 # The service tests' fixtures, shared.
@@ -58,19 +57,9 @@ class Api:
 
 @pytest.fixture
 async def api(db, onboarding_settings):
-    token = await create_token(db, "case-system")
     db.settings.onboarding = onboarding_settings
-    runner = await start_api(db, [build_routes()], host="127.0.0.1", port=0, purge_every=None)
-    try:
-        async with aiohttp.ClientSession() as http:
-            yield Api(http, f"http://127.0.0.1:{bound_port(runner)}", token)
-    finally:
-        await runner.cleanup()
-
-
-async def count(portal, model) -> int:  # noqa: ANN001
-    async with portal.db() as s:
-        return await s.scalar(select(func.count()).select_from(model))
+    async with api_client(db, [build_routes()], Api) as client:
+        yield client
 
 
 async def test_every_endpoint_needs_a_token(api):
