@@ -27,6 +27,7 @@ from core.accounts.codes import (
 from core.accounts.models import OneTimeCode, RateEvent
 from core.models import Base, EmailItem
 from core.security import hmac_hex
+from tests.stack import rows
 
 
 @pytest.fixture
@@ -77,8 +78,7 @@ async def verify(
 
 
 async def emails(portal) -> list[EmailItem]:
-    async with portal.db() as s:
-        return list((await s.execute(select(EmailItem).order_by(EmailItem.id))).scalars())
+    return await rows(portal, EmailItem)
 
 
 async def last_code(portal) -> str:

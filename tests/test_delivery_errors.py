@@ -25,6 +25,7 @@ from core.models import Chat, EmailItem, OutboxItem
 from core.outbox import REMINDER, enqueue
 from core.portal import Portal
 from notifications.telegram import RateLimiter, TelegramDelivery, email_body
+from tests.stack import rows
 
 TOKEN = "123456:TEST-token"
 
@@ -144,8 +145,7 @@ async def row(portal: Portal, item_id: int) -> OutboxItem:
 
 
 async def emails(portal: Portal) -> list[EmailItem]:
-    async with portal.db() as session:
-        return list((await session.scalars(select(EmailItem).order_by(EmailItem.id))).all())
+    return await rows(portal, EmailItem)
 
 
 async def test_sends_text_buttons_and_options(portal: Portal, worker: TelegramDelivery, api: ScriptedBotAPI) -> None:

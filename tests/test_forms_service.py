@@ -8,8 +8,9 @@ words, nothing lost), where the parent is, what the team receives, the case a re
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 from pypdf import PdfReader
@@ -33,9 +34,10 @@ from core.messages.service import MessageService
 from core.models import AuditEntry
 from core.onboarding import ChatLinkService, OnboardingSettings
 from core.onboarding.models import AccessGrant, Case, ChatLink, Child
+from tests.stack import rows
 from tests.test_cases_api import REF, active_carer
 from tests.test_files import EXE, jpeg_bytes, pdf_bytes, png_bytes
-from tests.test_messages_api import name_account
+from tests.test_messages_api import Family, name_account
 from tests.test_onboarding_service import make_account
 
 ALEX = 111  # Sam's first carer
@@ -45,14 +47,6 @@ NEW = 444  # a linked parent with no case yet
 PPF = "parental_preference"
 REQUEST = "ehc_needs_assessment_request"
 TEAM = Actor.caseworker("case-system")
-
-
-@dataclass
-class Family:
-    child_id: int
-    account_id: int
-    chat_id: int
-    case_id: int
 
 
 @pytest.fixture
@@ -151,11 +145,6 @@ async def refused(coro, *words: str) -> str:
     for w in words:
         assert w.lower() in exc.value.message.lower(), exc.value.message
     return exc.value.message
-
-
-async def rows(portal, model, *where):
-    async with portal.db() as s:
-        return list((await s.scalars(select(model).where(*where).order_by(model.id))).all())
 
 
 # --- answering every question type ------------------------------------------------------------------
@@ -550,25 +539,41 @@ async def test_submit_stores_the_pdf_and_tells_the_team(svc, alex, portal, clock
 async def test_annual_review_views_go_as_an_annual_review_message(svc, alex, portal, team):
     a = await assign(team, "annual_review_views", due=None)
     rid = (await svc.open_assignment(ALEX, a.id)).id
-    v = await svc.get(ALEX, rid)
+
+    def answer(item):  # noqa: ANN001, ANN202
+        if item.type == "yes_no":
+            return "yes"
+        return first_option(item) or "Things are going well at school."
+
+    v = await walk_to_review(svc, ALEX, rid, answer)
+    await svc.submit(ALEX, rid)
+    (msg,) = await rows(portal, Message)
+    assert msg.type == "annual_review" and msg.subject == f"{v.form.title} submitted"
+
+
+async def walk_to_review(svc: FormFilling, chat: int, rid: int, answer: Callable[[Any], Any]):  # noqa: ANN201
+    """Through the form to its review: past guidance and file questions, every other question
+    answered with `answer(question)`."""
+    v = await svc.get(chat, rid)
     guard = 0
     while v.position != REVIEW and guard < 40:
         guard += 1
         item = v.form.item(v.position)
         kind = getattr(item, "type", None)
         if kind is None or kind == "file":
-            v = await svc.move(ALEX, rid, "next")
-        elif kind == "one_choice":
-            v = await svc.answer(ALEX, rid, item.id, item.options[0].value)
-        elif kind == "several_choices":
-            v = await svc.answer(ALEX, rid, item.id, [item.options[0].value])
-        elif kind == "yes_no":
-            v = await svc.answer(ALEX, rid, item.id, "yes")
+            v = await svc.move(chat, rid, "next")
         else:
-            v = await svc.answer(ALEX, rid, item.id, "Things are going well at school.")
-    await svc.submit(ALEX, rid)
-    (msg,) = await rows(portal, Message)
-    assert msg.type == "annual_review" and msg.subject == f"{v.form.title} submitted"
+            v = await svc.answer(chat, rid, item.id, answer(item))
+    return v
+
+
+def first_option(item: Any) -> Any:
+    """The first option of a choice (a list of it for several choices); None for other questions."""
+    if item.type == "one_choice":
+        return item.options[0].value
+    if item.type == "several_choices":
+        return [item.options[0].value]
+    return None
 
 
 # --- the request for an EHC needs assessment ----------------------------------------------------------
@@ -580,25 +585,13 @@ async def fill_request(svc: FormFilling, chat: int, rid: int):
         "child_agrees": "yes", "needs": "Mia finds reading and noise very hard.",
         "support_so_far": "Speech therapy since 2024.", "relationship": "mother", "declaration": "yes",
     }
-    v = await svc.get(chat, rid)
-    guard = 0
-    while v.position != REVIEW and guard < 40:
-        guard += 1
-        item = v.form.item(v.position)
-        kind = getattr(item, "type", None)
-        if kind is None or kind == "file":
-            v = await svc.move(chat, rid, "next")
-        elif item.id in answers:
-            v = await svc.answer(chat, rid, item.id, answers[item.id])
-        elif kind == "one_choice":
-            v = await svc.answer(chat, rid, item.id, item.options[0].value)
-        elif kind == "several_choices":
-            v = await svc.answer(chat, rid, item.id, [item.options[0].value])
-        elif item.required:
-            v = await svc.answer(chat, rid, item.id, "Some words")
-        else:
-            v = await svc.answer(chat, rid, item.id, None)
-    return v
+
+    def answer(item):  # noqa: ANN001, ANN202
+        if item.id in answers:
+            return answers[item.id]
+        return first_option(item) or ("Some words" if item.required else None)
+
+    return await walk_to_review(svc, chat, rid, answer)
 
 
 async def test_the_request_for_assessment_opens_the_case(svc, portal, clock, team):

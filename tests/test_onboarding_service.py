@@ -31,6 +31,7 @@ from core.onboarding import (
 from core.onboarding.codes import code_hmac, token_digest
 from core.onboarding.models import AccessGrant, Case, ChatLink, Child, Invitation
 from core.outbox import enqueue
+from tests.stack import rows
 
 CASEWORKER = Actor.caseworker("case-system")
 CODE_RE = re.compile(r"unique verification code is: ([A-Z0-9]{4}-[A-Z0-9]{4})")
@@ -137,11 +138,7 @@ async def invite(
 
 
 async def emails(portal, to: str | None = None) -> list[EmailItem]:
-    async with portal.db() as s:
-        stmt = select(EmailItem).order_by(EmailItem.id)
-        if to is not None:
-            stmt = stmt.where(EmailItem.to_addr == to)
-        return list((await s.scalars(stmt)).all())
+    return await rows(portal, EmailItem, *([] if to is None else [EmailItem.to_addr == to]))
 
 
 async def code_and_token(portal, to: str, nth: int = -1) -> tuple[str, str]:
