@@ -77,12 +77,8 @@ async def verify(
         )
 
 
-async def emails(portal) -> list[EmailItem]:
-    return await rows(portal, EmailItem)
-
-
 async def last_code(portal) -> str:
-    body = (await emails(portal))[-1].body
+    body = (await rows(portal, EmailItem))[-1].body
     m = re.search(r"Your code is (\d{6})\.", body)
     assert m, body
     return m.group(1)
@@ -119,7 +115,7 @@ async def test_right_code_once_then_used(portal):
 async def test_email_says_the_code_and_how_long_it_works(portal):
     rid = new_request_id()
     code = await issue_and_read(portal, rid)
-    (mail,) = await emails(portal)
+    (mail,) = await rows(portal, EmailItem)
     assert mail.to_addr == "parent@example.org"
     assert (
         f"Your code is {code}. It works for 10 minutes. If you did not ask for it, you can ignore this email."
@@ -220,7 +216,7 @@ async def test_hourly_issue_limit_per_account(portal, clock):
         assert (await issue(portal, new_request_id(), account_id=7, chat_id=100 + i)).sent
     blocked = await issue(portal, new_request_id(), account_id=7, chat_id=200)
     assert blocked.status is IssueStatus.RATE_LIMITED
-    assert len(await emails(portal)) == 5  # nothing sent for the refused one
+    assert len(await rows(portal, EmailItem)) == 5  # nothing sent for the refused one
     assert (
         await issue(portal, new_request_id(), account_id=8, chat_id=200)
     ).sent  # others unaffected
@@ -308,7 +304,7 @@ async def test_a_decoy_code_is_sent_nowhere_and_answers_wrong(portal):
     rid = new_request_id()
     result = await issue(portal, rid, email_to=None)
     assert result.sent
-    assert await emails(portal) == []
+    assert await rows(portal, EmailItem) == []
     check = await verify(portal, rid, "123456")
     assert check.status in (
         CodeStatus.WRONG,
@@ -321,4 +317,4 @@ async def test_limits_are_configurable(portal):
     limits = CodeLimits(ttl=timedelta(minutes=2), issues_per_hour=1)
     assert (await issue(portal, new_request_id(), account_id=40, limits=limits)).sent
     assert not (await issue(portal, new_request_id(), account_id=40, limits=limits)).sent
-    assert "It works for 2 minutes." in (await emails(portal))[-1].body
+    assert "It works for 2 minutes." in (await rows(portal, EmailItem))[-1].body
