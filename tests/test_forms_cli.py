@@ -8,13 +8,16 @@ from pathlib import Path
 
 from tests.test_cli_and_settings import cli_env, run_cli
 
-GOOD = """\
+HEAD = """\
 id: school_transport
 version: 1
 title: School Transport Request
 steps:
   - name: About the journey
     items:
+"""
+
+GOOD = HEAD + """\
       - guidance: Tell us about your child's journey to school.
       - id: distance
         type: number
@@ -24,13 +27,7 @@ steps:
 """
 
 # A condition on a question that comes later: it could never be answered in time.
-BAD = """\
-id: school_transport
-version: 1
-title: School Transport Request
-steps:
-  - name: About the journey
-    items:
+BAD = HEAD + """\
       - id: escort
         type: yes_no
         text: Does your child need an escort?
