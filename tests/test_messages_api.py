@@ -641,14 +641,16 @@ async def test_files_over_20_mb_are_refused_by_the_api_with_a_plain_answer(api, 
 # --- isolation ------------------------------------------------------------------------------------
 
 
+async def private_question(svc: MessageService, f: Family):  # noqa: ANN201
+    """A carer's message "Private" with a PDF: what nobody else may see."""
+    return await parent_sends(
+        svc, f, "Private", attachments=[NewAttachment(pdf_bytes(), "mine.pdf", "application/pdf")]
+    )
+
+
 async def test_carers_of_one_child_do_not_see_each_others_messages(api, svc, portal, alex):
     dan = await second_carer(portal, alex)
-    asked = await parent_sends(
-        svc,
-        alex,
-        "Private",
-        attachments=[NewAttachment(pdf_bytes(), "mine.pdf", "application/pdf")],
-    )
+    asked = await private_question(svc, alex)
     answer = await team_sends(
         svc,
         alex,
@@ -697,12 +699,7 @@ async def test_carers_of_one_child_do_not_see_each_others_messages(api, svc, por
 
 async def test_another_family_sees_nothing(api, svc, portal, alex):
     other = await other_family(api, portal)
-    asked = await parent_sends(
-        svc,
-        alex,
-        "Private",
-        attachments=[NewAttachment(pdf_bytes(), "mine.pdf", "application/pdf")],
-    )
+    asked = await private_question(svc, alex)
     answer = await team_sends(svc, alex, "Private answer")
     theirs = await parent_sends(svc, other, "Ana's question")
 
