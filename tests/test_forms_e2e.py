@@ -107,6 +107,24 @@ async def notice_of(user, title: str = PPF):  # noqa: ANN001, ANN201
     )
 
 
+async def save_and_close(user, question: str) -> int:  # noqa: ANN001
+    """"Save and close" on the window with `question`; the newest message id before the press."""
+    w = await window(user, question)
+    mark = top(user)
+    await user.press(w, "Save and close")
+    return mark
+
+
+async def submit(user, confirm):  # noqa: ANN001, ANN201
+    """Submit on the last question ("Have you entered all the information...?"): the thanks and
+    the copy (a PDF) that follow it."""
+    mark = top(user)
+    await user.press(confirm, "Submit")
+    thanks = await user.wait_for(lambda m: m.message_id > mark and "Thank you" in m.text, include_consumed=True)
+    copy = await user.wait_for(lambda m: m.message_id > thanks.message_id and m.document is not None)
+    return thanks, copy
+
+
 async def open_actions(user, child: str = "Sam", count: int | None = None):  # noqa: ANN001, ANN201
     """/dashboard, then Actions to Complete: the list."""
     typed = await user.send("/dashboard")
@@ -226,9 +244,7 @@ async def test_a_parent_fills_in_the_parental_preference_form_and_the_caseworker
 
     # She leaves here ("Save and close"), on question 4 of step 4.
     here = header(4, PPF, 4, 6) + "\n\nWhat type of setting do you think your child needs?"
-    w = await window(alex, here)
-    mark = top(alex)
-    await alex.press(w, "Save and close")
+    mark = await save_and_close(alex, here)
     await alex.wait_for(
         lambda m: m.message_id > mark
         and m.text == "Your answers are saved. You can carry on any time from Actions to Complete.",
@@ -374,17 +390,10 @@ async def test_a_parent_fills_in_the_parental_preference_form_and_the_caseworker
         'You will not be able to make any further changes once you press the "Submit" button.'
         in confirm.text
     )
-    mark = top(alex)
-    await alex.press(confirm, "Submit")
-    thanks = await alex.wait_for(
-        lambda m: m.message_id > mark and "Thank you" in m.text, include_consumed=True
-    )
+    thanks, copy = await submit(alex, confirm)
     assert thanks.text == (
         "✅ Thank you. Your Parental Preference Form has been sent to the SEND team on "
         "26 Nov 2026. Here is your copy."
-    )
-    copy = await alex.wait_for(
-        lambda m: m.message_id > thanks.message_id and m.document is not None
     )
     assert copy.document.filename.endswith(".pdf")
     assert copy.protect_content == portal.settings.product.protect_documents
@@ -505,16 +514,11 @@ async def test_a_parent_with_no_case_requests_an_assessment_and_the_dashboard_st
     assert "What is your child's date of birth?\n14 Mar 2017" in review.text
     await kim.press(review, "Submit")
     confirm = await window(kim, "Have you entered all the information you need to?")
-    mark = top(kim)
-    await kim.press(confirm, "Submit")
-    thanks = await kim.wait_for(
-        lambda m: m.message_id > mark and "Thank you" in m.text, include_consumed=True
-    )
+    thanks, copy = await submit(kim, confirm)
     assert thanks.text == (
         "✅ Thank you. Your Request for an EHC needs assessment has been sent to the SEND team on "
         "24 Nov 2026. Here is your copy."
     )
-    copy = await kim.wait_for(lambda m: m.message_id > thanks.message_id and m.document is not None)
     assert "Robin" in pdf_text(copy.document.data)
     done = await window(kim, "Your request for an EHC needs assessment has been sent.")
     assert done.text == (
@@ -603,9 +607,7 @@ async def test_save_and_close_then_the_notice_button_opens_the_saved_question(
     await alex.press(await window(alex, q), "Other")
     # "Other" shows one more question in the step: 3 of 5.
     q = header(1, PPF, 3, 5) + "\n\nPlease tell us your relationship"
-    w = await window(alex, q)
-    mark = top(alex)
-    await alex.press(w, "Save and close")
+    mark = await save_and_close(alex, q)
     await window(alex, "Actions to Complete for Sam", after=mark)
     assert "Started: 2 answers saved" in live_window(alex, "Actions to Complete for Sam").text
 
