@@ -36,15 +36,19 @@ async def open_messages(user, child: str = "Sam Jones"):  # noqa: ANN001, ANN201
     return await window(user, f"Messages: {child}", after=sent.message_id)
 
 
-async def write(user, subject: str, pieces: list[str], type_name: str = "General"):  # noqa: ANN001, ANN201
-    """/messages, New Message, type, subject, the text in pieces, Done: the files window."""
+async def start_message(user, subject: str, type_name: str = "General") -> None:  # noqa: ANN001
+    """/messages, New Message, type, subject: up to the question for the text."""
     menu = await open_messages(user)
     await user.press(menu, "New Message")
-    w = await window(user, "Message Type")
-    await user.press(w, type_name)
+    await user.press(await window(user, "Message Type"), type_name)
     await window(user, "please type a short subject")
     await user.send(subject)
     await window(user, "please type your message")
+
+
+async def write(user, subject: str, pieces: list[str], type_name: str = "General"):  # noqa: ANN001, ANN201
+    """/messages, New Message, type, subject, the text in pieces, Done: the files window."""
+    await start_message(user, subject, type_name)
     total = 0
     for piece in pieces:
         await user.send(piece)
@@ -597,12 +601,7 @@ async def test_long_texts_are_stored_whole_shown_in_parts_and_refused_past_the_l
 
     # Past 20,000 characters: a clear answer, and what was there is kept.
     big = [words(4096, f"p{i}x") for i in range(5)]
-    menu = await open_messages(alex)
-    await alex.press(menu, "New Message")
-    await alex.press(await window(alex, "Message Type"), "General")
-    await window(alex, "please type a short subject")
-    await alex.send("Very long")
-    await window(alex, "please type your message")
+    await start_message(alex, "Very long")
     for piece in big[:4]:
         await alex.send(piece)
     kept = 4 * 4096 + 3
@@ -640,12 +639,7 @@ async def test_long_texts_are_stored_whole_shown_in_parts_and_refused_past_the_l
 
 async def test_a_restart_mid_journey_loses_nothing(stack, stand, portal, clock):
     alex = await active_parent(stack, stand)
-    menu = await open_messages(alex)
-    await alex.press(menu, "New Message")
-    await alex.press(await window(alex, "Message Type"), "Annual Review")
-    await window(alex, "please type a short subject")
-    await alex.send("Before the review meeting")
-    await window(alex, "please type your message")
+    await start_message(alex, "Before the review meeting", "Annual Review")
 
     await stack.bot.restart()  # the bot process starts again: only the database is kept
     await alex.send("I would like the speech therapist to come.")
