@@ -213,7 +213,15 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             await wait_healthy(f"http://127.0.0.1:{port}", proc)
             # Warm up: one dashboard for a few parents (imports, caches, the first connections).
             out["warmup"] = await throughput(stand, users[:20], 20, proc.pid)
+            spy = None
+            if args.profile:  # py-spy (pip install py-spy) samples the product while it works
+                spy = subprocess.Popen(["py-spy", "record", "-p", str(proc.pid), "-f", "raw", "-r", "250",  # noqa: ASYNC220
+                                        "-o", args.profile], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                await asyncio.sleep(1)
             out["throughput"] = await throughput(stand, users[: args.parents], args.updates, proc.pid)
+            if spy is not None:
+                spy.send_signal(signal.SIGINT)
+                spy.wait(30)
             if not args.no_latency:
                 out["latency"] = [await latency(stand, users, k) for k in args.crowds]
             out["peak_rss_mb"] = peak_rss_mb(proc.pid)
@@ -253,6 +261,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--crowds", type=lambda s: [int(x) for x in s.split(",")], default=[1, 100, 1000])
     p.add_argument("--no-echo", action="store_true")
     p.add_argument("--no-latency", action="store_true")
+    p.add_argument("--profile", help="write a py-spy raw profile of the throughput run here")
     report(asyncio.run(run(p.parse_args(argv))))
 
 

@@ -1,12 +1,24 @@
-"""aiogram FSM storage backed by the portal's database (aiogram-dialog stacks and contexts too)."""
+"""aiogram FSM storage backed by the portal's database (aiogram-dialog stacks and contexts too).
+
+While an update is handled (`DatabaseStorage.held()`, used by bot/updates.py), each key is read
+from the database once and every change is kept in memory; when the handling ends well, the
+changes are written once, in the transaction that marks the update done. A handling that fails
+writes nothing: the next try starts from the state as it was. Outside an update (nothing holds
+the state), every call reads and writes the database at once.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, StateType, StorageKey
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.dialog_state import DialogStateStore, StateKey
 
@@ -22,23 +34,83 @@ def _key(key: StorageKey) -> StateKey:
     )
 
 
+@dataclass
+class Held:
+    """One update's view of the dialogue state: what it read, and what it changed."""
+
+    # Each key's state and data as JSON text, exactly as the database would give it back.
+    known: dict[StateKey, tuple[str | None, str]] = field(default_factory=dict)
+    changed: set[StateKey] = field(default_factory=set)
+    closed: bool = False
+
+    def changes(self) -> dict[StateKey, tuple[str | None, dict[str, Any]]]:
+        return {k: (self.known[k][0], json.loads(self.known[k][1])) for k in self.changed}
+
+
+_held: ContextVar[Held | None] = ContextVar("ehcp_dialogue_state_held", default=None)
+
+
+def _text(data: dict[str, Any]) -> str:
+    return json.dumps(data, separators=(",", ":"), default=str)
+
+
 class DatabaseStorage(BaseStorage):
     def __init__(self, store: DialogStateStore) -> None:
         self.store = store
 
+    @contextmanager
+    def held(self) -> Iterator[Held]:
+        """Hold the dialogue state in memory while the caller handles one update; the caller
+        writes `held.changes()` with `write` when it is done (or drops them)."""
+        held = Held()
+        token = _held.set(held)
+        try:
+            yield held
+        finally:
+            held.closed = True
+            _held.reset(token)
+
+    async def write(self, session: AsyncSession, held: Held) -> None:
+        if held.changed:
+            await self.store.write_all(session, held.changes())
+
+    async def _read(self, key: StateKey) -> tuple[str | None, dict[str, Any]]:
+        held = _held.get()
+        if held is None or held.closed:
+            return await self.store.get(key)
+        if key not in held.known:
+            state, data = await self.store.get(key)
+            held.known[key] = (state, _text(data))
+        state, text = held.known[key]
+        return state, json.loads(text)
+
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         value = state.state if isinstance(state, State) else state
-        await self.store.set_state(_key(key), value)
+        k = _key(key)
+        held = _held.get()
+        if held is None or held.closed:
+            await self.store.set_state(k, value)
+            return
+        await self._read(k)
+        held.known[k] = (value, held.known[k][1])
+        held.changed.add(k)
 
     async def get_state(self, key: StorageKey) -> str | None:
-        state, _ = await self.store.get(_key(key))
+        state, _ = await self._read(_key(key))
         return state
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
-        await self.store.set_data(_key(key), dict(data))
+        k = _key(key)
+        held = _held.get()
+        if held is None or held.closed:
+            await self.store.set_data(k, dict(data))
+            return
+        await self._read(k)
+        held.known[k] = (held.known[k][0], _text(dict(data)))
+        held.changed.add(k)
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
-        _, data = await self.store.get(_key(key))
+        _, data = await self._read(_key(key))
         return data
 
     async def close(self) -> None:

@@ -19,6 +19,7 @@ in flight, its webhook answers before processing, and one update it cannot read 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from typing import Any
@@ -29,7 +30,9 @@ from aiogram.methods import GetUpdates
 from aiogram.types import Update
 from pydantic import ValidationError
 
+from bot.storage import DatabaseStorage, Held
 from bot.texts import something_went_wrong
+from core.audit import reads_collected
 from core.db import is_transient
 from core.inbox import Stored, UpdateInbox
 
@@ -128,11 +131,18 @@ class UpdateProcessor:
             return
         tries = stored.attempts
         received = self._received.pop(uid, None)
+        storage = self.dp.storage if isinstance(self.dp.storage, DatabaseStorage) else None
         while True:
             try:
-                # `update_received`: when it reached this process (monotonic), for handlers that
-                # tell a double tap from a press made after the first one's answer was shown.
-                await self.dp.feed_update(self.bot, update, **self.dp.workflow_data, update_received=received)
+                # The dialogue's state is held in memory while the update is handled and the
+                # audit entries of its reads collected: both are written once, below, with the
+                # update marked done (a failed try writes neither).
+                with contextlib.ExitStack() as hold:
+                    held = hold.enter_context(storage.held()) if storage is not None else None
+                    reads = hold.enter_context(reads_collected())
+                    # `update_received`: when it reached this process (monotonic), for handlers that
+                    # tell a double tap from a press made after the first one's answer was shown.
+                    await self.dp.feed_update(self.bot, update, **self.dp.workflow_data, update_received=received)
             except Exception as exc:
                 tries = await self.inbox.record_attempt(uid)
                 if tries == 0:  # its record is gone (the chat's data was deleted meanwhile)
@@ -148,7 +158,7 @@ class UpdateProcessor:
                 await self.inbox.mark_failed(uid, _reason(exc))
                 await self._apologise(update)
                 return
-            await self.inbox.mark_processed(uid)
+            await self.inbox.finish(uid, _also(storage, held, reads))
             return
 
     async def _apologise(self, update: Update) -> None:
@@ -174,6 +184,15 @@ class UpdateProcessor:
                 continue  # that chat's updates are being handled: they are already queued
             self.submit(stored)
         return len(pending)
+
+
+def _also(storage: DatabaseStorage | None, held: Held | None, reads: list[Any]) -> Any:
+    async def write(session: Any) -> None:
+        if storage is not None and held is not None:
+            await storage.write(session, held)
+        session.add_all(reads)
+
+    return write
 
 
 def passing(exc: BaseException) -> bool:

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.models import AuditEntry
+
+if TYPE_CHECKING:
+    from core.portal import Portal
+
+_reads: ContextVar[list[AuditEntry] | None] = ContextVar("ehcp_audit_reads", default=None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,3 +59,31 @@ def audit_poll(
     every read, which child), or one entry with no child when it read nothing."""
     for child_id in dict.fromkeys(child_ids) or [None]:
         audit(session, actor, action, at=at, child_id=child_id, subject=subject)
+
+
+async def audit_read(
+    portal: Portal, actor: Actor, action: str, *, at: datetime, child_id: int | None = None,
+    subject: str | None = None,
+) -> None:
+    """An audit entry for a read that changed nothing. Inside `reads_collected()` (a bot update)
+    it is written later, in the transaction that ends the update; otherwise now, on its own."""
+    entry = AuditEntry(at=at, actor_kind=actor.kind, actor_id=actor.id, action=action, child_id=child_id,
+                       subject=subject)
+    pending = _reads.get()
+    if pending is not None:
+        pending.append(entry)
+        return
+    async with portal.db() as s, s.begin():
+        s.add(entry)
+
+
+@contextmanager
+def reads_collected() -> Iterator[list[AuditEntry]]:
+    """Collect the audit entries of reads made inside (see `audit_read`); the caller writes them
+    (`session.add_all`) with the rest of its work, so a read costs no transaction of its own."""
+    entries: list[AuditEntry] = []
+    token = _reads.set(entries)
+    try:
+        yield entries
+    finally:
+        _reads.reset(token)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.models import DialogState
 from core.portal import Portal
@@ -53,6 +54,18 @@ class DialogStateStore:
         if row is None:
             return None, {}
         return row.state, (json.loads(row.data) if row.data else {})
+
+    async def write_all(self, session: AsyncSession, changes: dict[StateKey, tuple[str | None, dict[str, Any]]]) -> None:
+        """Write several keys' (state, data) in the caller's transaction: a key with no state and
+        no data is deleted."""
+        now = self.portal.clock.now()
+        for key, (state, data) in changes.items():
+            if state is None and not data:
+                await session.execute(delete(DialogState).where(*self._where(key)))
+                continue
+            blob = json.dumps(data, separators=(",", ":"), default=str) if data else None
+            await upsert(session, DialogState.__table__, _KEYS,
+                         {**key.columns(), "state": state, "data": blob, "updated_at": now})
 
     async def _write(self, key: StateKey, **values: Any) -> None:
         now = self.portal.clock.now()

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db import persist
 from core.models import InboundUpdate
@@ -112,6 +114,22 @@ class UpdateInbox:
             if r is None or r.processed_at is not None or r.failed_at is not None:
                 return None
             return Stored(r.update_id, r.chat_id, json.loads(r.payload or "{}"), r.attempts)
+
+    async def finish(self, update_id: int, also: Callable[[AsyncSession], Awaitable[None]]) -> None:
+        """Handled: `also` writes what the handling left to write (the dialogue's state, the
+        audit of its reads) in the same transaction that marks the update done, retried
+        through a busy database like `mark_processed`."""
+
+        async def write() -> None:
+            async with self.portal.db() as session, session.begin():
+                await also(session)
+                await session.execute(
+                    update(InboundUpdate)
+                    .where(InboundUpdate.bot_id == self.bot_id, InboundUpdate.update_id == update_id)
+                    .values(processed_at=self.portal.clock.now(), payload=None)
+                )
+
+        await persist(f"finishing update {update_id}", write)
 
     async def mark_processed(self, update_id: int) -> None:
         """Handled: the payload is dropped (what it carried lives in its own tables). Retried

@@ -79,10 +79,26 @@ async def test_unexpected_text_gets_a_kind_answer_and_the_menu(running_bot, stan
     assert "did not understand" in (await alice.next_message()).text
 
 
+async def all_handled(portal, stand) -> None:  # noqa: ANN001
+    """Every update the stand-in gave the bot has been handled to its end (marked done)."""
+    import asyncio
+
+    from core.inbox import UpdateInbox
+
+    await stand.drain()
+    inbox = UpdateInbox(portal, stand.bot_id)
+    for _ in range(200):
+        if (await inbox.counts())["pending"] == 0:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("updates still being handled")
+
+
 async def test_stale_and_forged_buttons_get_a_clear_answer_and_the_menu(running_bot, stand, portal):
     alice = stand.user(first_name="Alice")
     await alice.send("/help")
     old_help = await alice.next_message()
+    await all_handled(portal, stand)  # its dialogue's state is written when the update ends
     # The dialogue behind those buttons is gone (its state erased, as "delete my data" does).
     await DialogStateStore(portal).erase_chat(alice.id)
 

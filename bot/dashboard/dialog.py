@@ -31,7 +31,7 @@ def _child_id(manager: DialogManager) -> int | None:
 
 async def _on_start(start_data: Any, manager: DialogManager) -> None:
     """Straight to the dashboard with one child (or the chat's chosen one); else pick first."""
-    ov = await services_of(manager).dashboard.overview(chat_id_of(manager), _child_id(manager))
+    ov = await _overview(manager)
     if ov.dashboard is not None:
         manager.dialog_data["child_id"] = ov.dashboard.child_id
         await manager.switch_to(DashboardSG.main)
@@ -42,7 +42,16 @@ async def _on_start(start_data: Any, manager: DialogManager) -> None:
 
 
 async def _overview(manager: DialogManager) -> Overview:
-    return await services_of(manager).dashboard.overview(chat_id_of(manager), _child_id(manager))
+    """The chat's overview, asked of the core once per update (the dialogue's start and its
+    window's getter both need it: one read and one audit entry, not two)."""
+    asked = _child_id(manager)
+    seen: dict[int | None, Overview] = manager.middleware_data.setdefault("ehcp_overviews", {})
+    if asked not in seen:
+        ov = await services_of(manager).dashboard.overview(chat_id_of(manager), asked)
+        seen[asked] = ov
+        if ov.dashboard is not None:
+            seen.setdefault(ov.dashboard.child_id, ov)
+    return seen[asked]
 
 
 async def choose_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:

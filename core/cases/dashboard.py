@@ -16,7 +16,7 @@ from datetime import date
 from sqlalchemy import and_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.audit import Actor, audit
+from core.audit import Actor, audit_read
 from core.cases.events import RecordedEvent
 from core.cases.models import CaseEvent
 from core.cases.service import contact_for, recorded, stage_of
@@ -90,7 +90,7 @@ class DashboardService:
         that tells it exists."""
         now = self.portal.clock.now()
         today = london_today(now)
-        async with self.portal.db() as s, s.begin():
+        async with self.portal.db() as s:  # reads only: its audit entry is written by audit_read
             rows = (
                 await s.execute(
                     select(ChatLink.account_id, ChatLink.selected_child_id, Child, Case)
@@ -126,9 +126,9 @@ class DashboardService:
                 counts = Counts(
                     counts.actions + more.actions, counts.messages + more.messages, counts.documents + more.documents
                 )
-            audit(s, Actor.parent(account_id), "dashboard.read", at=now, child_id=child.id)
             dash = _dashboard(child, case, recorded(list(events)), counts, today, self.portal)
-            return Overview(account_id, children, dash)
+        await audit_read(self.portal, Actor.parent(account_id), "dashboard.read", at=now, child_id=child.id)
+        return Overview(account_id, children, dash)
 
     async def choose_child(self, chat_id: int, child_id: int) -> bool:
         """Remember the chat's chosen child, if the chat may see it. False (nothing stored) if not."""
