@@ -18,8 +18,6 @@ from typing import Any
 
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, StateType, StorageKey
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from core.dialog_state import DialogStateStore, StateKey
 
 
@@ -70,7 +68,8 @@ class DatabaseStorage(BaseStorage):
             held.closed = True
             _held.reset(token)
 
-    async def write(self, session: AsyncSession, held: Held) -> None:
+    async def write(self, session: Any, held: Held) -> None:
+        # `session` is core's open transaction (UpdateInbox.finish), passed through untouched.
         if held.changed:
             await self.store.write_all(session, held.changes())
 
