@@ -55,6 +55,17 @@ class DialogStateStore:
             return None, {}
         return row.state, (json.loads(row.data) if row.data else {})
 
+    async def get_all(self, key: StateKey) -> dict[str, tuple[str | None, str]]:
+        """Every key of `key`'s chat, user, thread and connection, in one query: destiny ->
+        (state, data as JSON text)."""
+        cols = key.columns()
+        where = [getattr(DialogState, k) == cols[k] for k in _KEYS[:-1]]
+        async with self.portal.db() as session:
+            rows = (await session.execute(
+                select(DialogState.destiny, DialogState.state, DialogState.data).where(*where)
+            )).all()
+        return {r.destiny: (r.state, r.data or "{}") for r in rows}
+
     async def write_all(self, session: AsyncSession, changes: dict[StateKey, tuple[str | None, dict[str, Any]]]) -> None:
         """Write several keys' (state, data) in the caller's transaction: a key with no state and
         no data is deleted."""

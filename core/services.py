@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Select
 
 from core.accounts import AccountService
-from core.cases.dashboard import Counts, DashboardService
+from core.cases.dashboard import DashboardService
 from core.cases.service import CaseService
 from core.chats import ChatService
 from core.documents.service import DocumentService
@@ -72,16 +72,16 @@ class Services:
         )
 
 
-async def _unread_messages(s: AsyncSession, account_id: int, case_id: int) -> Counts:
-    """The dashboard's "New Messages (n)": one query."""
-    return Counts(messages=await MessageService.unread_for(s, account_id, case_id))
+def _unread_messages(account_id: int, case_id: int) -> tuple[str, Select[tuple[int]]]:
+    """The dashboard's "New Messages (n)"."""
+    return "messages", MessageService.unread_query(account_id, case_id)
 
 
-async def _documents_to_view(s: AsyncSession, account_id: int, case_id: int) -> Counts:
+def _documents_to_view(account_id: int, case_id: int) -> tuple[str, Select[tuple[int]]]:
     """The dashboard's "Documents to View (n)": documents this carer has not received yet."""
-    return Counts(documents=await DocumentService.unviewed_for(s, account_id, case_id))
+    return "documents", DocumentService.unviewed_query(account_id, case_id)
 
 
-async def _actions_to_complete(s: AsyncSession, account_id: int, case_id: int) -> Counts:
+def _actions_to_complete(account_id: int, case_id: int) -> tuple[str, Select[tuple[int]]]:
     """The dashboard's "Actions to Complete (n)": forms asked of this carer, not yet submitted."""
-    return Counts(actions=await FormFilling.open_for(s, account_id, case_id))
+    return "actions", FormFilling.open_query(account_id, case_id)

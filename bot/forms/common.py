@@ -77,8 +77,27 @@ def header(view: ResponseView, item: Guidance | Question) -> str:
     return f"<b>{escape(form.title)}</b>\n{line}"
 
 
+_VIEW = "ehcp_form_view"  # the response as last read or written while this update is handled
+
+
 async def load_view(manager: DialogManager) -> ResponseView:
-    return await services_of(manager).form_filling.get(chat_id_of(manager), rid_of(manager))
+    """The response, read once per update: a handler and the window it shows next share it, and
+    a change (an answer, a move, a file) leaves the view it returned for the window to show."""
+    rid = rid_of(manager)
+    kept = manager.middleware_data.get(_VIEW)
+    if kept is not None and kept.id == rid:
+        return kept
+    view = await services_of(manager).form_filling.get(chat_id_of(manager), rid)
+    manager.middleware_data[_VIEW] = view
+    return view
+
+
+def keep_view(manager: DialogManager, view: ResponseView | None) -> None:
+    """The response as a change left it (None: read it again when next wanted)."""
+    if view is None:
+        manager.middleware_data.pop(_VIEW, None)
+    else:
+        manager.middleware_data[_VIEW] = view
 
 
 async def gone(manager: DialogManager) -> None:
@@ -101,6 +120,7 @@ def forget_ticks(manager: DialogManager) -> None:
 async def go(manager: DialogManager, view: ResponseView) -> None:
     """Show where the core says the parent is: the review, or the item at the position."""
     forget_ticks(manager)
+    keep_view(manager, view)
     manager.dialog_data["rid"] = view.id
     if view.child_id is not None:
         manager.dialog_data["child_id"] = view.child_id

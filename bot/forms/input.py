@@ -19,7 +19,17 @@ from bot.dialogs.common import chat_id_of
 from bot.dialogs.states import FormsSG
 from bot.files import sniff_image
 from bot.forms import texts
-from bot.forms.common import again, answer, bot_of, gone, item_of, rid_of, services_of, view_or_gone
+from bot.forms.common import (
+    again,
+    answer,
+    bot_of,
+    gone,
+    item_of,
+    keep_view,
+    rid_of,
+    services_of,
+    view_or_gone,
+)
 from core.errors import NotFound
 from core.files import MAX_UPLOAD_BYTES
 from core.forms.answers import AnswerRefused
@@ -111,6 +121,7 @@ async def _take_file(message: Message, manager: DialogManager, q: Question) -> N
     if message.photo:
         mime = sniff_image(data)
         filename = f"photo.{mime.split('/')[1].replace('jpeg', 'jpg')}"
+    keep_view(manager, None)
     try:
         view = await services_of(manager).form_filling.add_file(
             chat_id_of(manager), rid_of(manager), q.id, data, mime, filename, file_id
@@ -121,4 +132,5 @@ async def _take_file(message: Message, manager: DialogManager, q: Question) -> N
     except (AnswerRefused, FormRefused) as exc:
         await again(manager, escape(exc.message))
         return
+    keep_view(manager, view)
     await again(manager, texts.file_received(_kept_name(view, q.id, filename or "the file")))

@@ -32,6 +32,7 @@ from bot.forms.common import (
     header,
     home,
     item_of,
+    keep_view,
     main_menu_button,
     move,
     rid_of,
@@ -211,6 +212,7 @@ async def _remove_files(callback: CallbackQuery, _b: Button, manager: DialogMana
     if found is None:
         return
     q = found[1]
+    keep_view(manager, None)
     try:
         await services_of(manager).form_filling.remove_files(chat_id_of(manager), rid_of(manager), q.id)
     except NotFound:

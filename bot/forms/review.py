@@ -30,6 +30,7 @@ from bot.forms.common import (
     create_pdf,
     draft_or_why_not,
     gone,
+    keep_view,
     load_view,
     move,
     rid_of,
@@ -163,6 +164,7 @@ async def _first_missing(callback: CallbackQuery, _b: Button, manager: DialogMan
 async def _submit(callback: CallbackQuery, _b: Button, manager: DialogManager) -> None:
     svc = services_of(manager)
     chat_id = chat_id_of(manager)
+    keep_view(manager, None)
     try:
         view = await svc.form_filling.submit(chat_id, rid_of(manager))
     except NotFound:

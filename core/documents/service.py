@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import Select, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit import Actor, audit
@@ -285,12 +285,14 @@ class DocumentService:
     async def unviewed_for(s: AsyncSession, account_id: int, case_id: int) -> int:
         """The dashboard's "Documents to View (n)": published, not withdrawn, not yet received
         by this carer. One query."""
+        return await s.scalar(DocumentService.unviewed_query(account_id, case_id)) or 0
+
+    @staticmethod
+    def unviewed_query(account_id: int, case_id: int) -> Select[tuple[int]]:
         got = exists().where(DocumentDelivery.document_id == Document.id, DocumentDelivery.account_id == account_id)
-        return await s.scalar(
-            select(func.count()).select_from(Document).where(
-                Document.case_id == case_id, Document.withdrawn_at.is_(None), ~got
-            )
-        ) or 0
+        return select(func.count()).select_from(Document).where(
+            Document.case_id == case_id, Document.withdrawn_at.is_(None), ~got
+        )
 
     # ------------------------------------------------------------------ inside a transaction
 

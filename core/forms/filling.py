@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -414,6 +414,10 @@ class FormFilling(FormsBase):
     async def open_for(s: AsyncSession, account_id: int, case_id: int) -> int:
         """The dashboard's "Actions to Complete (n)": open assignments of this case for this
         carer that they have not submitted. One query."""
+        return await s.scalar(FormFilling.open_query(account_id, case_id)) or 0
+
+    @staticmethod
+    def open_query(account_id: int, case_id: int) -> Select[tuple[int]]:
         submitted = (
             select(FormResponse.id)
             .where(
@@ -423,14 +427,12 @@ class FormFilling(FormsBase):
             )
             .exists()
         )
-        return await s.scalar(
-            select(func.count()).select_from(FormAssignment).where(
-                FormAssignment.case_id == case_id,
-                FormAssignment.withdrawn_at.is_(None),
-                or_(FormAssignment.account_id.is_(None), FormAssignment.account_id == account_id),
-                ~submitted,
-            )
-        ) or 0
+        return select(func.count()).select_from(FormAssignment).where(
+            FormAssignment.case_id == case_id,
+            FormAssignment.withdrawn_at.is_(None),
+            or_(FormAssignment.account_id.is_(None), FormAssignment.account_id == account_id),
+            ~submitted,
+        )
 
     async def _own_question(
         self, s: AsyncSession, chat_id: int, response_id: int, question_id: str

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import NotFound
@@ -16,8 +16,7 @@ from core.forms.base import FormRefused, valid_id
 from core.forms.form import FormDefinition
 from core.forms.models import FormAssignment, FormResponse
 from core.forms.progress import REVIEW, where
-from core.onboarding._common import active_account_for_chat, has_active_access
-from core.onboarding.models import Child
+from core.onboarding.models import AccessGrant, ChatLink, Child
 
 SUBMITTED_ALREADY = "This form was sent to the SEND team already, so it cannot be changed now."
 
@@ -46,20 +45,38 @@ async def own_response(
     s: AsyncSession, forms: dict[str, FormDefinition], chat_id: int, response_id: int, *, draft: bool = False
 ) -> tuple[int, FormResponse, FormDefinition]:
     """The chat's carer's own response (with its form), or NotFound: not theirs, no longer
-    their child, its assignment withdrawn, or its form gone."""
-    account_id = await active_account_for_chat(s, chat_id)
-    # A change locks the row (PostgreSQL; SQLite writes take turns anyway): two files of an
-    # album, or an answer racing Submit, each start from the other's answers.
-    r = (
-        await s.get(FormResponse, response_id, with_for_update=draft)
-        if account_id is not None and valid_id(response_id) else None
-    )
-    if r is None or r.account_id != account_id:
+    their child, its assignment withdrawn, or its form gone. One query: the response, its
+    assignment and child (left in the session for `response_view`) and the access check."""
+    if not valid_id(response_id):
         raise NotFound("no such form")
-    if r.child_id is not None and not await has_active_access(s, account_id, r.child_id):
+    allowed = (
+        select(AccessGrant.id)
+        .where(AccessGrant.account_id == ChatLink.account_id, AccessGrant.child_id == FormResponse.child_id,
+               AccessGrant.status == "active")
+        .exists()
+    )
+    query = (
+        select(ChatLink.account_id, allowed.label("allowed"), FormResponse, FormAssignment, Child)
+        .select_from(FormResponse)
+        .join(ChatLink, and_(ChatLink.active_chat_id == chat_id, ChatLink.account_id == FormResponse.account_id))
+        .outerjoin(FormAssignment, FormAssignment.id == FormResponse.assignment_id)
+        .outerjoin(Child, Child.id == FormResponse.child_id)
+        .where(FormResponse.id == response_id)
+    )
+    if draft:
+        # A change locks the row (PostgreSQL; SQLite writes take turns anyway): two files of an
+        # album, or an answer racing Submit, each start from the other's answers.
+        query = query.with_for_update(of=FormResponse)
+    row = (await s.execute(query)).first()
+    if row is None:  # no such response, or not this chat's carer's
+        raise NotFound("no such form")
+    account_id, may_see, r, a, child = row
+    # The session holds its objects weakly: kept for the transaction, `response_view` finds the
+    # child and the assignment in it without another query.
+    s.info.setdefault("ehcp_kept", []).extend(x for x in (a, child) if x is not None)
+    if r.child_id is not None and not may_see:
         raise NotFound("no such form")
     if r.assignment_id is not None:
-        a = await s.get(FormAssignment, r.assignment_id)
         if a is None or a.withdrawn_at is not None or a.account_id not in (None, account_id):
             raise NotFound("no such form")
     form = forms.get(r.form_id)
@@ -87,8 +104,9 @@ async def response_view(s: AsyncSession, r: FormResponse, form: FormDefinition) 
     answers = dict(r.answers or {})
     child_name, _ = await child_names(s, r)
     due = None
-    if r.assignment_id is not None:
-        due = await s.scalar(select(FormAssignment.due_date).where(FormAssignment.id == r.assignment_id))
+    if r.assignment_id is not None:  # in the session already when `own_response` found it
+        assignment = await s.get(FormAssignment, r.assignment_id)
+        due = assignment.due_date if assignment is not None else None
     position = REVIEW if r.status == "submitted" else where(form, r.position, answers)
     return ResponseView(
         id=r.id, form=form, account_id=r.account_id, assignment_id=r.assignment_id, case_id=r.case_id,

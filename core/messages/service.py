@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit import Actor, audit, audit_poll
@@ -241,12 +241,14 @@ class MessageService:
     @staticmethod
     async def unread_for(s: AsyncSession, account_id: int, case_id: int) -> int:
         """New (unread) messages from the SEND team to this carer about this case: one query."""
-        return await s.scalar(
-            select(func.count()).select_from(Message).where(
-                Message.account_id == account_id, Message.case_id == case_id,
-                Message.direction == "to_parent", Message.read_at.is_(None),
-            )
-        ) or 0
+        return await s.scalar(MessageService.unread_query(account_id, case_id)) or 0
+
+    @staticmethod
+    def unread_query(account_id: int, case_id: int) -> Select[tuple[int]]:
+        return select(func.count()).select_from(Message).where(
+            Message.account_id == account_id, Message.case_id == case_id,
+            Message.direction == "to_parent", Message.read_at.is_(None),
+        )
 
     # ------------------------------------------------------------------ the SEND team's side
 
