@@ -20,10 +20,12 @@ from apscheduler.events import EVENT_JOB_EXECUTED
 from yarl import URL
 
 from api import bound_port, start_api
+from core.models import InboundUpdate
 from core.text import one_line
 from ehcp.logs import setup_logging
 from notifications.mail import Mailer
 from notifications.scheduler import build_scheduler
+from tests.stack import count
 from web import bound_port as web_port
 from web import start_web
 from web.account_pages import account_pages
@@ -121,7 +123,7 @@ def process_log(settings, level: str) -> Iterator[list[logging.LogRecord]]:  # n
     its log. The test runner's own handlers and levels come back afterwards."""
     root = logging.getLogger()
     saved = (root.handlers[:], root.level)
-    names = ("apscheduler", "apscheduler.executors.default", "notifications.scheduler.apscheduler")
+    names = ("apscheduler", "apscheduler.executors.default", "notifications.scheduler.apscheduler", "aiogram.event")
     levels = {n: logging.getLogger(n).level for n in names}
     reached: list[logging.LogRecord] = []
 
@@ -179,6 +181,29 @@ async def test_with_ehcp_log_level_debug_the_ticks_are_logged(portal, settings) 
         await run_ticks(portal, settings)
     said = from_apscheduler(reached, logging.WARNING)
     assert any("Running job" in s for s in said) and any("executed successfully" in s for s in said), said
+
+
+async def handled(portal, n: int) -> None:  # noqa: ANN001
+    """`n` updates handled and marked done (their handling, and aiogram's lines, are over)."""
+    for _ in range(1000):
+        if await count(portal, InboundUpdate, InboundUpdate.processed_at.is_not(None)) >= n:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the update was not handled")
+
+
+async def test_a_handled_update_writes_no_line_unless_debug_is_asked_for(portal, settings, running_bot, stand) -> None:
+    """aiogram says "Update id=... is handled. Duration 12 ms" at INFO for every update: at a few
+    hundred a second that is noise (and CPU). Quiet at INFO; there with EHCP_LOG_LEVEL=DEBUG."""
+    user = stand.user(first_name="Alex")
+    with process_log(settings, "INFO") as reached:
+        await user.send("/start")
+        await handled(portal, 1)
+    assert [r.getMessage() for r in reached if r.name == "aiogram.event" and r.levelno < logging.WARNING] == []
+    with process_log(settings, "DEBUG") as reached:
+        await user.send("/help")
+        await handled(portal, 2)
+    assert any("is handled" in r.getMessage() for r in reached if r.name == "aiogram.event")
 
 
 def test_a_malformed_request_is_one_warning_line_not_an_error_with_a_traceback(settings, capsys) -> None:
