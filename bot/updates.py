@@ -32,7 +32,7 @@ from pydantic import ValidationError
 
 from bot.storage import DatabaseStorage, Held
 from bot.texts import something_went_wrong
-from core.audit import reads_collected
+from core.audit import reads_collected, write_reads
 from core.db import is_transient
 from core.inbox import Stored, UpdateInbox
 
@@ -190,7 +190,7 @@ def _also(storage: DatabaseStorage | None, held: Held | None, reads: list[Any]) 
     async def write(session: Any) -> None:
         if storage is not None and held is not None:
             await storage.write(session, held)
-        session.add_all(reads)
+        await write_reads(session, reads)
 
     return write
 

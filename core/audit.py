@@ -7,8 +7,9 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.models import AuditEntry
@@ -16,7 +17,8 @@ from core.models import AuditEntry
 if TYPE_CHECKING:
     from core.portal import Portal
 
-_reads: ContextVar[list[AuditEntry] | None] = ContextVar("ehcp_audit_reads", default=None)
+_reads: ContextVar[list[dict[str, Any]] | None] = ContextVar("ehcp_audit_reads", default=None)
+_INSERT = insert(AuditEntry.__table__)  # built once: collected reads are written with every update
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,23 +69,29 @@ async def audit_read(
 ) -> None:
     """An audit entry for a read that changed nothing. Inside `reads_collected()` (a bot update)
     it is written later, in the transaction that ends the update; otherwise now, on its own."""
-    entry = AuditEntry(at=at, actor_kind=actor.kind, actor_id=actor.id, action=action, child_id=child_id,
-                       subject=subject)
+    entry = {"at": at, "actor_kind": actor.kind, "actor_id": actor.id, "action": action, "child_id": child_id,
+             "subject": subject}
     pending = _reads.get()
     if pending is not None:
         pending.append(entry)
         return
     async with portal.db() as s, s.begin():
-        s.add(entry)
+        await write_reads(s, [entry])
 
 
 @contextmanager
-def reads_collected() -> Iterator[list[AuditEntry]]:
+def reads_collected() -> Iterator[list[dict[str, Any]]]:
     """Collect the audit entries of reads made inside (see `audit_read`); the caller writes them
-    (`session.add_all`) with the rest of its work, so a read costs no transaction of its own."""
-    entries: list[AuditEntry] = []
+    (`write_reads`) with the rest of its work, so a read costs no transaction of its own."""
+    entries: list[dict[str, Any]] = []
     token = _reads.set(entries)
     try:
         yield entries
     finally:
         _reads.reset(token)
+
+
+async def write_reads(session: AsyncSession, entries: list[dict[str, Any]]) -> None:
+    """Write collected read entries in the caller's transaction (one statement)."""
+    if entries:
+        await session.execute(_INSERT, entries)

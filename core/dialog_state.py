@@ -10,7 +10,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import and_, bindparam, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.models import DialogState
@@ -40,6 +41,23 @@ class StateKey:
 
 _KEYS = ["bot_id", "chat_id", "user_id", "thread_id", "business_connection_id", "destiny"]
 
+# The statements an update runs, built once (each is run on every update: building and hashing a
+# statement costs more than SQLite takes to run it). Parameters are named after the key columns.
+_T = DialogState.__table__
+_CHAT = and_(*(_T.c[k] == bindparam(k) for k in _KEYS[:-1]))
+_GET_ALL = select(_T.c.destiny, _T.c.state, _T.c.data).where(_CHAT)
+_DELETE = delete(_T).where(_CHAT, _T.c.destiny == bindparam("destiny"))
+
+
+def _upsert_for(dialect: str):  # noqa: ANN202
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(_T)
+    return insert.on_conflict_do_update(
+        index_elements=_KEYS, set_={c: insert.excluded[c] for c in ("state", "data", "updated_at")}
+    )
+
+
+_UPSERT = {name: _upsert_for(name) for name in ("sqlite", "postgresql")}
+
 
 class DialogStateStore:
     def __init__(self, portal: Portal) -> None:
@@ -58,25 +76,25 @@ class DialogStateStore:
     async def get_all(self, key: StateKey) -> dict[str, tuple[str | None, str]]:
         """Every key of `key`'s chat, user, thread and connection, in one query: destiny ->
         (state, data as JSON text)."""
-        cols = key.columns()
-        where = [getattr(DialogState, k) == cols[k] for k in _KEYS[:-1]]
         async with self.portal.db() as session:
-            rows = (await session.execute(
-                select(DialogState.destiny, DialogState.state, DialogState.data).where(*where)
-            )).all()
+            rows = (await session.execute(_GET_ALL, key.columns())).all()
         return {r.destiny: (r.state, r.data or "{}") for r in rows}
 
     async def write_all(self, session: AsyncSession, changes: dict[StateKey, tuple[str | None, dict[str, Any]]]) -> None:
         """Write several keys' (state, data) in the caller's transaction: a key with no state and
         no data is deleted."""
         now = self.portal.clock.now()
+        gone, kept = [], []
         for key, (state, data) in changes.items():
             if state is None and not data:
-                await session.execute(delete(DialogState).where(*self._where(key)))
+                gone.append(key.columns())
                 continue
             blob = json.dumps(data, separators=(",", ":"), default=str) if data else None
-            await upsert(session, DialogState.__table__, _KEYS,
-                         {**key.columns(), "state": state, "data": blob, "updated_at": now})
+            kept.append({**key.columns(), "state": state, "data": blob, "updated_at": now})
+        if gone:
+            await session.execute(_DELETE, gone)
+        if kept:
+            await session.execute(_UPSERT[session.bind.dialect.name], kept)
 
     async def _write(self, key: StateKey, **values: Any) -> None:
         now = self.portal.clock.now()

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,6 +26,14 @@ from core.portal import Portal
 log = logging.getLogger(__name__)
 
 ERROR_MAX = 500
+
+_T = InboundUpdate.__table__
+# Built once: run for every update handled.
+_DONE = (
+    update(_T)
+    .where(_T.c.bot_id == bindparam("b"), _T.c.update_id == bindparam("u"))
+    .values(processed_at=bindparam("at", type_=_T.c.processed_at.type), payload=None)
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,11 +131,7 @@ class UpdateInbox:
         async def write() -> None:
             async with self.portal.db() as session, session.begin():
                 await also(session)
-                await session.execute(
-                    update(InboundUpdate)
-                    .where(InboundUpdate.bot_id == self.bot_id, InboundUpdate.update_id == update_id)
-                    .values(processed_at=self.portal.clock.now(), payload=None)
-                )
+                await session.execute(_DONE, {"b": self.bot_id, "u": update_id, "at": self.portal.clock.now()})
 
         await persist(f"finishing update {update_id}", write)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Select
+from sqlalchemy import bindparam
 
 from core.accounts import AccountService
 from core.cases.dashboard import DashboardService
@@ -72,16 +72,10 @@ class Services:
         )
 
 
-def _unread_messages(account_id: int, case_id: int) -> tuple[str, Select[tuple[int]]]:
-    """The dashboard's "New Messages (n)"."""
-    return "messages", MessageService.unread_query(account_id, case_id)
-
-
-def _documents_to_view(account_id: int, case_id: int) -> tuple[str, Select[tuple[int]]]:
-    """The dashboard's "Documents to View (n)": documents this carer has not received yet."""
-    return "documents", DocumentService.unviewed_query(account_id, case_id)
-
-
-def _actions_to_complete(account_id: int, case_id: int) -> tuple[str, Select[tuple[int]]]:
-    """The dashboard's "Actions to Complete (n)": forms asked of this carer, not yet submitted."""
-    return "actions", FormFilling.open_query(account_id, case_id)
+_ACCOUNT, _CASE = bindparam("account_id"), bindparam("case_id")
+# The dashboard's "New Messages (n)".
+_unread_messages = ("messages", MessageService.unread_query(_ACCOUNT, _CASE))
+# The dashboard's "Documents to View (n)": documents this carer has not received yet.
+_documents_to_view = ("documents", DocumentService.unviewed_query(_ACCOUNT, _CASE))
+# The dashboard's "Actions to Complete (n)": forms asked of this carer, not yet submitted.
+_actions_to_complete = ("actions", FormFilling.open_query(_ACCOUNT, _CASE))

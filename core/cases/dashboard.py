@@ -9,11 +9,11 @@ statement.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
-from sqlalchemy import Select, and_, select, update
+from sqlalchemy import Select, and_, bindparam, select, update
 
 from core.audit import Actor, audit_read
 from core.cases.events import RecordedEvent
@@ -48,9 +48,26 @@ class Counts:
     documents: int = 0
 
 
-# A counter: (account id, case id) -> the dashboard's count it gives ("actions", "messages" or
-# "documents") and the query that counts it (one row, one number). Registered by the features.
-Counter = Callable[[int, int], tuple[str, Select[tuple[int]]]]
+# A counter: the dashboard's count it gives ("actions", "messages" or "documents") and the query
+# that counts it (one row, one number), with the parameters `account_id` and `case_id`.
+# Registered by the features.
+Counter = tuple[str, Select[tuple[int]]]
+
+# The overview's statements, built once (building and hashing a statement costs more than SQLite
+# takes to run it, and every /dashboard runs them).
+_CHILDREN = (
+    select(ChatLink.account_id, ChatLink.selected_child_id, Child, Case)
+    .select_from(ChatLink)
+    .outerjoin(AccessGrant, and_(AccessGrant.account_id == ChatLink.account_id, AccessGrant.status == "active"))
+    .outerjoin(Child, Child.id == AccessGrant.child_id)
+    .outerjoin(Case, Case.child_id == Child.id)
+    .where(ChatLink.active_chat_id == bindparam("chat_id"))
+    .order_by(Child.forename, Child.id)
+)
+_E = CaseEvent.__table__
+_EVENTS = select(_E.c.id, _E.c.kind, _E.c.on, _E.c.details, _E.c.withdrawn_at).where(
+    _E.c.case_id == bindparam("case_id")
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +100,11 @@ class Overview:
 class DashboardService:
     portal: Portal
     counters: list[Counter] = field(default_factory=list)
+    _counting: Select[Any] | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        if self.counters:
+            self._counting = select(*(q.scalar_subquery() for _, q in self.counters))
 
     async def overview(self, chat_id: int, child_id: int | None = None) -> Overview:
         """The chat's children and, for `child_id` (or the chat's chosen child, or its only
@@ -91,20 +113,7 @@ class DashboardService:
         now = self.portal.clock.now()
         today = london_today(now)
         async with self.portal.db() as s:  # reads only: its audit entry is written by audit_read
-            rows = (
-                await s.execute(
-                    select(ChatLink.account_id, ChatLink.selected_child_id, Child, Case)
-                    .select_from(ChatLink)
-                    .outerjoin(
-                        AccessGrant,
-                        and_(AccessGrant.account_id == ChatLink.account_id, AccessGrant.status == "active"),
-                    )
-                    .outerjoin(Child, Child.id == AccessGrant.child_id)
-                    .outerjoin(Case, Case.child_id == Child.id)
-                    .where(ChatLink.active_chat_id == chat_id)
-                    .order_by(Child.forename, Child.id)
-                )
-            ).all()
+            rows = (await s.execute(_CHILDREN, {"chat_id": chat_id})).all()
             if not rows:
                 return Overview(None, [], None)
             account_id, selected = rows[0][0], rows[0][1]
@@ -119,7 +128,7 @@ class DashboardService:
             if wanted is None or wanted not in cases:
                 return Overview(account_id, children, None)
             child, case = cases[wanted]
-            events = (await s.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id))).all()
+            events = (await s.execute(_EVENTS, {"case_id": case.id})).all()
             counts = await self._counts(s, account_id, case.id)
             dash = _dashboard(child, case, recorded(list(events)), counts, today, self.portal)
         await audit_read(self.portal, Actor.parent(account_id), "dashboard.read", at=now, child_id=child.id)
@@ -127,12 +136,11 @@ class DashboardService:
 
     async def _counts(self, s, account_id: int, case_id: int) -> Counts:  # noqa: ANN001
         """Every registered count, in one statement."""
-        if not self.counters:
+        if self._counting is None:
             return Counts()
-        named = [counter(account_id, case_id) for counter in self.counters]
-        row = (await s.execute(select(*(q.scalar_subquery() for _, q in named)))).one()
+        row = (await s.execute(self._counting, {"account_id": account_id, "case_id": case_id})).one()
         totals = {"actions": 0, "messages": 0, "documents": 0}
-        for (name, _), n in zip(named, row, strict=True):
+        for (name, _), n in zip(self.counters, row, strict=True):
             totals[name] += n or 0
         return Counts(**totals)
 

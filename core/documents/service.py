@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Select, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -288,7 +289,8 @@ class DocumentService:
         return await s.scalar(DocumentService.unviewed_query(account_id, case_id)) or 0
 
     @staticmethod
-    def unviewed_query(account_id: int, case_id: int) -> Select[tuple[int]]:
+    def unviewed_query(account_id: Any, case_id: Any) -> Select[tuple[int]]:
+        """(`account_id`, `case_id`: values, or bound parameters for a statement built once.)"""
         got = exists().where(DocumentDelivery.document_id == Document.id, DocumentDelivery.account_id == account_id)
         return select(func.count()).select_from(Document).where(
             Document.case_id == case_id, Document.withdrawn_at.is_(None), ~got

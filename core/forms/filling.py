@@ -417,7 +417,8 @@ class FormFilling(FormsBase):
         return await s.scalar(FormFilling.open_query(account_id, case_id)) or 0
 
     @staticmethod
-    def open_query(account_id: int, case_id: int) -> Select[tuple[int]]:
+    def open_query(account_id: Any, case_id: Any) -> Select[tuple[int]]:
+        """(`account_id`, `case_id`: values, or bound parameters for a statement built once.)"""
         submitted = (
             select(FormResponse.id)
             .where(

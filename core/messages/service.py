@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -244,7 +245,8 @@ class MessageService:
         return await s.scalar(MessageService.unread_query(account_id, case_id)) or 0
 
     @staticmethod
-    def unread_query(account_id: int, case_id: int) -> Select[tuple[int]]:
+    def unread_query(account_id: Any, case_id: Any) -> Select[tuple[int]]:
+        """(`account_id`, `case_id`: values, or bound parameters for a statement built once.)"""
         return select(func.count()).select_from(Message).where(
             Message.account_id == account_id, Message.case_id == case_id,
             Message.direction == "to_parent", Message.read_at.is_(None),
