@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench bench-reminders lock migrate clean
+.PHONY: run test lint bench bench-reminders bench-updates bench-latency bench-replies lock migrate clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -26,6 +26,15 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.delivery
+
+bench-updates: $(STAMP)
+	$(BIN)/python -m bench.updates --no-latency $(ARGS)
+
+bench-latency: $(STAMP)
+	$(BIN)/python -m bench.updates --no-throughput --no-echo $(ARGS)
+
+bench-replies: $(STAMP)
+	$(BIN)/python -m bench.replies $(ARGS)
 
 bench-reminders: $(STAMP)
 	$(BIN)/python -m bench.reminders $(ARGS)

@@ -1,7 +1,10 @@
 """How fast the bot answers a crowd, against a bare aiogram echo bot in the same run.
 
     .venv/bin/python -m bench.updates [--parents 500] [--updates 5000] [--crowds 1,100,1000]
-                                      [--no-echo] [--no-latency]
+                                      [--no-echo] [--no-latency] [--no-throughput]
+
+`make bench-updates` runs the throughput part (with the echo bot), `make bench-latency` the
+latency part.
 
 The product runs as an operator runs it (`ehcp-bot run`, its own process, SQLite) against the Bot
 API stand-in (in this process, over loopback HTTP). Seeded, untimed: N linked parents, each with
@@ -218,7 +221,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 spy = subprocess.Popen(["py-spy", "record", "-p", str(proc.pid), "-f", "raw", "-r", "250",  # noqa: ASYNC220
                                         "-o", args.profile], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 await asyncio.sleep(1)
-            out["throughput"] = await throughput(stand, users[: args.parents], args.updates, proc.pid)
+            if not args.no_throughput:
+                out["throughput"] = await throughput(stand, users[: args.parents], args.updates, proc.pid)
             if spy is not None:
                 spy.send_signal(signal.SIGINT)
                 spy.wait(30)
@@ -232,7 +236,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             except subprocess.TimeoutExpired:
                 proc.kill()
             await stand.stop()
-    if not args.no_echo:
+    if not args.no_echo and not args.no_throughput:
         out["echo"] = await echo_throughput(args.updates, min(args.parents, 500))
         out["ratio"] = out["throughput"]["rate"] / out["echo"]["rate"]
     out["load_after"] = os.getloadavg()
@@ -240,10 +244,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def report(r: dict[str, Any]) -> None:
-    tp = r["throughput"]
     print(f"seeded             {r['seed_seconds']:.0f} s")
-    print(f"product            {tp['answered']}/{tp['updates']} /dashboard in {tp['seconds']:.1f} s: "
-          f"{tp['rate']:.1f} updates/s, {tp['cpu_ms']:.1f} ms CPU per update")
+    if "throughput" in r:
+        tp = r["throughput"]
+        print(f"product            {tp['answered']}/{tp['updates']} /dashboard in {tp['seconds']:.1f} s: "
+              f"{tp['rate']:.1f} updates/s, {tp['cpu_ms']:.1f} ms CPU per update")
     if "echo" in r:
         print(f"bare aiogram echo  {r['echo']['rate']:.1f} updates/s, {r['echo']['cpu_ms']:.2f} ms CPU per update")
         print(f"ratio              {r['ratio']:.3f}")
@@ -261,6 +266,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--crowds", type=lambda s: [int(x) for x in s.split(",")], default=[1, 100, 1000])
     p.add_argument("--no-echo", action="store_true")
     p.add_argument("--no-latency", action="store_true")
+    p.add_argument("--no-throughput", action="store_true")
     p.add_argument("--profile", help="write a py-spy raw profile of the throughput run here")
     report(asyncio.run(run(p.parse_args(argv))))
 

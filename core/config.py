@@ -103,7 +103,9 @@ class HttpSettings(BaseSettings):
 class DeliverySettings(BaseSettings):
     model_config = _config()
 
-    delivery_rate: float = Field(25.0, description="Telegram sends per second, all chats together.")
+    delivery_rate: float = Field(
+        29.0, description="Telegram sends per second, all chats together (Telegram allows about 30)."
+    )
     delivery_rate_per_chat: float = Field(1.0, description="Telegram sends per second to one chat.")
     delivery_interval: float = Field(1.0, description="Seconds between outbox ticks.")
     delivery_batch: int = Field(200, description="Notices claimed from the outbox per tick.")
