@@ -218,7 +218,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             out["warmup"] = await throughput(stand, users[:20], 20, proc.pid)
             spy = None
             if args.profile:  # py-spy (pip install py-spy) samples the product while it works
-                spy = subprocess.Popen(["py-spy", "record", "-p", str(proc.pid), "-f", "raw", "-r", "250",  # noqa: ASYNC220
+                spy = subprocess.Popen(["py-spy", "record", "--nonblocking", "-p", str(proc.pid), "-f", "raw", "-r", "200",  # noqa: ASYNC220
                                         "-o", args.profile], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 await asyncio.sleep(1)
             if not args.no_throughput:
