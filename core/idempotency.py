@@ -76,28 +76,26 @@ async def claim(
     first request with it answered."""
     now = portal.clock.now()
     mine = (IdempotencyRecord.token_name == token_name, IdempotencyRecord.key == key)
-    # An expired record frees its key; so does one left without an answer by a version of
-    # this service that recorded keys before their effects (it can no longer be trusted).
-    await session.execute(
-        delete(IdempotencyRecord).where(
-            *mine, (IdempotencyRecord.created_at <= now - KEY_TTL) | IdempotencyRecord.completed_at.is_(None)
-        )
-    )
     dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
-    inserted = (
-        await session.execute(
-            dialect.insert(IdempotencyRecord.__table__)
-            .values(
-                token_name=token_name, key=key, method=method.upper()[:8], path=path[:PATH_MAX],
-                request_hash=req_hash, created_at=now,
-            )
-            .on_conflict_do_nothing()
-            .returning(IdempotencyRecord.__table__.c.id)
+    take = (
+        dialect.insert(IdempotencyRecord.__table__)
+        .values(
+            token_name=token_name, key=key, method=method.upper()[:8], path=path[:PATH_MAX],
+            request_hash=req_hash, created_at=now,
         )
-    ).scalar_one_or_none()
-    if inserted is not None:
+        .on_conflict_do_nothing()
+        .returning(IdempotencyRecord.__table__.c.id)
+    )
+    inserted = (await session.execute(take)).scalar_one_or_none()
+    if inserted is not None:  # a new key: the common case, one statement
         return Claim("new", inserted)
     rec = (await session.execute(select(IdempotencyRecord).where(*mine))).scalar_one()
+    if rec.created_at <= now - KEY_TTL or rec.completed_at is None:
+        # An expired record frees its key; so does one left without an answer by a version of
+        # this service that recorded keys before their effects (it can no longer be trusted).
+        await session.delete(rec)
+        await session.flush()
+        return Claim("new", (await session.execute(take)).scalar_one())
     if rec.request_hash != req_hash:
         return Claim("mismatch")
     return Claim("replay", rec.id, rec.response_status, rec.response_body)

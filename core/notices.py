@@ -22,7 +22,7 @@ from typing import Any, ClassVar, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.events import Event, EventBus, NoHandler
-from core.onboarding._common import account_email, active_chats_for_account
+from core.onboarding._common import account_email_and_chats
 from core.outbox import NOTICE, enqueue
 
 
@@ -93,8 +93,8 @@ class NoticeWriter:
 async def tell_account(session: AsyncSession, recipient: Recipient, notice: FamilyNotice, rendered: Rendered) -> None:
     """Queue the notice to every chat linked to the account, or to its email when none is: an
     important notice, deduplicated per chat by the recipient's key."""
-    email = await account_email(session, recipient.account_id)
-    chats: list[int | None] = list(await active_chats_for_account(session, recipient.account_id)) or [None]
+    email, linked = await account_email_and_chats(session, recipient.account_id)
+    chats: list[int | None] = list(linked) or [None]
     buttons = [
         [{"text": b.text, "url": b.url} if b.url else {"text": b.text, "data": b.data} for b in row]
         for row in rendered.buttons

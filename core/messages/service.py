@@ -293,9 +293,9 @@ class MessageService:
                 account_id = original.account_id
             if account_id is None:
                 raise MessageRefused("Say which carer the message is for: account_id or reply_to.", "no_recipient")
-            if not await _has_access(s, account_id, case.child_id):
+            recipient = await _name_if_access(s, account_id, case.child_id)
+            if recipient is None:
                 raise MessageRefused("That carer has no active access to this child.", "no_access")
-            recipient = await _account_name(s, account_id)
             msg = Message(
                 case_id=case.id, child_id=case.child_id, account_id=account_id, direction="to_parent",
                 type=kind.value, subject=subject, body=body, sender_name=sender_name,
@@ -316,7 +316,7 @@ class MessageService:
             await self._notify(s, msg, child, now, bool(files))
             audit(s, actor, "message.send", at=now, child_id=case.child_id, subject=f"message:{msg.id}")
             await s.flush()
-            return await self._view(s, msg, case)
+            return await self._view(s, msg, case, with_files=bool(files))
 
     async def list_for_case(self, actor: Actor, case_reference: str, *, after_id: int = 0, limit: int = 50) -> list[MessageView]:
         now = self.portal.clock.now()
@@ -436,6 +436,24 @@ async def _account_name(s: AsyncSession, account_id: int) -> str:
 
     acc = await s.get(Account, account_id)
     return f"{acc.forename} {acc.surname}".strip() if acc else "A parent"
+
+
+async def _name_if_access(s: AsyncSession, account_id: int, child_id: int) -> str | None:
+    """The carer's name as a message shows it, if they have active access to the child (None if
+    not): `_has_access` and `_account_name` in one query."""
+    from core.accounts.models import Account
+
+    granted = (
+        select(AccessGrant.id)
+        .where(AccessGrant.account_id == account_id, AccessGrant.child_id == child_id, AccessGrant.status == "active")
+        .exists()
+    )
+    row = (await s.execute(
+        select(granted.label("granted"), Account.forename, Account.surname).where(Account.id == account_id)
+    )).first()
+    if row is None or not row.granted:  # no such account, or no active access
+        return None
+    return f"{row.forename} {row.surname}".strip()
 
 
 __all__ = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import column, select, table
+from sqlalchemy import and_, column, select, table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit import Actor
@@ -26,6 +26,19 @@ async def account_email(session: AsyncSession, account_id: int) -> str | None:
     """The account holder's (confirmed) email address, or None if there is no such account."""
     email = await session.scalar(select(ACCOUNTS.c.email).where(ACCOUNTS.c.id == account_id))
     return normalise_email(email) if email else None
+
+
+async def account_email_and_chats(session: AsyncSession, account_id: int) -> tuple[str | None, list[int]]:
+    """`account_email` and `active_chats_for_account` in one query."""
+    rows = (await session.execute(
+        select(ACCOUNTS.c.email, ChatLink.active_chat_id)
+        .select_from(ACCOUNTS)
+        .outerjoin(ChatLink, and_(ChatLink.account_id == ACCOUNTS.c.id, ChatLink.active_chat_id.is_not(None)))
+        .where(ACCOUNTS.c.id == account_id)
+        .order_by(ChatLink.id)
+    )).all()
+    email = rows[0].email if rows else None
+    return (normalise_email(email) if email else None), [int(r.active_chat_id) for r in rows if r.active_chat_id is not None]
 
 
 async def active_account_for_chat(session: AsyncSession, chat_id: int) -> int | None:
