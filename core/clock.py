@@ -38,6 +38,23 @@ class FrozenClock:
         return self._now
 
 
+class MovableClock:
+    """Real time, moved forward on request (the sandbox's clock: "forward 1 day" shows the
+    reminders and missed dates of tomorrow). It never goes back."""
+
+    def __init__(self, offset: timedelta = timedelta(0)) -> None:
+        self.offset = max(offset, timedelta(0))
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def advance(self, delta: timedelta) -> datetime:
+        if delta < timedelta(0):
+            raise ValueError("the clock only moves forward")
+        self.offset += delta
+        return self.now()
+
+
 def london_today(now: datetime) -> date:
     """The date in London at `now` (the day a reminder or a deadline belongs to)."""
     return now.astimezone(LONDON).date()

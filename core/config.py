@@ -89,6 +89,9 @@ class HttpSettings(BaseSettings):
     api_port: int = Field(8081, description="Caseworker API port.")
     web_host: str = Field("127.0.0.1", description="Parents' pages listen address.")
     web_port: int = Field(8080, description="Parents' pages port.")
+    sandbox_port: int = Field(
+        8090, description="The sandbox's page (ehcp-bot sandbox, or run with no bot token), on 127.0.0.1 only."
+    )
     public_url: str = Field(
         "http://127.0.0.1:8080",
         description="Where parents reach the pages. HTTPS makes them open as a Telegram Mini App.",

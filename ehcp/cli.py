@@ -10,9 +10,13 @@ import sys
 from core.config import Settings
 
 
-def _cmd_run(settings: Settings, _: argparse.Namespace) -> int:
+def _cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     from bot.factory import MissingBotToken
     from ehcp.app import install_stop_signals, run_everything
+
+    if settings.telegram.bot_token is None:
+        print(NO_TOKEN_SANDBOX, file=sys.stderr, flush=True)
+        return _cmd_sandbox(settings, args)
 
     async def main() -> None:
         stop = asyncio.Event()
@@ -26,6 +30,30 @@ def _cmd_run(settings: Settings, _: argparse.Namespace) -> int:
     except (MissingBotToken, FormDefinitionError) as exc:
         print(f"ehcp-bot: {exc}", file=sys.stderr)
         return 2
+    return 0
+
+
+NO_TOKEN_SANDBOX = """
+  EHCP_BOT_TOKEN is not set, so this is the sandbox: the whole product with a pretend Telegram
+  and a pretend mailbox, in its own data folder. Nothing reaches a real person.
+
+  To run the real service: create a bot with @BotFather in Telegram, then
+      export EHCP_BOT_TOKEN=123456:ABC...      (or put it in a .env file)
+  and run this command again. See README.md, "Connect a real bot".
+"""
+
+
+def _cmd_sandbox(settings: Settings, _: argparse.Namespace) -> int:
+    """The sandbox (sandbox/runtime.py), in <data_dir>/sandbox, on 127.0.0.1 only."""
+    from ehcp.app import install_stop_signals
+    from ehcp.sandbox import serve
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        install_stop_signals(stop)
+        await serve(settings.storage.data_dir / "sandbox", settings.http.sandbox_port, stop)
+
+    asyncio.run(main())
     return 0
 
 
@@ -192,7 +220,9 @@ def _cmd_updates(settings: Settings, args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ehcp-bot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("run", help="run the bot (long polling), both HTTP servers and the jobs")
+    sub.add_parser("run", help="run the bot (long polling), both HTTP servers and the jobs "
+                   "(with no EHCP_BOT_TOKEN: the sandbox)")
+    sub.add_parser("sandbox", help="the whole product in a browser, with a pretend Telegram and mailbox")
     sub.add_parser("deliver", help="run only the delivery workers (outbox to Telegram and email)")
     sub.add_parser("migrate", help="bring the database schema up to date")
     token = sub.add_parser("token", help="caseworker API tokens")
@@ -231,7 +261,7 @@ def main(argv: list[str] | None = None) -> None:
 
     setup_logging(settings)
     handlers = {
-        "run": _cmd_run, "deliver": _cmd_deliver, "migrate": _cmd_migrate, "token": _cmd_token,
+        "run": _cmd_run, "sandbox": _cmd_sandbox, "deliver": _cmd_deliver, "migrate": _cmd_migrate, "token": _cmd_token,
         "staff": _cmd_staff, "forms": _cmd_forms, "updates": _cmd_updates,
     }
     sys.exit(handlers[args.command](settings, args))

@@ -10,7 +10,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import aiohttp
+
 from core.config import Settings, settings_table
+from tests.stack import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -86,25 +89,31 @@ def test_migrate_is_repeatable(tmp_path):
     assert second.returncode == 0 and "up to date" in second.stdout
 
 
-async def test_run_without_a_token_says_what_to_set_and_serves_the_rest(tmp_path):
-    env = cli_env(tmp_path / "var", EHCP_API_PORT="0", EHCP_WEB_PORT="0")
+async def test_run_without_a_token_starts_the_sandbox_and_says_how_to_connect_a_bot(tmp_path):
+    port = free_port()
+    env = cli_env(tmp_path / "var", EHCP_SANDBOX_PORT=str(port))
+    env.pop("EHCP_BOT_TOKEN", None)
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "ehcp", "run", env=env, cwd=ROOT,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )
     seen = ""
     try:
-        async with asyncio.timeout(30):
-            while "Caseworker API on" not in seen:
+        async with asyncio.timeout(60):
+            while "Sandbox running: open" not in seen:
                 line = await proc.stderr.readline()
                 assert line, f"process ended early:\n{seen}"
                 seen += line.decode()
+        async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{port}/") as r:
+            assert r.status == 200 and "Sandbox" in await r.text()
     finally:
         proc.send_signal(signal.SIGTERM)
         rest = await asyncio.wait_for(proc.communicate(), 30)
         seen += rest[1].decode()
-    assert "EHCP_BOT_TOKEN is not set" in seen
+    assert "EHCP_BOT_TOKEN is not set, so this is the sandbox" in seen
+    assert f"open http://127.0.0.1:{port} in a browser" in seen
     assert "@BotFather" in seen
     assert proc.returncode == 0, seen
-    assert (tmp_path / "var" / "secret_key").exists()  # generated on first run
-    assert oct((tmp_path / "var" / "secret_key").stat().st_mode & 0o777) == "0o600"
+    sandbox = tmp_path / "var" / "sandbox"  # its own folder: nothing of the real service's
+    assert (sandbox / "ehcp.sqlite3").exists() and not (tmp_path / "var" / "ehcp.sqlite3").exists()
+    assert oct((sandbox / "secret_key").stat().st_mode & 0o777) == "0o600"

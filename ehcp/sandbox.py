@@ -1,0 +1,66 @@
+"""`ehcp-bot sandbox` (and `ehcp-bot run` with no bot token): the real service's process, run
+with the sandbox's pretend Telegram, mailbox and clock (sandbox/runtime.py) and its page."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+import aiohttp
+
+from ehcp.app import run_everything
+from ehcp.bootstrap import build_portal
+from sandbox.page import start_page
+from sandbox.runtime import HOST, Sandbox
+
+log = logging.getLogger("ehcp.sandbox")
+
+
+async def _until_serving(url: str, product: asyncio.Task[None]) -> None:
+    """The product's API answers (it starts once the database is migrated)."""
+    async with aiohttp.ClientSession() as http:
+        for _ in range(600):
+            if product.done():
+                product.result()  # what stopped it
+                return
+            try:
+                async with http.get(url) as r:
+                    if r.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.1)
+    raise RuntimeError("the sandbox's product did not start")
+
+
+async def run_sandbox(sandbox: Sandbox, port: int, stop: asyncio.Event) -> None:
+    """Run until `stop` is set; `sandbox.ready` is set once the page and the product are up."""
+    await sandbox.start()
+    assert sandbox.settings is not None
+    portal = build_portal(sandbox.settings, sandbox.clock)
+    product = asyncio.create_task(run_everything(sandbox.settings, stop, portal=portal))
+    page = await start_page(sandbox, port)
+    try:
+        token_portal = build_portal(sandbox.settings, sandbox.clock)
+        try:
+            await sandbox.api_token_for(token_portal)
+        finally:
+            await token_portal.close()
+        await _until_serving(sandbox.api_url + "/v1/health", product)
+        sandbox.ready.set()
+        # Said to the person at the terminal whatever the log level, and logged for the operator.
+        print(f"\n  Sandbox running: open http://{HOST}:{port} in a browser.\n", file=sys.stderr, flush=True)
+        log.info("sandbox on http://%s:%s, its data in %s", HOST, port, sandbox.data_dir)
+        await product
+    finally:
+        if not product.done():
+            stop.set()
+            await product
+        await page.cleanup()
+        await sandbox.stop()
+
+
+async def serve(data_dir: Path, port: int, stop: asyncio.Event) -> None:
+    await run_sandbox(Sandbox(data_dir), port, stop)

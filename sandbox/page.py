@@ -1,0 +1,257 @@
+"""The sandbox's page: the parent's phone, the mailbox, the SEND team and the clock, side by side.
+
+Plain HTML, CSS and a little JavaScript served by this process (nothing fetched from the
+internet). The page hears of every change through Server-Sent Events (`/events`) and then reads
+the state (`/api/state`); what it does goes through the stand-in's simulated users (a parent
+typing or pressing, exactly as Telegram would send it) and the real caseworker API.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+from aiohttp import web
+
+from core.clock import format_datetime
+
+if TYPE_CHECKING:
+    from sandbox.runtime import Sandbox
+
+HERE = Path(__file__).parent
+SANDBOX = web.AppKey("sandbox", object)
+MAX_TEXT = 4096  # what Telegram lets a user send in one message
+STEPS = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(weeks=1)}
+
+_TAGS = {"bold": "b", "italic": "i", "underline": "u", "strikethrough": "s", "code": "code", "pre": "pre",
+         "blockquote": "blockquote", "spoiler": "span"}
+
+
+def entities_html(text: str, entities: list[dict[str, Any]]) -> str:
+    """The message as Telegram shows it: its text escaped, with its entities (offsets in UTF-16
+    code units) as HTML. Links are only ever http(s)."""
+    opens: dict[int, list[str]] = {}
+    closes: dict[int, list[str]] = {}
+    units = text.encode("utf-16-le")
+    for e in sorted(entities, key=lambda e: (e.get("offset", 0), -e.get("length", 0))):
+        start, end = int(e.get("offset", 0)), int(e.get("offset", 0)) + int(e.get("length", 0))
+        kind = e.get("type")
+        if kind in _TAGS:
+            tag = _TAGS[kind]
+            extra = ' class="spoiler"' if kind == "spoiler" else ""
+            opens.setdefault(start, []).append(f"<{tag}{extra}>")
+            closes.setdefault(end, []).insert(0, f"</{tag}>")
+        elif kind in ("text_link", "url"):
+            target = e.get("url") or units[2 * start:2 * end].decode("utf-16-le", errors="replace")
+            if target.startswith(("http://", "https://")):
+                opens.setdefault(start, []).append(f'<a href="{html.escape(target)}" target="_blank" rel="noopener">')
+                closes.setdefault(end, []).insert(0, "</a>")
+    out: list[str] = []
+    pos = 0
+    for ch in text:
+        out.extend(closes.pop(pos, []))
+        out.extend(opens.pop(pos, []))
+        out.append(html.escape(ch))
+        pos += 2 if ord(ch) > 0xFFFF else 1
+    for at in sorted(closes):
+        out.extend(closes[at])
+    return "".join(out)
+
+
+def _buttons(markup: Any) -> list[list[dict[str, Any]]]:
+    if markup is None or markup.kind not in ("inline", "reply"):
+        return []
+    return [
+        [{"text": b.text, "kind": b.kind if markup.kind == "inline" else "text",
+          "data": b.callback_data, "url": b.url or b.web_app_url} for b in row]
+        for row in markup.rows
+    ]
+
+
+def chat_json(sandbox: Sandbox, user: Any) -> list[dict[str, Any]]:
+    """A parent's chat, oldest first: the bot's messages (current versions) and the parent's."""
+    items: list[dict[str, Any]] = []
+    for m in user.messages:
+        if m.deleted:
+            continue
+        doc = m.document or m.photo
+        items.append({
+            "id": m.message_id, "from": "bot", "html": entities_html(m.text, m.entities),
+            "buttons": _buttons(m.reply_markup), "edited": m.edited,
+            "file": {"name": doc.filename or "file", "path": doc.file_path} if doc else None,
+            "photo": m.photo is not None,
+        })
+    for m in user.user_messages:
+        items.append({"id": m.message_id, "from": "parent", "html": html.escape(m.text or m.caption or ""),
+                      "buttons": [], "edited": False, "file": None, "photo": m.photo is not None})
+    items.sort(key=lambda i: i["id"])
+    return items
+
+
+def state_json(sandbox: Sandbox) -> dict[str, Any]:
+    assert sandbox.mailbox is not None
+    return {
+        "version": sandbox.changes.version,
+        "clock": format_datetime(sandbox.clock.now()),
+        "parents": [
+            {"id": p.id, "name": p.first_name, "chat": chat_json(sandbox, p),
+             "keyboard": _buttons(p.keyboard) if getattr(p, "keyboard", None) else []}
+            for p in sandbox.parents
+        ],
+        "mail": [m.as_json() for m in reversed(sandbox.mailbox.mails)],
+    }
+
+
+def _sandbox(request: web.Request) -> Sandbox:
+    return request.app[SANDBOX]  # type: ignore[return-value]
+
+
+def _parent(request: web.Request) -> Any:
+    sandbox = _sandbox(request)
+    try:
+        wanted = int(request.match_info["parent"])
+    except ValueError:
+        raise web.HTTPNotFound() from None
+    for p in sandbox.parents:
+        if p.id == wanted:
+            return p
+    raise web.HTTPNotFound()
+
+
+async def _json(request: web.Request) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except ValueError:
+        raise web.HTTPBadRequest(text="Send JSON.") from None
+    if not isinstance(body, dict):
+        raise web.HTTPBadRequest(text="Send a JSON object.")
+    return body
+
+
+async def index(request: web.Request) -> web.Response:
+    return web.Response(text=(HERE / "templates" / "sandbox.html").read_text(), content_type="text/html")
+
+
+async def static(request: web.Request) -> web.FileResponse:
+    name = request.match_info["name"]
+    if name not in ("sandbox.js", "sandbox.css"):
+        raise web.HTTPNotFound()
+    return web.FileResponse(HERE / "static" / name)
+
+
+async def events(request: web.Request) -> web.StreamResponse:
+    """Server-Sent Events: the state's version, each time it changes (a comment now and then
+    keeps the connection open through proxies)."""
+    sandbox = _sandbox(request)
+    response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
+    await response.prepare(request)
+    seen = -1
+    try:
+        while True:
+            version = await sandbox.changes.after(seen, 15.0) if seen >= 0 else sandbox.changes.version
+            await response.write(f"data: {version}\n\n".encode() if version != seen else b": still here\n\n")
+            seen = version
+    except (ConnectionResetError, aiohttp.ClientConnectionResetError):
+        pass
+    return response
+
+
+async def state(request: web.Request) -> web.Response:
+    return web.json_response(state_json(_sandbox(request)))
+
+
+async def add_parent(request: web.Request) -> web.Response:
+    body = await _json(request)
+    name = str(body.get("name", "")).strip()[:64]
+    if not name:
+        raise web.HTTPBadRequest(text="Give the new parent a first name.")
+    user = _sandbox(request).add_parent(name)
+    _sandbox(request).changes.bump()
+    return web.json_response({"id": user.id, "name": user.first_name})
+
+
+async def send(request: web.Request) -> web.Response:
+    user = _parent(request)
+    text = str((await _json(request)).get("text", ""))
+    if not text.strip():
+        raise web.HTTPBadRequest(text="Type a message first.")
+    await user.send(text[:MAX_TEXT])
+    return web.json_response({"ok": True})
+
+
+async def press(request: web.Request) -> web.Response:
+    user = _parent(request)
+    body = await _json(request)
+    try:
+        msg = user.message(int(body.get("message_id", 0)))
+    except (AssertionError, ValueError, TypeError):
+        raise web.HTTPNotFound(text="That message is not in this chat.") from None
+    data = body.get("data")
+    if not isinstance(data, str):
+        raise web.HTTPBadRequest(text="Which button?")
+    await user.press_data(msg, data, wait=False)
+    return web.json_response({"ok": True})
+
+
+async def file(request: web.Request) -> web.Response:
+    """A document or photo the bot sent, to download (as Telegram's own file link would)."""
+    sandbox = _sandbox(request)
+    assert sandbox.stand is not None
+    path = request.match_info["path"]
+    info = sandbox.stand.world.files_by_path.get(path)
+    if info is None or info.uploaded_by is not None:
+        raise web.HTTPNotFound()
+    name = (info.filename or "file").replace('"', "")
+    return web.Response(body=info.data, content_type=info.mime_type or "application/octet-stream",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+async def clock(request: web.Request) -> web.Response:
+    step = str((await _json(request)).get("step", ""))
+    if step not in STEPS:
+        raise web.HTTPBadRequest(text="Move the clock by an hour, a day or a week.")
+    _sandbox(request).advance(STEPS[step])
+    return web.json_response({"clock": format_datetime(_sandbox(request).clock.now())})
+
+
+async def team(request: web.Request) -> web.Response:
+    """The SEND team panel: a caseworker API call made with the sandbox's token, its answer
+    passed back as it came."""
+    sandbox = _sandbox(request)
+    body = await _json(request)
+    method, path = str(body.get("method", "GET")).upper(), str(body.get("path", ""))
+    if method not in ("GET", "POST", "PUT", "DELETE") or not path.startswith("/v1/"):
+        raise web.HTTPBadRequest(text="A caseworker API path, please (it starts /v1/).")
+    headers = {"Authorization": f"Bearer {sandbox.api_token}"}
+    if method == "POST":
+        headers["Idempotency-Key"] = json.dumps([path, body.get("json")], sort_keys=True)[:200].encode(
+            "ascii", "replace").decode()
+    async with aiohttp.ClientSession() as http, http.request(
+        method, sandbox.api_url + path, json=body.get("json"), headers=headers
+    ) as r:
+        return web.Response(status=r.status, body=await r.read(), content_type="application/json")
+
+
+async def start_page(sandbox: Sandbox, port: int) -> web.AppRunner:
+    from sandbox.runtime import HOST
+
+    app = web.Application(client_max_size=64 * 1024)
+    app[SANDBOX] = sandbox
+    app.router.add_get("/", index)
+    app.router.add_get("/static/{name}", static)
+    app.router.add_get("/events", events)
+    app.router.add_get("/api/state", state)
+    app.router.add_post("/api/parents", add_parent)
+    app.router.add_post("/api/parents/{parent}/send", send)
+    app.router.add_post("/api/parents/{parent}/press", press)
+    app.router.add_get("/files/{path:.+}", file)
+    app.router.add_post("/api/clock", clock)
+    app.router.add_post("/api/team", team)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, HOST, port).start()
+    return runner

@@ -1,0 +1,153 @@
+// The sandbox page: state read from /api/state each time /events says it changed (no polling).
+"use strict";
+let state = null;
+let current = null; // the chosen parent's chat id
+
+const $ = (sel) => document.querySelector(sel);
+const el = (tag, props = {}, children = []) => {
+  const e = Object.assign(document.createElement(tag), props);
+  for (const c of children) e.append(c);
+  return e;
+};
+
+async function post(path, body) {
+  const r = await fetch(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+  if (!r.ok) throw new Error(await r.text());
+  return r.json();
+}
+
+function openPage(url) {
+  $("#panel-frame").src = url;
+  $("#panel").hidden = false;
+}
+
+function keyboard(msg) {
+  const box = el("div", { className: "kbd" });
+  for (const row of msg.buttons) {
+    const line = el("div", { className: "kbd-row" });
+    for (const b of row) {
+      const button = el("button", { type: "button", textContent: b.text });
+      button.addEventListener("click", () => {
+        if (b.kind === "callback") post(`/api/parents/${current}/press`, { message_id: msg.id, data: b.data });
+        else if (b.kind === "web_app") openPage(b.url);
+        else if (b.kind === "url") window.open(b.url, "_blank", "noopener");
+      });
+      line.append(button);
+    }
+    box.append(line);
+  }
+  return box;
+}
+
+function renderChat(parent) {
+  const chat = $("#chat");
+  const atBottom = chat.scrollTop + chat.clientHeight >= chat.scrollHeight - 40;
+  chat.replaceChildren();
+  for (const m of parent.chat) {
+    const li = el("li", { className: m.from });
+    const body = el("div");
+    body.innerHTML = m.html; // built by the server from the message's entities, every text escaped
+    li.append(body);
+    if (m.file) li.append(el("a", { href: `/files/${m.file.path}`, textContent: `⬇ ${m.file.name}` }));
+    if (m.edited) li.append(el("div", { className: "edited", textContent: "edited" }));
+    if (m.buttons.length) li.append(keyboard(m));
+    chat.append(li);
+  }
+  const reply = $("#reply-keyboard");
+  reply.replaceChildren();
+  for (const row of parent.keyboard) {
+    for (const b of row) {
+      const button = el("button", { type: "button", textContent: b.text });
+      button.addEventListener("click", () => post(`/api/parents/${current}/send`, { text: b.text }));
+      reply.append(button);
+    }
+  }
+  if (atBottom) chat.scrollTop = chat.scrollHeight;
+}
+
+// A Telegram deep link (t.me/<bot>?start=...) opens the chat of the parent chosen on the phone,
+// as tapping it on a phone would; any other link opens in a new tab.
+function mailLink(link) {
+  const deep = /^https:\/\/t\.me\/[A-Za-z0-9_]+\?start=([A-Za-z0-9_-]+)$/.exec(link);
+  if (!deep) return el("a", { href: link, textContent: link, target: "_blank", rel: "noopener" });
+  const a = el("a", { href: "#phone", textContent: `${link} (opens the chat on the parent's phone)` });
+  a.addEventListener("click", async (e) => {
+    e.preventDefault();
+    if (current === null) { alert("Add a parent on the phone first."); return; }
+    await post(`/api/parents/${current}/send`, { text: `/start ${deep[1]}` });
+    document.querySelector('[data-pane="phone"]').click();
+  });
+  return a;
+}
+
+function renderMail() {
+  const list = $("#mails");
+  list.replaceChildren();
+  if (!state.mail.length) list.append(el("li", { textContent: "No emails yet." }));
+  for (const m of state.mail) {
+    const text = el("pre");
+    let rest = m.text;
+    for (const link of m.links) {
+      const at = rest.indexOf(link);
+      if (at < 0) continue;
+      text.append(rest.slice(0, at), mailLink(link));
+      rest = rest.slice(at + link.length);
+    }
+    text.append(rest);
+    list.append(el("li", {}, [el("h3", { textContent: m.subject }), el("div", { className: "hint", textContent: `To ${m.to}` }), text]));
+  }
+}
+
+function render() {
+  $("#clock").textContent = state.clock;
+  const select = $("#parent");
+  const ids = state.parents.map((p) => String(p.id));
+  if (current === null || !ids.includes(String(current))) current = state.parents.length ? state.parents[0].id : null;
+  select.replaceChildren(...state.parents.map((p) => el("option", { value: p.id, textContent: p.name, selected: p.id === current })));
+  const parent = state.parents.find((p) => p.id === current);
+  if (parent) renderChat(parent); else $("#chat").replaceChildren(el("li", { textContent: "Add a parent to start a chat." }));
+  renderMail();
+}
+
+async function refresh() {
+  state = await (await fetch("/api/state")).json();
+  render();
+}
+
+$("#parent").addEventListener("change", (e) => { current = Number(e.target.value); render(); });
+$("#who").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const name = $("#new-parent").value.trim();
+  if (!name) return;
+  const p = await post("/api/parents", { name });
+  current = p.id;
+  $("#new-parent").value = "";
+});
+$("#compose").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const text = $("#text").value;
+  if (!text.trim() || current === null) return;
+  $("#text").value = "";
+  await post(`/api/parents/${current}/send`, { text });
+});
+$("#start").addEventListener("click", () => current !== null && post(`/api/parents/${current}/send`, { text: "/start" }));
+$("#close-panel").addEventListener("click", () => { $("#panel").hidden = true; $("#panel-frame").src = "about:blank"; });
+for (const b of document.querySelectorAll("[data-step]")) b.addEventListener("click", () => post("/api/clock", { step: b.dataset.step }));
+for (const b of document.querySelectorAll("[data-pane]")) {
+  b.addEventListener("click", () => {
+    for (const other of document.querySelectorAll("[data-pane]")) {
+      other.setAttribute("aria-pressed", String(other === b));
+      $("#" + other.dataset.pane).hidden = other !== b;
+    }
+  });
+}
+$("#invite").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const json = Object.fromEntries(new FormData(e.target).entries());
+  const r = await fetch("/api/team", { method: "POST", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ method: "POST", path: "/v1/invitations", json }) });
+  $("#team-answer").textContent = `${r.status}\n${JSON.stringify(await r.json(), null, 1)}`;
+});
+
+new EventSource("/events").onmessage = () => refresh();
+refresh();

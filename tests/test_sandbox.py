@@ -1,0 +1,155 @@
+"""The sandbox (issue 14, first part): the real service's process with the stand-in for Telegram,
+a mailbox for SMTP and a clock that moves forward, driven through the sandbox page's own HTTP
+endpoints as its page drives them (a browser walk-through comes with the page's next part).
+
+The invitation the SEND team sends from the panel arrives in the mailbox; its deep link, opened
+in a parent's chat, starts the real onboarding dialogue; the page hears of each change through
+its event stream; the clock moves; and whatever the environment says, the sandbox keeps to its
+own folder, its own database and loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from ehcp.sandbox import run_sandbox
+from sandbox.runtime import HOST, Sandbox
+from tests.stack import free_port
+
+INVITE = {
+    "parent_email": "alex.jones@example.org", "parent_forename": "Alex", "parent_surname": "Jones",
+    "child_forename": "Sam", "child_surname": "Jones", "child_date_of_birth": "2016-05-04",
+    "case_reference": "EHC-0001",
+}
+
+
+class Page:
+    """What the sandbox's page does, over HTTP."""
+
+    def __init__(self, sandbox: Sandbox, url: str, http: aiohttp.ClientSession) -> None:
+        self.sandbox, self.url, self.http = sandbox, url, http
+
+    async def state(self) -> dict:
+        async with self.http.get(self.url + "/api/state") as r:
+            assert r.status == 200
+            return await r.json()
+
+    async def post(self, path: str, body: object) -> tuple[int, object]:
+        async with self.http.post(self.url + path, data=json.dumps(body)) as r:
+            text = await r.text()
+            try:
+                return r.status, json.loads(text)
+            except ValueError:
+                return r.status, text
+
+    async def until(self, check, what: str):  # noqa: ANN001, ANN201
+        """Wait, change by change (the sandbox's own change counter), until `check(state)` gives
+        something; then return it."""
+        for _ in range(200):
+            version = self.sandbox.changes.version
+            found = check(await self.state())
+            if found:
+                return found
+            await self.sandbox.changes.after(version, 10)
+        raise AssertionError(f"never saw {what}")
+
+
+@pytest.fixture
+async def page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Page]:
+    # Whatever the environment says, the sandbox keeps to its own folder and never to Telegram.
+    monkeypatch.setenv("EHCP_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'real.sqlite3'}")
+    monkeypatch.setenv("EHCP_TELEGRAM_API_BASE", "http://192.0.2.1:9")
+    monkeypatch.setenv("EHCP_BOT_TOKEN", "1:real-token-never-used")
+    sandbox = Sandbox(tmp_path / "sandbox")
+    port = free_port()
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_sandbox(sandbox, port, stop))
+    ready = asyncio.create_task(sandbox.ready.wait())
+    await asyncio.wait([task, ready], timeout=60, return_when=asyncio.FIRST_COMPLETED)
+    if task.done():
+        task.result()  # raises what stopped it
+    assert sandbox.ready.is_set()
+    async with aiohttp.ClientSession() as http:
+        yield Page(sandbox, f"http://{HOST}:{port}", http)
+    stop.set()
+    await asyncio.wait_for(task, 30)
+
+
+async def test_the_page_says_sandbox_and_keeps_to_its_own_folder_and_loopback(page: Page, tmp_path: Path):
+    async with page.http.get(page.url + "/") as r:
+        html = await r.text()
+    assert r.status == 200 and "<strong>Sandbox</strong>" in html
+    settings = page.sandbox.settings
+    assert settings.storage.resolved_database_url().endswith(str(tmp_path / "sandbox" / "ehcp.sqlite3"))
+    assert settings.telegram.telegram_api_base == page.sandbox.stand.base_url
+    assert settings.telegram.bot_token.get_secret_value() != "1:real-token-never-used"
+    assert {settings.http.api_host, settings.http.web_host, settings.mail.smtp_host} == {"127.0.0.1"}
+    assert (tmp_path / "sandbox" / "ehcp.sqlite3").exists() and not (tmp_path / "real.sqlite3").exists()
+
+
+async def test_an_invitation_from_the_team_panel_reaches_the_mailbox_and_its_link_the_chat(page: Page):
+    status, invitation = await page.post("/api/team", {"method": "POST", "path": "/v1/invitations", "json": INVITE})
+    assert status == 201, invitation
+    mail = await page.until(lambda s: next((m for m in s["mail"] if m["to"] == INVITE["parent_email"]), None),
+                            "the invitation email")
+    assert mail["subject"] == "Accept Portal Invitation"
+    link = next(x for x in mail["links"] if x.startswith("https://t.me/ehcp_sandbox_bot?start="))
+
+    status, parent = await page.post("/api/parents", {"name": "Alex"})
+    assert status == 200
+    await page.post(f"/api/parents/{parent['id']}/send", {"text": "/start " + link.split("start=")[1]})
+
+    def said(part: str):  # noqa: ANN202
+        def check(s: dict):  # noqa: ANN202
+            chat = next(p for p in s["parents"] if p["id"] == parent["id"])["chat"]
+            return next((m for m in chat if m["from"] == "bot" and part in m["html"]), None)
+        return check
+
+    asked = await page.until(said("unique code"), "the bot asking for the unique code")
+    assert "Verify your identity" in asked["html"]
+    # Only Telegram's own formatting reaches the page as HTML; the rest is escaped text.
+    assert "<" not in re.sub(r"</?(b|i|u|s|code|pre|a|blockquote|span)\b[^>]*>", "", asked["html"])
+
+    code = re.search(r"verification code is: (\S+)", mail["text"]).group(1)
+    await page.post(f"/api/parents/{parent['id']}/send", {"text": code})
+    await page.until(said("identity is confirmed for Sam"), "the identity confirmed")
+
+
+async def test_the_event_stream_says_when_something_changed(page: Page):
+    async with page.http.get(page.url + "/events") as stream:
+        first = await stream.content.readline()
+        assert first.startswith(b"data: ")
+        await stream.content.readline()  # the blank line that ends the event
+        _, parent = await page.post("/api/parents", {"name": "Jo"})
+        await page.post(f"/api/parents/{parent['id']}/send", {"text": "/start"})
+        nxt = await asyncio.wait_for(stream.content.readline(), 10)
+        assert nxt.startswith(b"data: ") and int(nxt.split()[1]) > int(first.split()[1])
+
+
+async def test_the_clock_moves_forward_only_and_is_kept(page: Page):
+    before = page.sandbox.clock.now()
+    status, _ = await page.post("/api/clock", {"step": "day"})
+    assert status == 200
+    moved = page.sandbox.clock.now() - before
+    assert 86_400 <= moved.total_seconds() < 86_400 + 60
+    status, _ = await page.post("/api/clock", {"step": "back a year"})
+    assert status == 400
+    kept = json.loads((page.sandbox.data_dir / "sandbox.json").read_text())
+    assert kept["clock_offset_s"] == 86_400
+
+
+async def test_bad_input_to_the_page_is_refused_plainly(page: Page):
+    _, parent = await page.post("/api/parents", {"name": "Sam"})
+    assert (await page.post(f"/api/parents/{parent['id']}/send", {"text": "   "}))[0] == 400
+    assert (await page.post(f"/api/parents/{parent['id']}/press", {"message_id": 99999, "data": "x"}))[0] == 404
+    assert (await page.post("/api/parents/12345/send", {"text": "hi"}))[0] == 404
+    assert (await page.post("/api/parents", {"name": ""}))[0] == 400
+    assert (await page.post("/api/team", {"method": "POST", "path": "/admin"}))[0] == 400
+    async with page.http.post(page.url + "/api/parents", data=b"not json") as r:
+        assert r.status == 400
