@@ -10,8 +10,10 @@ from pathlib import Path
 
 import aiohttp
 
+from core.services import Services
 from ehcp.app import run_everything
 from ehcp.bootstrap import build_portal
+from sandbox.demo import seed_once
 from sandbox.page import start_page
 from sandbox.runtime import HOST, Sandbox
 
@@ -35,8 +37,10 @@ async def _until_serving(url: str, product: asyncio.Task[None]) -> None:
     raise RuntimeError("the sandbox's product did not start")
 
 
-async def run_sandbox(sandbox: Sandbox, port: int, stop: asyncio.Event) -> None:
-    """Run until `stop` is set; `sandbox.ready` is set once the page and the product are up."""
+async def run_sandbox(sandbox: Sandbox, port: int, stop: asyncio.Event, *, demo: bool = True) -> None:
+    """Run until `stop` is set; `sandbox.ready` is set once the page and the product are up.
+    `demo`: make the demo families on the first start (after `ready`: the page shows them
+    arriving)."""
     await sandbox.start()
     assert sandbox.settings is not None
     portal = build_portal(sandbox.settings, sandbox.clock)
@@ -53,6 +57,8 @@ async def run_sandbox(sandbox: Sandbox, port: int, stop: asyncio.Event) -> None:
         # Said to the person at the terminal whatever the log level, and logged for the operator.
         print(f"\n  Sandbox running: open http://{HOST}:{port} in a browser.\n", file=sys.stderr, flush=True)
         log.info("sandbox on http://%s:%s, its data in %s", HOST, port, sandbox.data_dir)
+        if demo:
+            await seed_once(sandbox, Services.build(portal))
         await product
     finally:
         if not product.done():

@@ -80,6 +80,7 @@ class Sandbox:
     clock: MovableClock = field(default_factory=MovableClock)
     parents: list[SimUser] = field(default_factory=list)
     api_token: str | None = None
+    seeded: bool = False  # the demo families were made (on the first start)
     changes: Changes = field(default_factory=Changes)
     ready: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -95,7 +96,8 @@ class Sandbox:
             return {}
 
     def save_state(self) -> None:
-        state = {"parents": [p.first_name for p in self.parents], "clock_offset_s": self.clock.offset.total_seconds()}
+        state = {"parents": [p.first_name for p in self.parents], "clock_offset_s": self.clock.offset.total_seconds(),
+                 "seeded": self.seeded}
         self._state_file().write_text(json.dumps(state, indent=1))
 
     def add_parent(self, first_name: str) -> SimUser:
@@ -116,6 +118,7 @@ class Sandbox:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         state = self._load_state()
         self.clock = MovableClock(timedelta(seconds=float(state.get("clock_offset_s", 0))))
+        self.seeded = bool(state.get("seeded", False))
         self.stand = BotAPIStandIn(token=TOKEN, bot_username=BOT_USERNAME, bot_name="SEND Portal (Sandbox)")
         await self.stand.start()
         self.stand.world.changed = _Bumping(self.stand.world.changed, self.changes.bump)

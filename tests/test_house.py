@@ -58,7 +58,7 @@ def _tree(tmp: Path, extra: dict[str, str]) -> Path:
             (src / package / "models.py").write_text("")
     # The sandbox's composition, whose imports of the sandbox the rules name as allowed.
     base = {"sandbox/runtime.py": "", "sandbox/page.py": "",
-            "ehcp/sandbox.py": "import sandbox.page\nimport sandbox.runtime\n"}
+            "sandbox/demo.py": "", "ehcp/sandbox.py": "import sandbox.demo\nimport sandbox.page\nimport sandbox.runtime\n"}
     for path, text in {**base, **extra}.items():
         (src / path).write_text(text)
     # The external packages the contracts name, as empty stand-ins.

@@ -13,6 +13,7 @@ import asyncio
 import json
 import re
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import aiohttp
@@ -60,25 +61,60 @@ class Page:
         raise AssertionError(f"never saw {what}")
 
 
+@asynccontextmanager
+async def running(tmp_path: Path, *, demo: bool) -> AsyncIterator[Page]:
+    sandbox = Sandbox(tmp_path / "sandbox")
+    port = free_port()
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_sandbox(sandbox, port, stop, demo=demo))
+    ready = asyncio.create_task(sandbox.ready.wait())
+    await asyncio.wait([task, ready], timeout=60, return_when=asyncio.FIRST_COMPLETED)
+    if task.done():
+        task.result()  # raises what stopped it
+    assert sandbox.ready.is_set()
+    try:
+        async with aiohttp.ClientSession() as http:
+            yield Page(sandbox, f"http://{HOST}:{port}", http)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 60)
+
+
 @pytest.fixture
 async def page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Page]:
     # Whatever the environment says, the sandbox keeps to its own folder and never to Telegram.
     monkeypatch.setenv("EHCP_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'real.sqlite3'}")
     monkeypatch.setenv("EHCP_TELEGRAM_API_BASE", "http://192.0.2.1:9")
     monkeypatch.setenv("EHCP_BOT_TOKEN", "1:real-token-never-used")
-    sandbox = Sandbox(tmp_path / "sandbox")
-    port = free_port()
-    stop = asyncio.Event()
-    task = asyncio.create_task(run_sandbox(sandbox, port, stop))
-    ready = asyncio.create_task(sandbox.ready.wait())
-    await asyncio.wait([task, ready], timeout=60, return_when=asyncio.FIRST_COMPLETED)
-    if task.done():
-        task.result()  # raises what stopped it
-    assert sandbox.ready.is_set()
-    async with aiohttp.ClientSession() as http:
-        yield Page(sandbox, f"http://{HOST}:{port}", http)
-    stop.set()
-    await asyncio.wait_for(task, 30)
+    async with running(tmp_path, demo=False) as p:
+        yield p
+
+
+async def test_the_first_start_makes_the_demo_families_and_a_restart_keeps_them(tmp_path: Path):
+    async with running(tmp_path, demo=True) as page:
+        await page.sandbox.ready.wait()
+        s = await page.until(lambda s: s if len(s["parents"]) == 3 and s["mail"] else None, "the demo families")
+        names = [p["name"] for p in s["parents"]]
+        assert names == ["Alex", "Priya", "Tom"]
+        assert any(m["subject"] == "Accept Portal Invitation" and m["to"] == "alex.jones@example.org" for m in s["mail"])
+
+        def priya_told(s: dict):  # noqa: ANN202
+            chat = next(p for p in s["parents"] if p["name"] == "Priya")["chat"]
+            text = " ".join(m["html"] for m in chat)
+            return chat if ("Jo Smith" in text and "Parental Preference Form" in text
+                            and "activated your access for Maya" in text) else None
+
+        chat = await page.until(priya_told, "Priya's notices: access, Jo's reply, the form")
+        assert any(b["text"] for m in chat for row in m["buttons"] for b in row)
+        assert page.sandbox.seeded
+    # A second start finds them there and makes no more.
+    async with running(tmp_path, demo=True) as again:
+        s = await again.state()
+        assert [p["name"] for p in s["parents"]] == ["Alex", "Priya", "Tom"]
+        status, invitations = await again.post("/api/team", {"method": "GET", "path": "/v1/invitations"})
+        assert status == 200
+        items = invitations["items"] if isinstance(invitations, dict) else invitations
+        assert sorted(i["case_reference"] for i in items) == ["EHC-0001", "EHC-0002", "EHC-0003"]
 
 
 async def test_the_page_says_sandbox_and_keeps_to_its_own_folder_and_loopback(page: Page, tmp_path: Path):
