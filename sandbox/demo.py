@@ -114,6 +114,9 @@ async def seed(sandbox: Sandbox, services: Services) -> None:
         return d.isoformat()
 
     assert sandbox.mailbox is not None
+    # The staff group's two caseworkers, mapped to the names families see.
+    for user in sandbox.caseworkers:
+        await api(sandbox, "PUT", f"/v1/staff/{user.id}", {"caseworker_name": f"{user.first_name} {user.last_name}"})
     # Alex Jones: invited only. Alex is on the phone, ready to open the email's link.
     sandbox.add_parent("Alex")
     await api(sandbox, "POST", "/v1/invitations",

@@ -92,9 +92,33 @@ def chat_json(sandbox: Sandbox, user: Any) -> list[dict[str, Any]]:
     return items
 
 
+def staff_json(sandbox: Sandbox) -> dict[str, Any]:
+    """The staff group: its topics (a family each), oldest first, with their posts."""
+    group = sandbox.group
+    if group is None:
+        return {"caseworkers": [], "topics": []}
+    names = {u.id: f"{u.first_name} {u.last_name or ''}".strip() for u in sandbox.caseworkers}
+    topics = []
+    for name, thread in sorted(group.topics.items(), key=lambda t: t[1]):
+        posts: list[dict[str, Any]] = []
+        for m in group.messages:
+            if m.thread_id == thread and not m.deleted:
+                doc = m.document or m.photo
+                posts.append({"id": m.message_id, "from": "bot", "html": entities_html(m.text, m.entities),
+                              "file": {"name": doc.filename or "file", "path": doc.file_path} if doc else None})
+        for m in group.user_messages:
+            if m.thread_id == thread:
+                posts.append({"id": m.message_id, "from": names.get(m.user_id, "someone"),
+                              "html": html.escape(m.text or m.caption or ""), "file": None})
+        posts.sort(key=lambda p: p["id"])
+        topics.append({"thread_id": thread, "name": name, "posts": posts})
+    return {"caseworkers": [{"id": i, "name": n} for i, n in names.items()], "topics": topics}
+
+
 def state_json(sandbox: Sandbox) -> dict[str, Any]:
     assert sandbox.mailbox is not None
     return {
+        "staff": staff_json(sandbox),
         "version": sandbox.changes.version,
         "clock": format_datetime(sandbox.clock.now()),
         "parents": [
@@ -197,6 +221,21 @@ async def press(request: web.Request) -> web.Response:
     return web.json_response({"ok": True})
 
 
+async def staff_send(request: web.Request) -> web.Response:
+    """A caseworker writes in a family's topic (a plain message answers the family's latest)."""
+    sandbox = _sandbox(request)
+    body = await _json(request)
+    who = next((u for u in sandbox.caseworkers if u.id == body.get("caseworker_id")), None)
+    group = sandbox.group
+    if who is None or group is None or body.get("thread_id") not in group.topics.values():
+        raise web.HTTPNotFound(text="No such caseworker or topic.")
+    text = str(body.get("text", ""))
+    if not text.strip():
+        raise web.HTTPBadRequest(text="Type a message first.")
+    await who.send_in(group, text[:MAX_TEXT], thread_id=int(body["thread_id"]))
+    return web.json_response({"ok": True})
+
+
 async def file(request: web.Request) -> web.Response:
     """A document or photo the bot sent, to download (as Telegram's own file link would)."""
     sandbox = _sandbox(request)
@@ -249,6 +288,7 @@ async def start_page(sandbox: Sandbox, port: int) -> web.AppRunner:
     app.router.add_post("/api/parents/{parent}/send", send)
     app.router.add_post("/api/parents/{parent}/press", press)
     app.router.add_get("/files/{path:.+}", file)
+    app.router.add_post("/api/staff/send", staff_send)
     app.router.add_post("/api/clock", clock)
     app.router.add_post("/api/team", team)
     runner = web.AppRunner(app, access_log=None)

@@ -31,12 +31,14 @@ from core.portal import Portal
 from core.tokens import create_token
 from sandbox.mailbox import Mailbox
 from standin import BotAPIStandIn
+from standin.actors.group import SimGroup
 from standin.actors.user import SimUser
 
 log = logging.getLogger("ehcp.sandbox")
 
 TOKEN = "100000001:SANDBOX-not-a-real-telegram-token"
 BOT_USERNAME = "ehcp_sandbox_bot"
+CASEWORKERS = (("Jo", "Smith"), ("Sam", "Patel"))  # the staff group's members, mapped by the demo
 HOST = "127.0.0.1"  # the sandbox never listens beyond this machine
 
 
@@ -79,6 +81,8 @@ class Sandbox:
     mailbox: Mailbox | None = None
     clock: MovableClock = field(default_factory=MovableClock)
     parents: list[SimUser] = field(default_factory=list)
+    group: SimGroup | None = None  # the staff group (a forum: a topic per family)
+    caseworkers: list[SimUser] = field(default_factory=list)  # its members
     api_token: str | None = None
     seeded: bool = False  # the demo families were made (on the first start)
     changes: Changes = field(default_factory=Changes)
@@ -124,6 +128,13 @@ class Sandbox:
         self.stand.world.changed = _Bumping(self.stand.world.changed, self.changes.bump)
         self.mailbox = Mailbox(HOST, self.changes.bump)
         smtp_port = self.mailbox.start()
+        # The staff group and its two caseworkers first, then the parents: the stand-in numbers
+        # users in the order they are made, so every start gives each the same id.
+        self.group = self.stand.group("SEND caseworkers", forum=True)
+        for first, last in CASEWORKERS:
+            user = self.stand.user(first_name=first, last_name=last)
+            await self.group.add_member(user)
+            self.caseworkers.append(user)
         self.settings = self._settings(smtp_port)
         for name in state.get("parents", []):
             self.parents.append(self.stand.user(first_name=name))
@@ -147,7 +158,8 @@ class Sandbox:
             _env_file=None, data_dir=self.data_dir,
             database_url=f"sqlite+aiosqlite:///{(self.data_dir / 'ehcp.sqlite3').resolve()}",
             secret_key=key_file.read_text().strip(), bot_token=self.stand.token, bot_username=BOT_USERNAME,
-            telegram_api_base=self.stand.base_url, polling_timeout=1, staff_chat_id=None,
+            telegram_api_base=self.stand.base_url, polling_timeout=1,
+            staff_chat_id=self.group.id if self.group is not None else None,
             smtp_host=HOST, smtp_port=smtp_port, smtp_tls="none", smtp_user=None, smtp_password=None,
             api_host=HOST, api_port=free_port(), web_host=HOST, web_port=web_port,
             public_url=f"http://{HOST}:{web_port}",

@@ -189,3 +189,28 @@ async def test_bad_input_to_the_page_is_refused_plainly(page: Page):
     assert (await page.post("/api/team", {"method": "POST", "path": "/admin"}))[0] == 400
     async with page.http.post(page.url + "/api/parents", data=b"not json") as r:
         assert r.status == 400
+
+
+async def test_a_caseworker_writes_in_the_family_topic_and_the_parent_gets_it(tmp_path: Path):
+    async with running(tmp_path, demo=True) as page:
+        # Priya's message opened her family's topic in the staff group.
+        def topic(s: dict):  # noqa: ANN202
+            return next((t for t in s["staff"]["topics"]
+                         if "Maya Shah" in t["name"] and any("speech and language" in p["html"] for p in t["posts"])),
+                        None)
+
+        found = await page.until(topic, "Maya's topic in the staff group, with Priya's message")
+        caseworkers = (await page.state())["staff"]["caseworkers"]
+        assert [c["name"] for c in caseworkers] == ["Jo Smith", "Sam Patel"]
+        sam = caseworkers[1]["id"]
+        status, _ = await page.post("/api/staff/send", {"caseworker_id": sam, "thread_id": found["thread_id"],
+                                                         "text": "Hello Priya, Sam here. Jo is away this week."})
+        assert status == 200
+
+        def priya_got_it(s: dict):  # noqa: ANN202
+            chat = next(p for p in s["parents"] if p["name"] == "Priya")["chat"]
+            return next((m for m in chat if "New message from Sam Patel" in m["html"]), None)
+
+        await page.until(priya_got_it, "Sam's reply in Priya's chat")
+        bad = await page.post("/api/staff/send", {"caseworker_id": 1, "thread_id": found["thread_id"], "text": "x"})
+        assert bad[0] == 404

@@ -98,6 +98,54 @@ function renderMail() {
   }
 }
 
+const openTopics = new Set();
+
+function renderStaff() {
+  const box = $("#topics");
+  // What is being typed and chosen survives a refresh of the topics.
+  const typed = {};
+  for (const i of box.querySelectorAll("input, select")) typed[i.id] = i.value;
+  const focused = document.activeElement && box.contains(document.activeElement) ? document.activeElement.id : null;
+  box.replaceChildren();
+  if (!state.staff.topics.length) box.append(el("p", { textContent: "No topics yet: one opens when a family first writes." }));
+  state.staff.topics.forEach((t, n) => {
+    const posts = el("ol", { className: "posts" });
+    for (const p of t.posts) {
+      const li = el("li", { className: p.from === "bot" ? "" : "mine" });
+      li.append(el("div", { className: "who", textContent: p.from === "bot" ? "Portal bot" : p.from }));
+      const body = el("div");
+      body.innerHTML = p.html; // built by the server, every text escaped
+      li.append(body);
+      if (p.file) li.append(el("a", { href: `/files/${p.file.path}`, textContent: `⬇ ${p.file.name}` }));
+      posts.append(li);
+    }
+    const who = el("select", { id: `as-${t.thread_id}` },
+      state.staff.caseworkers.map((c) => el("option", { value: c.id, textContent: c.name })));
+    const text = el("input", { id: `say-${t.thread_id}`, placeholder: "Reply to the family", maxLength: 4096, autocomplete: "off" });
+    const form = el("form", { className: "row" }, [
+      el("label", { htmlFor: `as-${t.thread_id}`, textContent: "Write as" }), who,
+      el("label", { htmlFor: `say-${t.thread_id}`, className: "visually-hidden", textContent: "Reply" }), text,
+      el("button", { type: "submit", textContent: "Send" }),
+    ]);
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      if (!text.value.trim()) return;
+      const said = text.value;
+      text.value = "";
+      await post("/api/staff/send", { caseworker_id: Number(who.value), thread_id: t.thread_id, text: said });
+    });
+    const details = el("details", { open: openTopics.has(t.thread_id) || (openTopics.size === 0 && n === 0) },
+      [el("summary", { textContent: t.name }), posts, form]);
+    details.addEventListener("toggle", () => details.open ? openTopics.add(t.thread_id) : openTopics.delete(t.thread_id));
+    box.append(details);
+  });
+  for (const [id, value] of Object.entries(typed)) {
+    const again = document.getElementById(id);
+    if (again) again.value = value;
+  }
+  if (focused && document.getElementById(focused)) document.getElementById(focused).focus();
+}
+
 function render() {
   $("#clock").textContent = state.clock;
   const select = $("#parent");
@@ -106,6 +154,7 @@ function render() {
   select.replaceChildren(...state.parents.map((p) => el("option", { value: p.id, textContent: p.name, selected: p.id === current })));
   const parent = state.parents.find((p) => p.id === current);
   if (parent) renderChat(parent); else $("#chat").replaceChildren(el("li", { textContent: "Add a parent to start a chat." }));
+  renderStaff();
   renderMail();
 }
 
