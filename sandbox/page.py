@@ -9,7 +9,7 @@ typing or pressing, exactly as Telegram would send it) and the real caseworker A
 from __future__ import annotations
 
 import html
-import json
+import uuid
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -266,9 +266,10 @@ async def team(request: web.Request) -> web.Response:
     if method not in ("GET", "POST", "PUT", "DELETE") or not path.startswith("/v1/"):
         raise web.HTTPBadRequest(text="A caseworker API path, please (it starts /v1/).")
     headers = {"Authorization": f"Bearer {sandbox.api_token}"}
-    if method == "POST":
-        headers["Idempotency-Key"] = json.dumps([path, body.get("json")], sort_keys=True)[:200].encode(
-            "ascii", "replace").decode()
+    if method == "POST":  # each press of a button is one request: a retry of it, the same key
+        key = body.get("key")
+        headers["Idempotency-Key"] = key if isinstance(key, str) and key.isascii() and 0 < len(key) <= 100 \
+            else uuid.uuid4().hex
     async with aiohttp.ClientSession() as http, http.request(
         method, sandbox.api_url + path, json=body.get("json"), headers=headers
     ) as r:

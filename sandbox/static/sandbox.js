@@ -43,6 +43,10 @@ function renderChat(parent) {
   const chat = $("#chat");
   const atBottom = chat.scrollTop + chat.clientHeight >= chat.scrollHeight - 40;
   chat.replaceChildren();
+  if (!parent.chat.length) {
+    chat.append(el("li", { className: "hint", textContent:
+      "No messages yet. If this parent was invited, open the link in their email in the Mailbox; or press /start." }));
+  }
   for (const m of parent.chat) {
     const li = el("li", { className: m.from });
     const body = el("div");
@@ -80,6 +84,8 @@ function mailLink(link) {
   return a;
 }
 
+const openMails = new Set();
+
 function renderMail() {
   const list = $("#mails");
   list.replaceChildren();
@@ -94,7 +100,11 @@ function renderMail() {
       rest = rest.slice(at + link.length);
     }
     text.append(rest);
-    list.append(el("li", {}, [el("h3", { textContent: m.subject }), el("div", { className: "hint", textContent: `To ${m.to}` }), text]));
+    // The newest email open, the others folded (their subject and who they were to).
+    const summary = el("summary", {}, [el("strong", { textContent: m.subject }), el("span", { className: "hint", textContent: ` to ${m.to}` })]);
+    const details = el("details", { open: openMails.has(m.id) || m === state.mail[0] }, [summary, text]);
+    details.addEventListener("toggle", () => details.open ? openMails.add(m.id) : openMails.delete(m.id));
+    list.append(el("li", {}, [details]));
   }
 }
 
@@ -198,5 +208,82 @@ $("#invite").addEventListener("submit", async (e) => {
   $("#team-answer").textContent = `${r.status}\n${JSON.stringify(await r.json(), null, 1)}`;
 });
 
-new EventSource("/events").onmessage = () => refresh();
+// One stream for the whole page: each change refreshes the panes (the team panel's lists come
+// from the API, so they are read again too).
+new EventSource("/events").onmessage = () => { refresh(); refreshTeam(); };
 refresh();
+
+// ---- The SEND team panel: the real caseworker API, through the sandbox's token.
+const SAMPLE_PDF = btoa("%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n");
+const today = (days = 0) => new Date(Date.now() + days * 86400000).toISOString().slice(0, 10);
+
+async function team(method, path, json) {
+  const r = await fetch("/api/team", { method: "POST", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ method, path, json, key: crypto.randomUUID() }) });
+  const body = await r.json().catch(() => ({}));
+  if (method !== "GET") $("#team-answer").textContent = `${method} ${path}: ${r.status}\n${JSON.stringify(body, null, 1)}`;
+  return { status: r.status, body };
+}
+
+const items = (body) => (Array.isArray(body) ? body : body.items || []);
+
+async function refreshTeam() {
+  const invitations = items((await team("GET", "/v1/invitations")).body);
+  const refs = [...new Set(invitations.map((i) => i.case_reference))].sort();
+  for (const select of document.querySelectorAll("select.cases")) {
+    const chosen = select.value;
+    select.replaceChildren(...refs.map((r) => el("option", { value: r, textContent: r, selected: r === chosen })));
+  }
+  const list = $("#invitations");
+  list.replaceChildren();
+  for (const i of invitations) {
+    const li = el("li", { textContent: `${i.parent_forename} ${i.parent_surname} for ${i.child_forename} (${i.case_reference}): invitation ${i.status}, access ${i.grant_status} ` });
+    if (i.grant_status === "accepted") {
+      const b = el("button", { type: "button", textContent: "Activate access" });
+      b.addEventListener("click", async () => { await team("POST", `/v1/access/${i.grant_id}/activate`, {}); refreshTeam(); });
+      li.append(b);
+    }
+    list.append(li);
+  }
+  const inbox = $("#inbox");
+  inbox.replaceChildren();
+  const messages = items((await team("GET", "/v1/messages")).body).filter((m) => m.direction === "to_team").slice(-8).reverse();
+  if (!messages.length) inbox.append(el("li", { textContent: "None yet." }));
+  for (const m of messages) {
+    const text = el("input", { placeholder: "Your reply", maxLength: 2000, "aria-label": `Reply to ${m.sender_name}` });
+    const form = el("form", { className: "row" }, [text, el("button", { type: "submit", textContent: "Reply" })]);
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      if (!text.value.trim()) return;
+      await team("POST", `/v1/cases/${m.case_reference}/messages`,
+        { sender_name: "Jo Smith", reply_to: m.id, subject: `Re: ${m.subject}`, text: text.value });
+      refreshTeam();
+    });
+    inbox.append(el("li", {}, [el("strong", { textContent: `${m.sender_name}: ${m.subject}` }), el("div", { textContent: m.text }), form]));
+  }
+  const subs = $("#submissions");
+  subs.replaceChildren();
+  const sent = items((await team("GET", "/v1/form-submissions")).body).slice(-8).reverse();
+  if (!sent.length) subs.append(el("li", { textContent: "None yet." }));
+  for (const s of sent) subs.append(el("li", { textContent: `${s.title || s.form_id} for ${s.case_reference}, sent ${String(s.submitted_at || "").slice(0, 10)}` }));
+}
+
+$("#event").querySelector("[name=on]").value = today();
+$("#form").querySelector("[name=due_date]").value = today(14);
+$("#event").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const f = new FormData(e.target);
+  await team("POST", `/v1/cases/${f.get("case")}/events`, { kind: f.get("kind"), on: f.get("on") });
+});
+$("#document").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const f = new FormData(e.target);
+  await team("POST", `/v1/cases/${f.get("case")}/documents`, { filename: `${f.get("description")}.pdf`, mime: "application/pdf",
+    content_base64: SAMPLE_PDF, description: f.get("description"), document_date: today() });
+});
+$("#form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const f = new FormData(e.target);
+  await team("POST", `/v1/cases/${f.get("case")}/forms`, { form_id: f.get("form_id"), due_date: f.get("due_date") });
+});
+refreshTeam();
