@@ -292,7 +292,8 @@ async def start_page(sandbox: Sandbox, port: int) -> web.AppRunner:
     app.router.add_post("/api/staff/send", staff_send)
     app.router.add_post("/api/clock", clock)
     app.router.add_post("/api/team", team)
-    runner = web.AppRunner(app, access_log=None)
+    # Open event streams (a browser tab) do not hold up the sandbox's stop.
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
     await runner.setup()
     await web.TCPSite(runner, HOST, port).start()
     return runner

@@ -1,0 +1,125 @@
+"""The sandbox in a real browser: Debian's Chromium driven by Playwright's async API, only by
+clicking and typing in the page (issue 14). Screenshots of each step, at desktop width and at
+phone width (390 x 844), go to `test-artifacts/sandbox/` (`.ci/run` prints the folder); axe-core
+checks the page for serious or critical accessibility violations.
+
+Chromium is Debian's (`.ci/run` installs the `chromium` package; `EHCP_TEST_CHROMIUM` names
+another binary): Playwright never downloads a browser here.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from axe_playwright_python.async_playwright import Axe
+from playwright.async_api import Browser, Page, async_playwright, expect
+
+from tests.test_sandbox import running
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("EHCP_TEST_CHROMIUM", "/usr/bin/chromium")
+HAVE_CHROMIUM = Path(CHROMIUM).exists()
+ARTIFACTS = Path(os.environ.get("EHCP_TEST_ARTIFACTS", ROOT / "test-artifacts")) / "sandbox"
+# As the machine's probe found: without these, Chromium keeps trying the network it cannot reach.
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+DESKTOP = {"width": 1400, "height": 1000}
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    assert HAVE_CHROMIUM, f"no Chromium at {CHROMIUM}: install Debian's chromium package (.ci/run does)"
+    async with async_playwright() as p:
+        b = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            yield b
+        finally:
+            await b.close()
+
+
+async def shot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+async def no_serious_violations(page: Page) -> None:
+    results = await Axe().run(page)
+    bad = [v for v in results.response["violations"] if v.get("impact") in ("serious", "critical")]
+    assert bad == [], [(v["id"], v["impact"], v["help"], [n["target"] for n in v["nodes"]][:3]) for v in bad]
+
+
+async def test_a_visitor_tries_the_product_in_the_browser(tmp_path: Path, browser: Browser):
+    async with running(tmp_path, demo=True) as sandbox:
+        # The demo families are there before the visitor looks.
+        await sandbox.until(lambda s: s if len(s["parents"]) == 3 and s["staff"]["topics"] else None, "the demo")
+        errors: list[str] = []
+        page = await browser.new_page(viewport=DESKTOP)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        await page.goto(sandbox.url)
+
+        await expect(page.get_by_text("Sandbox", exact=True)).to_be_visible()
+        await expect(page.locator("#mails details").first).to_be_visible()
+        await shot(page, "01-desktop-first-look")
+        await no_serious_violations(page)
+
+        # Priya's phone: the notices the SEND team's work sent her.
+        await page.get_by_label("You are").select_option(label="Priya")
+        await expect(page.locator("#chat")).to_contain_text("New message from Jo Smith")
+        await expect(page.locator("#chat")).to_contain_text("A form to complete for Maya")
+
+        # She types /dashboard: the SEND Dashboard for Maya, with its buttons.
+        await page.get_by_label("Message", exact=True).fill("/dashboard")
+        await page.get_by_role("button", name="Send", exact=True).first.click()
+        await expect(page.locator("#chat")).to_contain_text("SEND Dashboard: Maya")
+        await expect(page.locator("#chat button", has_text="Actions to Complete")).to_be_visible()
+        await shot(page, "02-desktop-dashboard")
+
+        # A button in the chat: Receive under the new-document notice; the letter arrives to download.
+        await page.locator("#chat button", has_text=re.compile("Receive")).last.click()
+        download = page.locator("#chat a", has_text="Decision to assess Maya.pdf")
+        await expect(download).to_be_visible()
+        async with page.expect_download() as got:
+            await download.click()
+        assert (await got.value).suggested_filename == "Decision to assess Maya.pdf"
+        await shot(page, "03-desktop-document")
+
+        # In the staff group, Sam Patel answers in Maya's topic; Priya's phone shows it.
+        topic = page.locator("#topics details", has_text="Maya Shah")
+        await topic.get_by_label("Write as").select_option(label="Sam Patel")
+        await topic.get_by_label("Reply").fill("Hello Priya, Sam here. Jo is away this week.")
+        await topic.get_by_role("button", name="Send").click()
+        await expect(page.locator("#chat")).to_contain_text("New message from Sam Patel")
+        await shot(page, "04-desktop-staff-reply")
+
+        # The clock moves a day.
+        before = await page.locator("#clock").inner_text()
+        await page.get_by_role("button", name="Forward 1 day").click()
+        await expect(page.locator("#clock")).not_to_have_text(before)
+        await shot(page, "05-desktop-a-day-later")
+        assert errors == []
+
+        # At phone width: one pane at a time, chosen by tabs.
+        phone = await browser.new_page(viewport=PHONE)
+        phone.on("pageerror", lambda e: errors.append(str(e)))
+        await phone.goto(sandbox.url)
+        await expect(phone.locator("#phone")).to_be_visible()
+        await expect(phone.locator("#mail")).to_be_hidden()
+        width = await phone.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], f"the page is {width} px wide on a 390 px phone"
+        await shot(phone, "06-phone-chat")
+        await no_serious_violations(phone)
+        await phone.get_by_role("button", name="Mailbox").click()
+        await expect(phone.locator("#mail")).to_be_visible()
+        await expect(phone.locator("#phone")).to_be_hidden()
+        await shot(phone, "07-phone-mailbox")
+        await phone.get_by_role("button", name="SEND team").click()
+        await expect(phone.locator("#invitations li")).to_have_count(3)
+        await shot(phone, "08-phone-send-team")
+        assert errors == []
+        await page.close()
+        await phone.close()
