@@ -44,6 +44,7 @@ async def run_sandbox(sandbox: Sandbox, port: int, stop: asyncio.Event, *, demo:
     await sandbox.start()
     assert sandbox.settings is not None
     portal = build_portal(sandbox.settings, sandbox.clock)
+    sandbox.portal = portal
     product = asyncio.create_task(run_everything(sandbox.settings, stop, portal=portal))
     page = await start_page(sandbox, port)
     try:

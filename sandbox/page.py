@@ -18,6 +18,7 @@ import aiohttp
 from aiohttp import web
 
 from core.clock import format_datetime
+from core.reminders import next_reminder_at
 
 if TYPE_CHECKING:
     from sandbox.runtime import Sandbox
@@ -250,11 +251,21 @@ async def file(request: web.Request) -> web.Response:
 
 
 async def clock(request: web.Request) -> web.Response:
+    """Forward an hour, a day, a week, or to a minute past the next reminder's time."""
+    sandbox = _sandbox(request)
     step = str((await _json(request)).get("step", ""))
-    if step not in STEPS:
-        raise web.HTTPBadRequest(text="Move the clock by an hour, a day or a week.")
-    _sandbox(request).advance(STEPS[step])
-    return web.json_response({"clock": format_datetime(_sandbox(request).clock.now())})
+    if step == "reminder":
+        if sandbox.portal is None:
+            raise web.HTTPServiceUnavailable(text="The sandbox is still starting.")
+        due = await next_reminder_at(sandbox.portal)
+        if due is None:
+            raise web.HTTPConflict(text="No reminder is waiting to be sent.")
+        sandbox.advance(max(due - sandbox.clock.now() + timedelta(minutes=1), timedelta(0)))
+    elif step in STEPS:
+        sandbox.advance(STEPS[step])
+    else:
+        raise web.HTTPBadRequest(text="Move the clock by an hour, a day, a week, or to the next reminder.")
+    return web.json_response({"clock": format_datetime(sandbox.clock.now())})
 
 
 async def team(request: web.Request) -> web.Response:

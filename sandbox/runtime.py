@@ -85,6 +85,7 @@ class Sandbox:
     caseworkers: list[SimUser] = field(default_factory=list)  # its members
     api_token: str | None = None
     seeded: bool = False  # the demo families were made (on the first start)
+    portal: Portal | None = None  # the product's (set once it runs): for what the page asks of core
     changes: Changes = field(default_factory=Changes)
     ready: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -163,6 +164,8 @@ class Sandbox:
             smtp_host=HOST, smtp_port=smtp_port, smtp_tls="none", smtp_user=None, smtp_password=None,
             api_host=HOST, api_port=free_port(), web_host=HOST, web_port=web_port,
             public_url=f"http://{HOST}:{web_port}",
+            # Reminders looked for every 2 s: moving the clock shows them at once.
+            reminder_interval=2.0,
         )
 
     async def api_token_for(self, portal: Portal) -> None:

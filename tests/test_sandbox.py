@@ -214,3 +214,18 @@ async def test_a_caseworker_writes_in_the_family_topic_and_the_parent_gets_it(tm
         await page.until(priya_got_it, "Sam's reply in Priya's chat")
         bad = await page.post("/api/staff/send", {"caseworker_id": 1, "thread_id": found["thread_id"], "text": "x"})
         assert bad[0] == 404
+
+
+async def test_the_clock_goes_to_the_next_reminder_and_the_reminder_arrives(tmp_path: Path):
+    async with running(tmp_path, demo=True) as page:
+        await page.until(lambda s: s if page.sandbox.seeded else None, "the demo families")
+        before = page.sandbox.clock.now()
+        status, moved = await page.post("/api/clock", {"step": "reminder"})
+        assert status == 200, moved
+        assert page.sandbox.clock.now() > before
+
+        def reminded(s: dict):  # noqa: ANN202
+            return next((m for p in s["parents"] for m in p["chat"] if "Reminder for" in m["html"]), None)
+
+        got = await page.until(reminded, "a reminder in a family's chat")
+        assert "⏰" in got["html"]

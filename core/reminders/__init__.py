@@ -11,6 +11,7 @@ from core.reminders.service import (
     Recipient,
     ReminderPreferences,
     applies,
+    next_reminder_at,
     plan_account,
     plan_all,
     plan_case,
@@ -21,5 +22,5 @@ from core.reminders.service import (
 
 __all__ = [
     "FORM_KEY", "KINDS", "OFFSET_DAYS", "Choices", "OpenDate", "Recipient", "Reminder", "ReminderPreference",
-    "ReminderPreferences", "applies", "plan_account", "plan_all", "plan_case", "send_at", "send_due", "wanted",
+    "ReminderPreferences", "applies", "next_reminder_at", "plan_account", "plan_all", "plan_case", "send_at", "send_due", "wanted",
 ]

@@ -325,6 +325,12 @@ async def plan_all(portal: Portal, now: datetime | None = None) -> int:
 # ------------------------------------------------------------------ sending
 
 
+async def next_reminder_at(portal: Portal) -> datetime | None:
+    """When the next reminder waiting to go is due to be sent (None: none is waiting)."""
+    async with portal.db() as s:
+        return await s.scalar(select(func.min(Reminder.send_at)).where(Reminder.status == "pending"))
+
+
 async def send_due(portal: Portal, now: datetime | None = None, *, batch: int = 200) -> int:
     """Move due reminders into the outbox (or drop them when no longer relevant). Returns how many
     rows were handled, so the tick runs again at once while there is a backlog."""

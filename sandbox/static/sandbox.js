@@ -191,7 +191,9 @@ $("#compose").addEventListener("submit", async (e) => {
 });
 $("#start").addEventListener("click", () => current !== null && post(`/api/parents/${current}/send`, { text: "/start" }));
 $("#close-panel").addEventListener("click", () => { $("#panel").hidden = true; $("#panel-frame").src = "about:blank"; });
-for (const b of document.querySelectorAll("[data-step]")) b.addEventListener("click", () => post("/api/clock", { step: b.dataset.step }));
+for (const b of document.querySelectorAll("[data-step]")) {
+  b.addEventListener("click", () => post("/api/clock", { step: b.dataset.step }).catch((e) => alert(e.message)));
+}
 for (const b of document.querySelectorAll("[data-pane]")) {
   b.addEventListener("click", () => {
     for (const other of document.querySelectorAll("[data-pane]")) {
