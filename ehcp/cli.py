@@ -43,10 +43,14 @@ NO_TOKEN_SANDBOX = """
 """
 
 
-def _cmd_sandbox(settings: Settings, _: argparse.Namespace) -> int:
+def _cmd_sandbox(settings: Settings, args: argparse.Namespace) -> int:
     """The sandbox (sandbox/runtime.py), in <data_dir>/sandbox, on 127.0.0.1 only."""
     from ehcp.app import install_stop_signals
     from ehcp.sandbox import serve
+    from sandbox.runtime import reset
+
+    if getattr(args, "reset", False) and reset(settings.storage.data_dir / "sandbox"):
+        print("The sandbox starts again from the demo families.", file=sys.stderr)
 
     async def main() -> None:
         stop = asyncio.Event()
@@ -222,7 +226,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="run the bot (long polling), both HTTP servers and the jobs "
                    "(with no EHCP_BOT_TOKEN: the sandbox)")
-    sub.add_parser("sandbox", help="the whole product in a browser, with a pretend Telegram and mailbox")
+    sandbox = sub.add_parser("sandbox", help="the whole product in a browser, with a pretend Telegram and mailbox")
+    sandbox.add_argument("--reset", action="store_true", help="forget the sandbox's data and start again")
     sub.add_parser("deliver", help="run only the delivery workers (outbox to Telegram and email)")
     sub.add_parser("migrate", help="bring the database schema up to date")
     token = sub.add_parser("token", help="caseworker API tokens")

@@ -19,6 +19,7 @@ import asyncio
 import json
 import logging
 import secrets
+import shutil
 import socket
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -68,6 +69,15 @@ class Changes:
             except TimeoutError:
                 pass
         return self.version
+
+
+def reset(data_dir: Path) -> bool:
+    """Forget the sandbox: its folder removed (only a sandbox's own folder: one with its
+    sandbox.json, and never a folder with the real service's files beside it). True if removed."""
+    if not (data_dir / "sandbox.json").exists():
+        return False
+    shutil.rmtree(data_dir)
+    return True
 
 
 @dataclass

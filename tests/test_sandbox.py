@@ -229,3 +229,17 @@ async def test_the_clock_goes_to_the_next_reminder_and_the_reminder_arrives(tmp_
 
         got = await page.until(reminded, "a reminder in a family's chat")
         assert "⏰" in got["html"]
+
+
+def test_a_reset_forgets_only_a_sandbox_folder(tmp_path: Path):
+    from sandbox.runtime import reset
+
+    mine = tmp_path / "sandbox"
+    mine.mkdir()
+    (mine / "sandbox.json").write_text("{}")
+    (mine / "ehcp.sqlite3").write_text("")
+    assert reset(mine) and not mine.exists()
+    real = tmp_path / "var"  # not a sandbox's folder: left alone
+    real.mkdir()
+    (real / "ehcp.sqlite3").write_text("")
+    assert not reset(real) and (real / "ehcp.sqlite3").exists()
