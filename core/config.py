@@ -89,6 +89,10 @@ class HttpSettings(BaseSettings):
     api_port: int = Field(8081, description="Caseworker API port.")
     web_host: str = Field("127.0.0.1", description="Parents' pages listen address.")
     web_port: int = Field(8080, description="Parents' pages port.")
+    frame_ancestors: str = Field(
+        "", description="Origins, beside Telegram's, allowed to show the parents' pages in a frame "
+        "(space-separated; the sandbox sets its own page)."
+    )
     sandbox_port: int = Field(
         8090, description="The sandbox's page (ehcp-bot sandbox, or run with no bot token), on 127.0.0.1 only."
     )

@@ -45,7 +45,8 @@ def secret_values(settings: Settings, secret_key: bytes | None = None) -> list[s
 # Its warnings and errors (a job that failed or was missed) still show.
 # Each says something at INFO for every run or every update ("Update id=... is handled.
 # Duration 12 ms"): at a few hundred updates a second, noise that costs CPU. Failures still show.
-CHATTY = ("apscheduler", "notifications.scheduler.apscheduler", "aiogram.event")
+# aiosmtpd ("mail.log": the sandbox's mailbox) says a line for every SMTP command.
+CHATTY = ("apscheduler", "notifications.scheduler.apscheduler", "aiogram.event", "mail.log")
 
 
 class _AlembicPreamble(logging.Filter):

@@ -41,6 +41,7 @@ async def run_sandbox(sandbox: Sandbox, port: int, stop: asyncio.Event, *, demo:
     """Run until `stop` is set; `sandbox.ready` is set once the page and the product are up.
     `demo`: make the demo families on the first start (after `ready`: the page shows them
     arriving)."""
+    sandbox.page_port = port
     await sandbox.start()
     assert sandbox.settings is not None
     portal = build_portal(sandbox.settings, sandbox.clock)
@@ -58,9 +59,14 @@ async def run_sandbox(sandbox: Sandbox, port: int, stop: asyncio.Event, *, demo:
         # Said to the person at the terminal whatever the log level, and logged for the operator.
         print(f"\n  Sandbox running: open http://{HOST}:{port} in a browser.\n", file=sys.stderr, flush=True)
         log.info("sandbox on http://%s:%s, its data in %s", HOST, port, sandbox.data_dir)
-        if demo:
-            await seed_once(sandbox, Services.build(portal))
-        await product
+        # The demo families are made beside the running product (a stop does not wait for them).
+        seeding = asyncio.create_task(seed_once(sandbox, Services.build(portal))) if demo else None
+        try:
+            await product
+        finally:
+            if seeding is not None and not seeding.done():
+                seeding.cancel()
+                await asyncio.gather(seeding, return_exceptions=True)
     finally:
         if not product.done():
             stop.set()

@@ -159,7 +159,7 @@ async def seed_once(sandbox: Sandbox, services: Services) -> None:
         return
     try:
         await asyncio.wait_for(seed(sandbox, services), 120)
-    except (DemoFailed, TimeoutError) as exc:
+    except (DemoFailed, TimeoutError, aiohttp.ClientError) as exc:
         log.error("sandbox: the demo families could not all be made (%s); the sandbox runs without them", exc)
     sandbox.seeded = True
     sandbox.save_state()

@@ -119,6 +119,7 @@ def staff_json(sandbox: Sandbox) -> dict[str, Any]:
 def state_json(sandbox: Sandbox) -> dict[str, Any]:
     assert sandbox.mailbox is not None
     return {
+        "portal_url": sandbox.settings.http.public_url if sandbox.settings is not None else "",
         "staff": staff_json(sandbox),
         "version": sandbox.changes.version,
         "clock": format_datetime(sandbox.clock.now()),

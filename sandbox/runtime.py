@@ -86,7 +86,7 @@ class Sandbox:
     mailbox, the clock, the SEND team's token. `ehcp/sandbox.py` runs the product with it."""
 
     data_dir: Path
-    settings: Settings | None = None
+    page_port: int = 0  # where the sandbox's page listens (its origin may frame the portal's pages)    settings: Settings | None = None
     stand: BotAPIStandIn | None = None
     mailbox: Mailbox | None = None
     clock: MovableClock = field(default_factory=MovableClock)
@@ -174,6 +174,7 @@ class Sandbox:
             smtp_host=HOST, smtp_port=smtp_port, smtp_tls="none", smtp_user=None, smtp_password=None,
             api_host=HOST, api_port=free_port(), web_host=HOST, web_port=web_port,
             public_url=f"http://{HOST}:{web_port}",
+            frame_ancestors=f"http://{HOST}:{self.page_port}" if self.page_port else "",
             # Reminders looked for every 2 s: moving the clock shows them at once.
             reminder_interval=2.0,
         )

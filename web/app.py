@@ -22,6 +22,7 @@ access_log = logging.getLogger("ehcp.web.access")
 
 PORTAL = web.AppKey("ehcp_web_portal", Portal)
 SERVICES = web.AppKey("ehcp_web_services", Services)
+HEADERS = web.AppKey("ehcp_web_headers", dict)
 DEFAULT_MAX_BODY = 64 * 1024  # forms are small; files come through the chat
 
 FRAME_ANCESTORS = "'self' https://web.telegram.org"
@@ -50,8 +51,18 @@ def expired_page() -> web.Response:
     return message_page(EXPIRED_TITLE, EXPIRED_TEXT, status=403)
 
 
+def _headers_for(portal: Portal) -> dict[str, str]:
+    """The security headers, with any extra origin the settings let show the pages in a frame
+    (the sandbox's page, which opens them over its pretend chat as Telegram opens a Mini App)."""
+    extra = portal.settings.http.frame_ancestors.split()
+    if not extra:
+        return SECURITY_HEADERS
+    return {**SECURITY_HEADERS, "Content-Security-Policy": CSP.replace(
+        f"frame-ancestors {FRAME_ANCESTORS}", f"frame-ancestors {FRAME_ANCESTORS} {' '.join(extra)}")}
+
+
 async def _security_headers(request: web.Request, response: web.StreamResponse) -> None:
-    for name, value in SECURITY_HEADERS.items():
+    for name, value in request.app[HEADERS].items():
         response.headers.setdefault(name, value)
     if request.path.startswith("/assets/"):
         response.headers.setdefault("Cache-Control", "public, max-age=3600")
@@ -167,6 +178,7 @@ def create_web_app(
     app = web.Application(middlewares=[friendly_errors], client_max_size=max_body)
     app[PORTAL] = portal
     app[SERVICES] = services = services or Services.build(portal)
+    app[HEADERS] = _headers_for(portal)
     app.on_response_prepare.append(_security_headers)
     app.router.add_get("/health", _health)
     app.router.add_get("/assets/site.css", _css)

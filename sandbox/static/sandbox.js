@@ -51,6 +51,13 @@ function renderChat(parent) {
     const li = el("li", { className: m.from });
     const body = el("div");
     body.innerHTML = m.html; // built by the server from the message's entities, every text escaped
+    // The portal's own pages open over the chat, as Telegram opens a Mini App.
+    for (const a of body.querySelectorAll("a")) {
+      if (state.portal_url && a.href.startsWith(state.portal_url)) {
+        a.removeAttribute("target");
+        a.addEventListener("click", (e) => { e.preventDefault(); openPage(a.href); });
+      }
+    }
     li.append(body);
     if (m.file) li.append(el("a", { href: `/files/${m.file.path}`, textContent: `⬇ ${m.file.name}` }));
     if (m.edited) li.append(el("div", { className: "edited", textContent: "edited" }));
