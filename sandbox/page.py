@@ -9,6 +9,7 @@ typing or pressing, exactly as Telegram would send it) and the real caseworker A
 from __future__ import annotations
 
 import html
+import re
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -32,12 +33,30 @@ _TAGS = {"bold": "b", "italic": "i", "underline": "u", "strikethrough": "s", "co
          "blockquote": "blockquote", "spoiler": "span"}
 
 
+URL = re.compile(r"https?://[^\s<>\"']+")
+
+
+def _bare_links(text: str, entities: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The web addresses written out in the text, as Telegram links them when it shows a message
+    (where no link of the bot's own already covers them)."""
+    linked = [(e.get("offset", 0), e.get("offset", 0) + e.get("length", 0)) for e in entities
+              if e.get("type") in ("url", "text_link")]
+    found = []
+    for m in URL.finditer(text):
+        start = len(text[:m.start()].encode("utf-16-le")) // 2
+        length = len(m.group(0).rstrip(".,;:)").encode("utf-16-le")) // 2
+        if not any(a < start + length and start < b for a, b in linked):
+            found.append({"type": "url", "offset": start, "length": length})
+    return found
+
+
 def entities_html(text: str, entities: list[dict[str, Any]]) -> str:
     """The message as Telegram shows it: its text escaped, with its entities (offsets in UTF-16
     code units) as HTML. Links are only ever http(s)."""
     opens: dict[int, list[str]] = {}
     closes: dict[int, list[str]] = {}
     units = text.encode("utf-16-le")
+    entities = entities + _bare_links(text, entities)
     for e in sorted(entities, key=lambda e: (e.get("offset", 0), -e.get("length", 0))):
         start, end = int(e.get("offset", 0)), int(e.get("offset", 0)) + int(e.get("length", 0))
         kind = e.get("type")

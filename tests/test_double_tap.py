@@ -163,7 +163,6 @@ async def test_a_truly_dead_button_still_gets_the_kind_answer(stack, stand, port
     """The quiet answer is only for a button already gone from its message: a button still on
     its message whose dialogue is gone (erased) is answered and taken away, as before."""
     from core.dialog_state import DialogStateStore
-
     from tests.test_bot_frame import all_handled
 
     user = stand.user(first_name="Robin")

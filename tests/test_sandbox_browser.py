@@ -123,3 +123,81 @@ async def test_a_visitor_tries_the_product_in_the_browser(tmp_path: Path, browse
         assert errors == []
         await page.close()
         await phone.close()
+
+
+async def test_an_invited_parent_sets_up_the_portal_from_the_email_to_the_dashboard(tmp_path: Path, browser: Browser):
+    """Alex, invited by the demo: the email's link, the unique code, registration on the portal's
+    page opened over the chat, the emailed code, the invitation accepted, access activated by the
+    SEND team, the dashboard. Only clicks and typing in the page."""
+    async with running(tmp_path, demo=True) as sandbox:
+        await sandbox.until(lambda s: s if sandbox.sandbox.seeded else None, "the demo")
+        errors: list[str] = []
+        page = await browser.new_page(viewport=DESKTOP)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        await page.goto(sandbox.url)
+        chat = page.locator("#chat")
+        await page.get_by_label("You are").select_option(label="Alex")
+
+        # The invitation email: its link opens the chat on Alex's phone.
+        invitation = page.locator("#mails details", has_text="Accept Portal Invitation").filter(has_text="alex.jones")
+        if await invitation.get_attribute("open") is None:
+            await invitation.locator("summary").click()
+        mail_text = await invitation.inner_text()
+        code = re.search(r"verification code is: (\S+)", mail_text).group(1)
+        await invitation.locator("a", has_text="ehcp_sandbox_bot").click()
+        await expect(chat).to_contain_text("Verify your identity")
+        await shot(page, "11-onboarding-code-asked")
+
+        await page.get_by_label("Message", exact=True).fill(code)
+        await page.get_by_label("Message", exact=True).press("Enter")
+        await expect(chat).to_contain_text("Do you already have an account")
+        await chat.get_by_role("button", name="Register for new account").last.click()
+        await expect(chat).to_contain_text("never type your password")
+
+        # The registration page, opened over the chat.
+        await chat.locator("a", has_text="http://127.0.0.1").last.click()
+        await expect(page.locator("#panel")).to_be_visible()
+        # The portal's page itself, checked for accessibility on its own (at phone width).
+        own = await browser.new_page(viewport=PHONE)
+        await own.goto(await page.locator("#panel-frame").get_attribute("src"))
+        await expect(own.get_by_role("heading", name="Register for new account")).to_be_visible()
+        await no_serious_violations(own)
+        await own.close()
+        form = page.frame_locator("#panel-frame")
+        for label, value in (("Forename", "Alex"), ("Surname", "Jones"), ("Street", "High Street"),
+                             ("Town", "Worcester"), ("Postcode", "WR1 2AB"), ("Email", "alex.jones@example.org")):
+            await form.get_by_label(label, exact=False).first.fill(value)
+        await form.get_by_label("Password", exact=False).first.fill("Correct Horse Battery 42")
+        await form.get_by_label("Confirm password", exact=False).fill("Correct Horse Battery 42")
+        await shot(page, "12-onboarding-registration-page")
+        await form.get_by_role("button").last.click()
+        await expect(form.get_by_text("Check your email")).to_be_visible()
+        await page.get_by_role("button", name="Close").click()
+
+        # The emailed code, typed in the chat.
+        confirm = page.locator("#mails details", has_text="Confirm your email").filter(has_text="alex.jones")
+        await expect(confirm).to_have_count(1)
+        if await confirm.get_attribute("open") is None:
+            await confirm.locator("summary").click()
+        six = re.search(r"\b(\d{6})\b", await confirm.inner_text()).group(1)
+        await page.get_by_label("Message", exact=True).fill(six)
+        await page.get_by_label("Message", exact=True).press("Enter")
+        await expect(chat).to_contain_text("Invitations awaiting approval")
+
+        # Yes for Sam, Confirm, Submit.
+        await chat.get_by_role("button", name=re.compile("Yes")).last.click()
+        await chat.get_by_role("button", name=re.compile("Confirm")).last.click()
+        await expect(chat).to_contain_text("not be able to make any further changes")
+        await chat.get_by_role("button", name=re.compile("Submit")).last.click()
+        await expect(chat).to_contain_text("answer has been sent to the SEND team")
+
+        # The SEND team activates Alex's access; Alex is told, and the dashboard is there.
+        row = page.locator("#invitations li", has_text="Alex Jones")
+        await row.get_by_role("button", name="Activate access").click()
+        await expect(chat).to_contain_text("activated your access for Sam")
+        await page.get_by_label("Message", exact=True).fill("/dashboard")
+        await page.get_by_label("Message", exact=True).press("Enter")
+        await expect(chat).to_contain_text("SEND Dashboard: Sam")
+        await shot(page, "13-onboarding-dashboard")
+        assert errors == []
+        await page.close()

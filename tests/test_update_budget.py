@@ -10,12 +10,11 @@ measured by `make bench-updates`.)
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
-
-import asyncio
-import sqlite3
 
 from sqlalchemy import event, make_url
 
