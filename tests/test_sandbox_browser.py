@@ -96,11 +96,26 @@ async def test_a_visitor_tries_the_product_in_the_browser(tmp_path: Path, browse
         await expect(page.locator("#chat")).to_contain_text("New message from Sam Patel")
         await shot(page, "04-desktop-staff-reply")
 
-        # The clock moves a day.
+        # The form the SEND team asked for: opened from its notice, its first question answered.
+        await page.locator("#chat button", has_text="Open the form").last.click()
+        await expect(page.locator("#chat")).to_contain_text("About this form")
+        await page.locator("#chat button", has_text="Next").last.click()
+        await expect(page.locator("#chat")).to_contain_text("What is your full name?")
+        await page.get_by_label("Message", exact=True).fill("Priya Shah")
+        await page.get_by_label("Message", exact=True).press("Enter")
+        await expect(page.locator("#chat")).to_contain_text("What is your relationship to the child")
+        await shot(page, "05-desktop-form-question")
+
+        # The clock moves a day, then to the next reminder: it arrives in a family's chat.
         before = await page.locator("#clock").inner_text()
         await page.get_by_role("button", name="Forward 1 day").click()
         await expect(page.locator("#clock")).not_to_have_text(before)
-        await shot(page, "05-desktop-a-day-later")
+        await page.get_by_role("button", name="To the next reminder").click()
+        s = await sandbox.until(lambda s: next((p["name"] for p in s["parents"] for m in p["chat"]
+                                                if "Reminder for" in m["html"]), None), "a reminder")
+        await page.get_by_label("You are").select_option(label=s)
+        await expect(page.locator("#chat")).to_contain_text("Reminder for")
+        await shot(page, "06-desktop-reminder")
         assert errors == []
 
         # At phone width: one pane at a time, chosen by tabs.
@@ -111,15 +126,15 @@ async def test_a_visitor_tries_the_product_in_the_browser(tmp_path: Path, browse
         await expect(phone.locator("#mail")).to_be_hidden()
         width = await phone.evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE["width"], f"the page is {width} px wide on a 390 px phone"
-        await shot(phone, "06-phone-chat")
+        await shot(phone, "07-phone-chat")
         await no_serious_violations(phone)
         await phone.get_by_role("button", name="Mailbox").click()
         await expect(phone.locator("#mail")).to_be_visible()
         await expect(phone.locator("#phone")).to_be_hidden()
-        await shot(phone, "07-phone-mailbox")
+        await shot(phone, "08-phone-mailbox")
         await phone.get_by_role("button", name="SEND team").click()
         await expect(phone.locator("#invitations li")).to_have_count(3)
-        await shot(phone, "08-phone-send-team")
+        await shot(phone, "09-phone-send-team")
         assert errors == []
         await page.close()
         await phone.close()
