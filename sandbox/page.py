@@ -106,7 +106,8 @@ def chat_json(sandbox: Sandbox, user: Any) -> list[dict[str, Any]]:
             "photo": m.photo is not None,
         })
     for m in user.user_messages:
-        items.append({"id": m.message_id, "from": "parent", "html": html.escape(m.text or m.caption or ""),
+        shown = m.text or m.caption or ("🖼 Photo" if m.photo else f"📎 {m.document.filename}" if m.document else "")
+        items.append({"id": m.message_id, "from": "parent", "html": html.escape(shown),
                       "buttons": [], "edited": False, "file": None, "photo": m.photo is not None})
     items.sort(key=lambda i: i["id"])
     return items
@@ -228,6 +229,34 @@ async def send(request: web.Request) -> web.Response:
     return web.json_response({"ok": True})
 
 
+MAX_FILE = 20 * 1024 * 1024  # what a bot can fetch from Telegram
+
+
+async def send_file(request: web.Request) -> web.Response:
+    """A photo or a file from the parent's phone (multipart: `file`, and `as_photo` for an image
+    sent as a photo), as Telegram would send it to the bot."""
+    user = _parent(request)
+    try:
+        form = await request.post()
+    except ValueError:
+        raise web.HTTPBadRequest(text="Choose a file.") from None
+    upload = form.get("file")
+    if not isinstance(upload, web.FileField):
+        raise web.HTTPBadRequest(text="Choose a file.")
+    data = upload.file.read(MAX_FILE + 1)
+    if not data or len(data) > MAX_FILE:
+        raise web.HTTPBadRequest(text="Choose a file of up to 20 MB.")
+    name = (upload.filename or "file").rsplit("/", 1)[-1][:200]
+    if form.get("as_photo") and upload.content_type in ("image/jpeg", "image/png", "image/webp", "image/gif"):
+        try:
+            await user.send_photo(data)
+        except AssertionError:
+            raise web.HTTPBadRequest(text="That picture cannot be read.") from None
+    else:
+        await user.send_document(data, filename=name, mime_type=upload.content_type or None)
+    return web.json_response({"ok": True})
+
+
 async def press(request: web.Request) -> web.Response:
     user = _parent(request)
     body = await _json(request)
@@ -310,7 +339,7 @@ async def team(request: web.Request) -> web.Response:
 async def start_page(sandbox: Sandbox, port: int) -> web.AppRunner:
     from sandbox.runtime import HOST
 
-    app = web.Application(client_max_size=64 * 1024)
+    app = web.Application(client_max_size=MAX_FILE + 64 * 1024)
     app[SANDBOX] = sandbox
     app.router.add_get("/", index)
     app.router.add_get("/static/{name}", static)
@@ -319,6 +348,7 @@ async def start_page(sandbox: Sandbox, port: int) -> web.AppRunner:
     app.router.add_post("/api/parents", add_parent)
     app.router.add_post("/api/parents/{parent}/send", send)
     app.router.add_post("/api/parents/{parent}/press", press)
+    app.router.add_post("/api/parents/{parent}/file", send_file)
     app.router.add_get("/files/{path:.+}", file)
     app.router.add_post("/api/staff/send", staff_send)
     app.router.add_post("/api/clock", clock)

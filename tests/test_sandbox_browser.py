@@ -28,6 +28,8 @@ ARTIFACTS = Path(os.environ.get("EHCP_TEST_ARTIFACTS", ROOT / "test-artifacts"))
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]
 DESKTOP = {"width": 1400, "height": 1000}
+PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
+       b"\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")
 PHONE = {"width": 390, "height": 844}
 
 
@@ -214,5 +216,35 @@ async def test_an_invited_parent_sets_up_the_portal_from_the_email_to_the_dashbo
         await page.get_by_label("Message", exact=True).press("Enter")
         await expect(chat).to_contain_text("SEND Dashboard: Sam")
         await shot(page, "13-onboarding-dashboard")
+
+        # Alex writes to the SEND team: /messages, New Message, its type, subject and text, a
+        # photo from the phone, then Send. It opens Sam's topic in the staff group.
+        async def say(text: str) -> None:
+            await page.get_by_label("Message", exact=True).fill(text)
+            await page.get_by_label("Message", exact=True).press("Enter")
+
+        await say("/messages")
+        await expect(chat).to_contain_text("Messages: Sam Jones")
+        await chat.get_by_role("button", name=re.compile("New Message")).last.click()
+        await expect(chat).to_contain_text("Message Type")
+        await chat.get_by_role("button", name=re.compile("General")).last.click()
+        await expect(chat).to_contain_text("please type a short subject")
+        await say("Sam's new school")
+        await expect(chat).to_contain_text("please type your message")
+        await say("Hello, could we talk about Sam's move to secondary school?")
+        await expect(chat).to_contain_text("Added.")
+        await chat.get_by_role("button", name=re.compile("Done")).last.click()
+        await expect(chat).to_contain_text("Files")
+        await page.get_by_label("Send a photo or a file").set_input_files(
+            files=[{"name": "drawing.png", "mimeType": "image/png", "buffer": PNG}])
+        await expect(chat.locator("li.parent", has_text="Photo")).to_be_visible()
+        await expect(chat).to_contain_text("Attached so far")
+        await chat.get_by_role("button", name=re.compile("Continue")).last.click()
+        await expect(chat).to_contain_text("Check your")
+        await chat.get_by_role("button", name=re.compile(r"Send$")).last.click()
+        await expect(chat).to_contain_text("has been sent to the SEND team")
+        topic = page.locator("#topics details", has_text="Sam Jones")
+        await expect(topic).to_contain_text("move to secondary school")
+        await shot(page, "14-message-sent-and-in-the-staff-group")
         assert errors == []
         await page.close()

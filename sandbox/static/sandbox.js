@@ -196,6 +196,16 @@ $("#compose").addEventListener("submit", async (e) => {
   $("#text").value = "";
   await post(`/api/parents/${current}/send`, { text });
 });
+$("#file").addEventListener("change", async (e) => {
+  const file = e.target.files[0];
+  if (!file || current === null) return;
+  const body = new FormData();
+  body.append("file", file);
+  if ($("#as-photo").checked) body.append("as_photo", "1");
+  const r = await fetch(`/api/parents/${current}/file`, { method: "POST", body });
+  if (!r.ok) alert(await r.text());
+  e.target.value = "";
+});
 $("#start").addEventListener("click", () => current !== null && post(`/api/parents/${current}/send`, { text: "/start" }));
 $("#close-panel").addEventListener("click", () => { $("#panel").hidden = true; $("#panel-frame").src = "about:blank"; });
 for (const b of document.querySelectorAll("[data-step]")) {
