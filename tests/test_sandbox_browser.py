@@ -49,6 +49,34 @@ async def shot(page: Page, name: str) -> None:
     await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
+class PhoneToo:
+    """The same step seen on a phone (390 x 844): a second page on the same sandbox, showing the
+    same parent and the pane the step is about; both screenshots saved."""
+
+    PANES = {"phone": "Parent's phone", "staff": "Staff group", "mail": "Mailbox", "team": "SEND team"}
+
+    def __init__(self, browser: Browser, url: str) -> None:
+        self.browser, self.url, self.page = browser, url, None
+
+    async def shot(self, desktop: Page, name: str, *, parent: str | None = None, pane: str = "phone",
+                   showing: str | None = None) -> None:
+        await shot(desktop, f"{name}-desktop")
+        if self.page is None:
+            self.page = await self.browser.new_page(viewport=PHONE)
+            await self.page.goto(self.url)
+        if parent is not None:
+            await self.page.get_by_role("button", name=self.PANES["phone"]).click()
+            await self.page.get_by_label("You are").select_option(label=parent)
+        await self.page.get_by_role("button", name=self.PANES[pane]).click()
+        if showing is not None:
+            await expect(self.page.locator(f"#{pane}")).to_contain_text(showing)
+        await shot(self.page, f"{name}-phone")
+
+    async def close(self) -> None:
+        if self.page is not None:
+            await self.page.close()
+
+
 async def no_serious_violations(page: Page) -> None:
     results = await Axe().run(page)
     bad = [v for v in results.response["violations"] if v.get("impact") in ("serious", "critical")]
@@ -63,10 +91,11 @@ async def test_a_visitor_tries_the_product_in_the_browser(tmp_path: Path, browse
         page = await browser.new_page(viewport=DESKTOP)
         page.on("pageerror", lambda e: errors.append(str(e)))
         await page.goto(sandbox.url)
+        both = PhoneToo(browser, sandbox.url)
 
         await expect(page.get_by_text("Sandbox", exact=True)).to_be_visible()
         await expect(page.locator("#mails details").first).to_be_visible()
-        await shot(page, "01-desktop-first-look")
+        await both.shot(page, "01-first-look", pane="mail", showing="Accept Portal Invitation")
         await no_serious_violations(page)
 
         # Priya's phone: the notices the SEND team's work sent her.
@@ -79,7 +108,7 @@ async def test_a_visitor_tries_the_product_in_the_browser(tmp_path: Path, browse
         await page.get_by_role("button", name="Send", exact=True).first.click()
         await expect(page.locator("#chat")).to_contain_text("SEND Dashboard: Maya")
         await expect(page.locator("#chat button", has_text="Actions to Complete")).to_be_visible()
-        await shot(page, "02-desktop-dashboard")
+        await both.shot(page, "02-dashboard", parent="Priya", showing="SEND Dashboard: Maya")
 
         # A button in the chat: Receive under the new-document notice; the letter arrives to download.
         await page.locator("#chat button", has_text=re.compile("Receive")).last.click()
@@ -88,7 +117,7 @@ async def test_a_visitor_tries_the_product_in_the_browser(tmp_path: Path, browse
         async with page.expect_download() as got:
             await download.click()
         assert (await got.value).suggested_filename == "Decision to assess Maya.pdf"
-        await shot(page, "03-desktop-document")
+        await both.shot(page, "03-document", parent="Priya", showing="Decision to assess Maya.pdf")
 
         # In the staff group, Sam Patel answers in Maya's topic; Priya's phone shows it.
         topic = page.locator("#topics details", has_text="Maya Shah")
@@ -96,7 +125,7 @@ async def test_a_visitor_tries_the_product_in_the_browser(tmp_path: Path, browse
         await topic.get_by_label("Reply").fill("Hello Priya, Sam here. Jo is away this week.")
         await topic.get_by_role("button", name="Send").click()
         await expect(page.locator("#chat")).to_contain_text("New message from Sam Patel")
-        await shot(page, "04-desktop-staff-reply")
+        await both.shot(page, "04-staff-reply", parent="Priya", showing="New message from Sam Patel")
 
         # The form the SEND team asked for: opened from its notice, its first question answered.
         await page.locator("#chat button", has_text="Open the form").last.click()
@@ -106,7 +135,7 @@ async def test_a_visitor_tries_the_product_in_the_browser(tmp_path: Path, browse
         await page.get_by_label("Message", exact=True).fill("Priya Shah")
         await page.get_by_label("Message", exact=True).press("Enter")
         await expect(page.locator("#chat")).to_contain_text("What is your relationship to the child")
-        await shot(page, "05-desktop-form-question")
+        await both.shot(page, "05-form-question", parent="Priya", showing="relationship to the child")
 
         # The clock moves a day, then to the next reminder: it arrives in a family's chat.
         before = await page.locator("#clock").inner_text()
@@ -117,7 +146,7 @@ async def test_a_visitor_tries_the_product_in_the_browser(tmp_path: Path, browse
                                                 if "Reminder for" in m["html"]), None), "a reminder")
         await page.get_by_label("You are").select_option(label=s)
         await expect(page.locator("#chat")).to_contain_text("Reminder for")
-        await shot(page, "06-desktop-reminder")
+        await both.shot(page, "06-reminder", parent=s, showing="Reminder for")
         assert errors == []
 
         # At phone width: one pane at a time, chosen by tabs.
@@ -128,18 +157,19 @@ async def test_a_visitor_tries_the_product_in_the_browser(tmp_path: Path, browse
         await expect(phone.locator("#mail")).to_be_hidden()
         width = await phone.evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE["width"], f"the page is {width} px wide on a 390 px phone"
-        await shot(phone, "07-phone-chat")
+        await shot(phone, "07-phone-tabs-chat")
         await no_serious_violations(phone)
         await phone.get_by_role("button", name="Mailbox").click()
         await expect(phone.locator("#mail")).to_be_visible()
         await expect(phone.locator("#phone")).to_be_hidden()
-        await shot(phone, "08-phone-mailbox")
+        await shot(phone, "08-phone-tabs-mailbox")
         await phone.get_by_role("button", name="SEND team").click()
         await expect(phone.locator("#invitations li")).to_have_count(3)
-        await shot(phone, "09-phone-send-team")
+        await shot(phone, "09-phone-tabs-send-team")
         assert errors == []
         await page.close()
         await phone.close()
+        await both.close()
 
 
 async def test_an_invited_parent_sets_up_the_portal_from_the_email_to_the_dashboard(tmp_path: Path, browser: Browser):
@@ -152,6 +182,7 @@ async def test_an_invited_parent_sets_up_the_portal_from_the_email_to_the_dashbo
         page = await browser.new_page(viewport=DESKTOP)
         page.on("pageerror", lambda e: errors.append(str(e)))
         await page.goto(sandbox.url)
+        both = PhoneToo(browser, sandbox.url)
         chat = page.locator("#chat")
         await page.get_by_label("You are").select_option(label="Alex")
 
@@ -163,7 +194,7 @@ async def test_an_invited_parent_sets_up_the_portal_from_the_email_to_the_dashbo
         code = re.search(r"verification code is: (\S+)", mail_text).group(1)
         await invitation.locator("a", has_text="ehcp_sandbox_bot").click()
         await expect(chat).to_contain_text("Verify your identity")
-        await shot(page, "11-onboarding-code-asked")
+        await both.shot(page, "11-code-asked", parent="Alex", showing="Verify your identity")
 
         await page.get_by_label("Message", exact=True).fill(code)
         await page.get_by_label("Message", exact=True).press("Enter")
@@ -186,7 +217,7 @@ async def test_an_invited_parent_sets_up_the_portal_from_the_email_to_the_dashbo
             await form.get_by_label(label, exact=False).first.fill(value)
         await form.get_by_label("Password", exact=False).first.fill("Correct Horse Battery 42")
         await form.get_by_label("Confirm password", exact=False).fill("Correct Horse Battery 42")
-        await shot(page, "12-onboarding-registration-page")
+        await shot(page, "12-registration-page-desktop")
         await form.get_by_role("button").last.click()
         await expect(form.get_by_text("Check your email")).to_be_visible()
         await page.get_by_role("button", name="Close").click()
@@ -215,7 +246,7 @@ async def test_an_invited_parent_sets_up_the_portal_from_the_email_to_the_dashbo
         await page.get_by_label("Message", exact=True).fill("/dashboard")
         await page.get_by_label("Message", exact=True).press("Enter")
         await expect(chat).to_contain_text("SEND Dashboard: Sam")
-        await shot(page, "13-onboarding-dashboard")
+        await both.shot(page, "13-dashboard", parent="Alex", showing="SEND Dashboard: Sam")
 
         # Alex writes to the SEND team: /messages, New Message, its type, subject and text, a
         # photo from the phone, then Send. It opens Sam's topic in the staff group.
@@ -245,6 +276,7 @@ async def test_an_invited_parent_sets_up_the_portal_from_the_email_to_the_dashbo
         await expect(chat).to_contain_text("has been sent to the SEND team")
         topic = page.locator("#topics details", has_text="Sam Jones")
         await expect(topic).to_contain_text("move to secondary school")
-        await shot(page, "14-message-sent-and-in-the-staff-group")
+        await both.shot(page, "14-message-in-the-staff-group", pane="staff", showing="Sam Jones")
         assert errors == []
         await page.close()
+        await both.close()
