@@ -136,6 +136,20 @@ def staff_json(sandbox: Sandbox) -> dict[str, Any]:
     return {"caseworkers": [{"id": i, "name": n} for i, n in names.items()], "topics": topics}
 
 
+def commands_for(sandbox: Sandbox, user: Any) -> list[dict[str, str]]:
+    """The command menu a private chat shows, as Telegram picks it: the chat's own list, else
+    every private chat's, else the default (in the user's language first)."""
+    assert sandbox.stand is not None
+    stored = sandbox.stand.world.commands
+    for scope, chat in (("chat", user.id), ("all_private_chats", None), ("default", None)):
+        for language in (user.language_code or "", ""):
+            found = next((v for k, v in stored.items()
+                          if k.scope == scope and k.chat_id == chat and k.language_code == language), None)
+            if found:
+                return [{"command": c, "description": d} for c, d in found]
+    return []
+
+
 def state_json(sandbox: Sandbox) -> dict[str, Any]:
     assert sandbox.mailbox is not None
     return {
@@ -144,7 +158,7 @@ def state_json(sandbox: Sandbox) -> dict[str, Any]:
         "version": sandbox.changes.version,
         "clock": format_datetime(sandbox.clock.now()),
         "parents": [
-            {"id": p.id, "name": p.first_name, "chat": chat_json(sandbox, p),
+            {"id": p.id, "name": p.first_name, "chat": chat_json(sandbox, p), "commands": commands_for(sandbox, p),
              "keyboard": _buttons(p.keyboard) if getattr(p, "keyboard", None) else []}
             for p in sandbox.parents
         ],

@@ -103,9 +103,9 @@ async def test_a_visitor_tries_the_product_in_the_browser(tmp_path: Path, browse
         await expect(page.locator("#chat")).to_contain_text("New message from Jo Smith")
         await expect(page.locator("#chat")).to_contain_text("A form to complete for Maya")
 
-        # She types /dashboard: the SEND Dashboard for Maya, with its buttons.
-        await page.get_by_label("Message", exact=True).fill("/dashboard")
-        await page.get_by_role("button", name="Send", exact=True).first.click()
+        # From the bot's command menu, /dashboard: the SEND Dashboard for Maya, with its buttons.
+        await page.get_by_role("button", name="Menu").click()
+        await page.locator("#commands button", has_text="/dashboard").click()
         await expect(page.locator("#chat")).to_contain_text("SEND Dashboard: Maya")
         await expect(page.locator("#chat button", has_text="Actions to Complete")).to_be_visible()
         await both.shot(page, "02-dashboard", parent="Priya", showing="SEND Dashboard: Maya")

@@ -64,6 +64,13 @@ function renderChat(parent) {
     if (m.buttons.length) li.append(keyboard(m));
     chat.append(li);
   }
+  // The command menu, as Telegram shows it beside the message box.
+  const menu = $("#commands");
+  menu.replaceChildren(...(parent.commands || []).map((c) => {
+    const b = el("button", { type: "button" }, [el("strong", { textContent: `/${c.command}` }), el("span", { className: "hint", textContent: c.description })]);
+    b.addEventListener("click", () => { menu.hidden = true; $("#menu").setAttribute("aria-expanded", "false"); post(`/api/parents/${current}/send`, { text: `/${c.command}` }); });
+    return el("li", {}, [b]);
+  }));
   const reply = $("#reply-keyboard");
   reply.replaceChildren();
   for (const row of parent.keyboard) {
@@ -205,6 +212,11 @@ $("#file").addEventListener("change", async (e) => {
   const r = await fetch(`/api/parents/${current}/file`, { method: "POST", body });
   if (!r.ok) alert(await r.text());
   e.target.value = "";
+});
+$("#menu").addEventListener("click", () => {
+  const menu = $("#commands");
+  menu.hidden = !menu.hidden;
+  $("#menu").setAttribute("aria-expanded", String(!menu.hidden));
 });
 $("#start").addEventListener("click", () => current !== null && post(`/api/parents/${current}/send`, { text: "/start" }));
 $("#close-panel").addEventListener("click", () => { $("#panel").hidden = true; $("#panel-frame").src = "about:blank"; });
