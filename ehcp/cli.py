@@ -44,12 +44,19 @@ NO_TOKEN_SANDBOX = """
 
 
 def _cmd_sandbox(settings: Settings, args: argparse.Namespace) -> int:
-    """The sandbox (sandbox/runtime.py), in <data_dir>/sandbox, on 127.0.0.1 only."""
+    """The sandbox (sandbox/runtime.py), in <data_dir>/sandbox, on 127.0.0.1 only. A bad form
+    definition stops it before anything starts, as it stops `run`."""
+    from core.forms.loading import load_forms
+    from core.forms.questions import FormDefinitionError
     from ehcp.app import install_stop_signals
-    from ehcp.sandbox import serve
-    from sandbox.runtime import reset
+    from ehcp.sandbox import forget, serve
 
-    if getattr(args, "reset", False) and reset(settings.storage.data_dir / "sandbox"):
+    try:
+        load_forms(settings.product.forms_dir)
+    except FormDefinitionError as exc:
+        print(f"ehcp-bot: {exc}", file=sys.stderr)
+        return 2
+    if getattr(args, "reset", False) and forget(settings.storage.data_dir / "sandbox"):
         print("The sandbox starts again from the demo families.", file=sys.stderr)
 
     async def main() -> None:

@@ -15,7 +15,7 @@ from ehcp.app import run_everything
 from ehcp.bootstrap import build_portal
 from sandbox.demo import seed_once
 from sandbox.page import start_page
-from sandbox.runtime import HOST, Sandbox
+from sandbox.runtime import HOST, Sandbox, reset
 
 log = logging.getLogger("ehcp.sandbox")
 
@@ -49,12 +49,12 @@ async def run_sandbox(sandbox: Sandbox, port: int, stop: asyncio.Event, *, demo:
     product = asyncio.create_task(run_everything(sandbox.settings, stop, portal=portal))
     page = await start_page(sandbox, port)
     try:
+        await _until_serving(sandbox.api_url + "/v1/health", product)  # migrated by then
         token_portal = build_portal(sandbox.settings, sandbox.clock)
         try:
             await sandbox.api_token_for(token_portal)
         finally:
             await token_portal.close()
-        await _until_serving(sandbox.api_url + "/v1/health", product)
         sandbox.ready.set()
         # Said to the person at the terminal whatever the log level, and logged for the operator.
         print(f"\n  Sandbox running: open http://{HOST}:{port} in a browser.\n", file=sys.stderr, flush=True)
@@ -73,6 +73,11 @@ async def run_sandbox(sandbox: Sandbox, port: int, stop: asyncio.Event, *, demo:
             await product
         await page.cleanup()
         await sandbox.stop()
+
+
+def forget(data_dir: Path) -> bool:
+    """`ehcp-bot sandbox --reset`: the sandbox's folder removed (see sandbox.runtime.reset)."""
+    return reset(data_dir)
 
 
 async def serve(data_dir: Path, port: int, stop: asyncio.Event) -> None:
