@@ -6,7 +6,8 @@ family's side through the core services their chat and the portal's pages call.
 - Priya Shah (Maya, EHC-0002): linked, mid-assessment: a message each way, a document to
   receive, the Parental Preference Form due in 5 days.
 - Tom Brown (Leo, EHC-0003): linked, in the annual review cycle: the plan was issued 14 months
-  ago and no review meeting is recorded, so the council missed its date.
+  ago and no review meeting is recorded, so the council missed its date; his Parental
+  Preference Form is due in 2 days, so its reminder goes tomorrow morning.
 """
 
 from __future__ import annotations
@@ -150,6 +151,11 @@ async def seed(sandbox: Sandbox, services: Services) -> None:
     await linked_family(sandbox, services, "Tom", "Brown", "Leo", "EHC-0003")
     await api(sandbox, "POST", "/v1/cases/EHC-0003/events",
               {"kind": "final_plan_issued", "on": day(today - timedelta(days=430))})
+    # Leo moves to secondary school: his preference is due in 2 days, so its reminder goes
+    # tomorrow morning (the day before).
+    await api(sandbox, "POST", "/v1/cases/EHC-0003/forms",
+              {"form_id": "parental_preference", "due_date": day(today + timedelta(days=2)),
+               "note": "Leo moves to secondary school next September: please tell us which schools you prefer."})
     log.info("sandbox: demo families made (Alex Jones invited; Priya Shah and Tom Brown linked)")
 
 

@@ -105,6 +105,12 @@ async def test_the_first_start_makes_the_demo_families_and_a_restart_keeps_them(
                             and "activated your access for Maya" in text) else None
 
         chat = await page.until(priya_told, "Priya's notices: access, Jo's reply, the form")
+
+        def tom_asked(s: dict):  # noqa: ANN202
+            chat = next(p for p in s["parents"] if p["name"] == "Tom")["chat"]
+            return chat if any("A form to complete for Leo" in m["html"] for m in chat) else None
+
+        await page.until(tom_asked, "Tom asked for Leo's preference")
         assert any(b["text"] for m in chat for row in m["buttons"] for b in row)
         assert page.sandbox.seeded
     # A second start finds them there and makes no more.
