@@ -26,7 +26,7 @@ from typing import Any
 
 import aiohttp
 
-from bench.updates import cpu_seconds, pct, seed_parents, start_product, wait_healthy
+from bench.updates import cpu_seconds, pct, seed_parents, start_product, stop_process, wait_healthy
 from core.config import Settings
 from core.tokens import create_token
 from ehcp.bootstrap import build_portal
@@ -92,11 +92,7 @@ async def run(args: argparse.Namespace) -> list[dict[str, Any]]:
                 spy.wait(30)
             return out
         finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(30)
-            except Exception:  # noqa: BLE001
-                proc.kill()
+            stop_process(proc, signal.SIGTERM, 30)
             await stand.stop()
 
 

@@ -65,6 +65,15 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def stop_process(proc: subprocess.Popen[bytes], sig: int, seconds: float) -> None:
+    """Ask a process to stop; kill it if it has not after `seconds`."""
+    proc.send_signal(sig)
+    try:
+        proc.wait(seconds)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
 def pct(values: list[float], p: float) -> float:
     if not values:
         return float("nan")
@@ -167,11 +176,7 @@ async def echo_throughput(updates: int, senders: int) -> dict[str, float]:
         done = len(stand.sent_log) - before
         return {"rate": done / elapsed, "cpu_ms": (cpu_seconds(proc.pid) - cpu0) * 1000 / max(done, 1)}
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc, signal.SIGINT, 10)
         await stand.stop()
 
 
@@ -230,11 +235,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 out["latency"] = [await latency(stand, users, k) for k in args.crowds]
             out["peak_rss_mb"] = peak_rss_mb(proc.pid)
         finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop_process(proc, signal.SIGTERM, 30)
             await stand.stop()
     if not args.no_echo and not args.no_throughput:
         out["echo"] = await echo_throughput(args.updates, min(args.parents, 500))
