@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import aiohttp
@@ -38,10 +39,11 @@ async def _until_serving(url: str, product: asyncio.Task[None]) -> None:
 
 
 async def run_sandbox(sandbox: Sandbox, port: int, stop: asyncio.Event, *, demo: bool = True) -> None:
-    """Run until `stop` is set; `sandbox.ready` is set once the page and the product are up.
-    `demo`: make the demo families on the first start (after `ready`: the page shows them
-    arriving)."""
+    """Run until `stop` is set (or the page's "Start again" sets it: `sandbox.reset_asked`);
+    `sandbox.ready` is set once the page and the product are up. `demo`: make the demo families on
+    the first start (after `ready`: the page shows them arriving)."""
     sandbox.page_port = port
+    sandbox.stop_event = stop
     await sandbox.start()
     assert sandbox.settings is not None
     portal = build_portal(sandbox.settings, sandbox.clock)
@@ -80,5 +82,27 @@ def forget(data_dir: Path) -> bool:
     return reset(data_dir)
 
 
-async def serve(data_dir: Path, port: int, stop: asyncio.Event) -> None:
-    await run_sandbox(Sandbox(data_dir), port, stop)
+async def serve(data_dir: Path, port: int, stop: asyncio.Event, *, demo: bool = True,
+                each_run: Callable[[Sandbox], None] | None = None) -> None:
+    """The sandbox until `stop`; the page's "Start again" stops it, forgets its folder and starts
+    a fresh one on the same address (the open page reloads itself). `each_run` is told of each
+    run's Sandbox as it begins."""
+    while True:
+        run_stop = asyncio.Event()
+        relay = asyncio.create_task(_set_when(stop, run_stop))
+        sandbox = Sandbox(data_dir)
+        if each_run is not None:
+            each_run(sandbox)
+        try:
+            await run_sandbox(sandbox, port, run_stop, demo=demo)
+        finally:
+            relay.cancel()
+        if stop.is_set() or not sandbox.reset_asked:
+            return
+        reset(data_dir)
+        log.info("sandbox started again from the beginning (its data forgotten)")
+
+
+async def _set_when(first: asyncio.Event, then: asyncio.Event) -> None:
+    await first.wait()
+    then.set()

@@ -350,6 +350,12 @@ async def team(request: web.Request) -> web.Response:
         return web.Response(status=r.status, body=await r.read(), content_type="application/json")
 
 
+async def start_again(request: web.Request) -> web.Response:
+    """ "Start again": everything the sandbox holds is forgotten and the demo made afresh."""
+    _sandbox(request).start_again()
+    return web.json_response({"starting_again": True})
+
+
 async def start_page(sandbox: Sandbox, port: int) -> web.AppRunner:
     from sandbox.runtime import HOST
 
@@ -367,6 +373,7 @@ async def start_page(sandbox: Sandbox, port: int) -> web.AppRunner:
     app.router.add_post("/api/staff/send", staff_send)
     app.router.add_post("/api/clock", clock)
     app.router.add_post("/api/team", team)
+    app.router.add_post("/api/start-again", start_again)
     # Open event streams (a browser tab) do not hold up the sandbox's stop.
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
     await runner.setup()

@@ -98,6 +98,14 @@ class Sandbox:
     portal: Portal | None = None  # the product's (set once it runs): for what the page asks of core
     changes: Changes = field(default_factory=Changes)
     ready: asyncio.Event = field(default_factory=asyncio.Event)
+    stop_event: asyncio.Event | None = None  # set to stop this run (ehcp/sandbox.py gives it)
+    reset_asked: bool = False  # the page's "Start again": forget everything once stopped
+
+    def start_again(self) -> None:
+        """The page's "Start again": this run stops, its folder is forgotten, a fresh one starts."""
+        self.reset_asked = True
+        if self.stop_event is not None:
+            self.stop_event.set()
 
     # ------------------------------------------------------------------ what it keeps
 
@@ -134,6 +142,7 @@ class Sandbox:
         state = self._load_state()
         self.clock = MovableClock(timedelta(seconds=float(state.get("clock_offset_s", 0))))
         self.seeded = bool(state.get("seeded", False))
+        self.save_state()  # the folder is known as a sandbox's from its first start (reset checks)
         self.stand = BotAPIStandIn(token=TOKEN, bot_username=BOT_USERNAME, bot_name="SEND Portal (Sandbox)")
         await self.stand.start()
         self.stand.world.changed = _Bumping(self.stand.world.changed, self.changes.bump)

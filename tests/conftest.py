@@ -66,3 +66,19 @@ async def stack(portal, stand):
     yield s
     for c in cleanups:
         await c()
+
+
+@pytest.fixture
+async def browser():
+    """Debian's Chromium through Playwright's async API (tests/browser.py)."""
+    from playwright.async_api import async_playwright
+
+    from tests.browser import ARGS, CHROMIUM, HAVE_CHROMIUM
+
+    assert HAVE_CHROMIUM, f"no Chromium at {CHROMIUM}: install Debian's chromium package (.ci/run does)"
+    async with async_playwright() as p:
+        b = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            yield b
+        finally:
+            await b.close()

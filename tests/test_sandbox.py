@@ -10,16 +10,18 @@ own folder, its own database and loopback."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
 import pytest
 
-from ehcp.sandbox import run_sandbox
+from ehcp.sandbox import serve
 from sandbox.runtime import HOST, Sandbox
 from tests.stack import free_port
 
@@ -30,11 +32,48 @@ INVITE = {
 }
 
 
+class Runs:
+    """Each run of the sandbox as `serve` starts it (a "Start again" begins another)."""
+
+    def __init__(self) -> None:
+        self.all: list[Sandbox] = []
+        self._new = asyncio.Condition()
+
+    def __call__(self, sandbox: Sandbox) -> None:
+        self.all.append(sandbox)
+        asyncio.get_running_loop().create_task(self._tell())
+
+    async def _tell(self) -> None:
+        async with self._new:
+            self._new.notify_all()
+
+    async def ready(self, count: int, serving: asyncio.Task[None]) -> Sandbox:
+        """The `count`-th run, once its page and product are up (what stopped `serving`, if it stopped)."""
+        async with self._new:
+            waiting = asyncio.create_task(self._new.wait_for(lambda: len(self.all) >= count))
+            await asyncio.wait([serving, waiting], timeout=60, return_when=asyncio.FIRST_COMPLETED)
+        if serving.done():
+            serving.result()
+            raise AssertionError("the sandbox stopped")
+        assert waiting.done(), "the sandbox did not start again"
+        ready = asyncio.create_task(self.all[count - 1].ready.wait())
+        await asyncio.wait([serving, ready], timeout=60, return_when=asyncio.FIRST_COMPLETED)
+        if serving.done():
+            serving.result()
+        assert ready.done(), "the sandbox was not ready within 60 s"
+        return self.all[count - 1]
+
+
 class Page:
     """What the sandbox's page does, over HTTP."""
 
-    def __init__(self, sandbox: Sandbox, url: str, http: aiohttp.ClientSession) -> None:
-        self.sandbox, self.url, self.http = sandbox, url, http
+    def __init__(self, runs: Runs, url: str, http: aiohttp.ClientSession, serving: asyncio.Task[None]) -> None:
+        self.runs, self.url, self.http, self.serving = runs, url, http, serving
+
+    @property
+    def sandbox(self) -> Sandbox:
+        """The sandbox as it runs now."""
+        return self.runs.all[-1]
 
     async def state(self) -> dict:
         async with self.http.get(self.url + "/api/state") as r:
@@ -63,18 +102,15 @@ class Page:
 
 @asynccontextmanager
 async def running(tmp_path: Path, *, demo: bool) -> AsyncIterator[Page]:
-    sandbox = Sandbox(tmp_path / "sandbox")
+    """`ehcp-bot sandbox` as it runs (ehcp.sandbox.serve), its folder in `tmp_path`."""
+    runs = Runs()
     port = free_port()
     stop = asyncio.Event()
-    task = asyncio.create_task(run_sandbox(sandbox, port, stop, demo=demo))
-    ready = asyncio.create_task(sandbox.ready.wait())
-    await asyncio.wait([task, ready], timeout=60, return_when=asyncio.FIRST_COMPLETED)
-    if task.done():
-        task.result()  # raises what stopped it
-    assert sandbox.ready.is_set()
+    task = asyncio.create_task(serve(tmp_path / "sandbox", port, stop, demo=demo, each_run=runs))
     try:
+        await runs.ready(1, task)
         async with aiohttp.ClientSession() as http:
-            yield Page(sandbox, f"http://{HOST}:{port}", http)
+            yield Page(runs, f"http://{HOST}:{port}", http, task)
     finally:
         stop.set()
         await asyncio.wait_for(task, 60)
@@ -172,6 +208,30 @@ async def test_the_event_stream_says_when_something_changed(page: Page):
         await page.post(f"/api/parents/{parent['id']}/send", {"text": "/start"})
         nxt = await asyncio.wait_for(stream.content.readline(), 10)
         assert nxt.startswith(b"data: ") and int(nxt.split()[1]) > int(first.split()[1])
+
+
+async def test_start_again_forgets_everything_and_starts_afresh_on_the_same_address(page: Page, tmp_path: Path):
+    """The page's "Start again": this run stops, the folder is forgotten, a new run serves the
+    same address; the added parent, the moved clock and the invitation are gone."""
+    first = page.sandbox
+    _, parent = await page.post("/api/parents", {"name": "Robin"})
+    await page.post("/api/clock", {"step": "week"})
+    status, _ = await page.post("/api/team", {"method": "POST", "path": "/v1/invitations", "json": INVITE})
+    assert status == 201
+    async with page.http.get(page.url + "/events") as stream:
+        await stream.content.readline()
+        status, _ = await page.post("/api/start-again", {})
+        assert status == 200
+        with contextlib.suppress(aiohttp.ClientPayloadError):  # the stream ends with the run
+            await asyncio.wait_for(stream.content.read(), 30)
+    fresh = await page.runs.ready(2, page.serving)
+    assert fresh is not first and page.sandbox is fresh
+    s = await page.state()
+    assert s["parents"] == [] and s["mail"] == []
+    assert fresh.clock.offset == timedelta(0)
+    status, invitations = await page.post("/api/team", {"method": "GET", "path": "/v1/invitations"})
+    assert status == 200 and (invitations["items"] if isinstance(invitations, dict) else invitations) == []
+    assert json.loads((tmp_path / "sandbox" / "sandbox.json").read_text())["parents"] == []
 
 
 async def test_the_clock_moves_forward_only_and_is_kept(page: Page):

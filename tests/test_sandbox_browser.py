@@ -9,44 +9,20 @@ another binary): Playwright never downloads a browser here.
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
-from axe_playwright_python.async_playwright import Axe
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
+from tests.browser import DESKTOP, PHONE, no_serious_violations, screenshot
 from tests.test_sandbox import running
 
-ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = os.environ.get("EHCP_TEST_CHROMIUM", "/usr/bin/chromium")
-HAVE_CHROMIUM = Path(CHROMIUM).exists()
-ARTIFACTS = Path(os.environ.get("EHCP_TEST_ARTIFACTS", ROOT / "test-artifacts")) / "sandbox"
-# As the machine's probe found: without these, Chromium keeps trying the network it cannot reach.
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
-DESKTOP = {"width": 1400, "height": 1000}
 PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
        b"\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")
-PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    assert HAVE_CHROMIUM, f"no Chromium at {CHROMIUM}: install Debian's chromium package (.ci/run does)"
-    async with async_playwright() as p:
-        b = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            yield b
-        finally:
-            await b.close()
 
 
 async def shot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    await screenshot(page, "sandbox", name)
 
 
 class PhoneToo:
@@ -75,12 +51,6 @@ class PhoneToo:
     async def close(self) -> None:
         if self.page is not None:
             await self.page.close()
-
-
-async def no_serious_violations(page: Page) -> None:
-    results = await Axe().run(page)
-    bad = [v for v in results.response["violations"] if v.get("impact") in ("serious", "critical")]
-    assert bad == [], [(v["id"], v["impact"], v["help"], [n["target"] for n in v["nodes"]][:3]) for v in bad]
 
 
 async def test_a_visitor_tries_the_product_in_the_browser(tmp_path: Path, browser: Browser):
@@ -280,3 +250,46 @@ async def test_an_invited_parent_sets_up_the_portal_from_the_email_to_the_dashbo
         assert errors == []
         await page.close()
         await both.close()
+
+
+async def test_the_send_team_verifies_a_parent_by_phone_then_the_sandbox_starts_again(tmp_path: Path, browser: Browser):
+    """The SEND team panel: a parent invited, the code they read out on the phone checked (a wrong
+    one refused), the invitation marked verified, so the parent's link skips the code in the chat.
+    Then "Start again": the page reloads on a fresh sandbox with nothing in it."""
+    async with running(tmp_path, demo=False) as sandbox:
+        errors: list[str] = []
+        page = await browser.new_page(viewport=DESKTOP)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        await page.goto(sandbox.url)
+        await page.get_by_role("button", name="Send the invitation").click()
+        row = page.locator("#invitations li", has_text="Alex Jones")
+        await expect(row).to_contain_text("invitation sent")
+
+        await row.get_by_label("Code Alex read out").fill("WRONG-CODE")
+        await row.get_by_role("button", name="Mark verified").click()
+        await expect(page.locator("#team-answer")).to_contain_text("422")
+        await expect(row).to_contain_text("invitation sent")
+        await row.get_by_role("button", name="Mark verified").click()  # the caseworker knows them
+        await expect(row).to_contain_text("invitation verified")
+        await shot(page, "21-verified-by-phone-desktop")
+
+        # The invitation's link, opened on Alex's phone: no unique code asked.
+        await page.get_by_placeholder("New parent's first name").fill("Alex")
+        await page.get_by_role("button", name="Add a parent").click()
+        await page.get_by_label("You are").select_option(label="Alex")
+        invitation = page.locator("#mails details", has_text="Accept Portal Invitation")
+        if await invitation.get_attribute("open") is None:
+            await invitation.locator("summary").click()
+        await invitation.locator("a", has_text="ehcp_sandbox_bot").click()
+        await expect(page.locator("#chat")).to_contain_text("Do you already have an account")
+        await expect(page.locator("#chat")).not_to_contain_text("Verify your identity")
+
+        # Start again: confirmed, the same address serves a fresh sandbox and the page reloads.
+        page.once("dialog", lambda d: d.accept())
+        await page.get_by_role("button", name="Start again").click()
+        await sandbox.runs.ready(2, sandbox.serving)
+        await expect(page.locator("#parent option")).to_have_count(0, timeout=30_000)
+        await expect(page.locator("#invitations li")).to_have_count(0)
+        await expect(page.locator("#mails")).not_to_contain_text("Accept Portal Invitation")
+        assert errors == []
+        await page.close()

@@ -5,7 +5,11 @@ let current = null; // the chosen parent's chat id
 
 const $ = (sel) => document.querySelector(sel);
 const el = (tag, props = {}, children = []) => {
-  const e = Object.assign(document.createElement(tag), props);
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(props)) {
+    if (k.includes("-")) e.setAttribute(k, v); // aria-label, data-…: attributes, not properties
+    else e[k] = v;
+  }
   for (const c of children) e.append(c);
   return e;
 };
@@ -45,7 +49,8 @@ function renderChat(parent) {
   chat.replaceChildren();
   if (!parent.chat.length) {
     chat.append(el("li", { className: "hint", textContent:
-      "No messages yet. If this parent was invited, open the link in their email in the Mailbox; or press /start." }));
+      "No messages yet. If this parent was invited, open the link in their email in the Mailbox; or press /start. " +
+      "(The chat's history is kept only while the sandbox runs; after a restart, what the parent did is still there: try /dashboard.)" }));
   }
   for (const m of parent.chat) {
     const li = el("li", { className: m.from });
@@ -240,8 +245,19 @@ $("#invite").addEventListener("submit", async (e) => {
 });
 
 // One stream for the whole page: each change refreshes the panes (the team panel's lists come
-// from the API, so they are read again too).
-new EventSource("/events").onmessage = () => { refresh(); refreshTeam(); };
+// from the API, so they are read again too). If the sandbox went away and came back (it was
+// started again, or restarted at the terminal), the page loads afresh.
+const stream = new EventSource("/events");
+let lost = false;
+stream.onmessage = () => { refresh(); refreshTeam(); };
+stream.onerror = () => { lost = true; };
+stream.onopen = () => { if (lost) location.reload(); };
+$("#start-again").addEventListener("click", async () => {
+  if (!confirm("Start again? Everything in the sandbox is forgotten and the demo families are made afresh.")) return;
+  document.body.setAttribute("aria-busy", "true");
+  $("#clock").textContent = "starting again…";
+  await post("/api/start-again", {});
+});
 refresh();
 
 // ---- The SEND team panel: the real caseworker API, through the sandbox's token.
@@ -269,6 +285,19 @@ async function refreshTeam() {
   list.replaceChildren();
   for (const i of invitations) {
     const li = el("li", { textContent: `${i.parent_forename} ${i.parent_surname} for ${i.child_forename} (${i.case_reference}): invitation ${i.status}, access ${i.grant_status} ` });
+    if (i.status === "sent") {
+      // A phone check: the parent reads out the unique code from the invitation email (or the
+      // caseworker knows them), and the parent then skips the code in the chat.
+      const code = el("input", { placeholder: "Code read out (optional)", maxLength: 32, autocomplete: "off",
+        "aria-label": `Code ${i.parent_forename} read out` });
+      const form = el("form", { className: "row" }, [code, el("button", { type: "submit", textContent: "Mark verified" })]);
+      form.addEventListener("submit", async (e) => {
+        e.preventDefault();
+        await team("POST", `/v1/invitations/${i.id}/verify`, code.value.trim() ? { code: code.value.trim() } : {});
+        refreshTeam();
+      });
+      li.append(form);
+    }
     if (i.grant_status === "accepted") {
       const b = el("button", { type: "button", textContent: "Activate access" });
       b.addEventListener("click", async () => { await team("POST", `/v1/access/${i.grant_id}/activate`, {}); refreshTeam(); });
