@@ -93,6 +93,10 @@ class HttpSettings(BaseSettings):
         "", description="Origins, beside Telegram's, allowed to show the parents' pages in a frame "
         "(space-separated; the sandbox sets its own page)."
     )
+    page_banner: str = Field(
+        "", max_length=120, description="A line at the top of every parents' page, for a service that is not "
+        "the real one (for example \"Test service: not for real cases\"); the sandbox sets its own."
+    )
     sandbox_port: int = Field(
         8090, description="The sandbox's page (ehcp-bot sandbox, or run with no bot token), on 127.0.0.1 only."
     )

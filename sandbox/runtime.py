@@ -184,6 +184,7 @@ class Sandbox:
             api_host=HOST, api_port=free_port(), web_host=HOST, web_port=web_port,
             public_url=f"http://{HOST}:{web_port}",
             frame_ancestors=f"http://{HOST}:{self.page_port}" if self.page_port else "",
+            page_banner="Sandbox: nothing here reaches a real person.",
             # Reminders looked for every 2 s: moving the clock shows them at once.
             reminder_interval=2.0,
         )

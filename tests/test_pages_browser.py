@@ -81,6 +81,8 @@ async def test_every_portal_page_passes_the_accessibility_check(pages, portal, b
     await send_empty(page)
     await checked(page, "new-password-errors", viewport)
 
+    assert await page.locator(".page-banner").count() == 0  # the real service: no banner
+
     # A link used up or never made.
     await page.goto(portal.settings.http.public_url + "/p/not-a-link")
     await expect(page.get_by_role("heading", level=1)).to_contain_text("expired")
@@ -102,4 +104,16 @@ async def test_a_registration_sent_from_the_browser_asks_for_the_emailed_code(pa
     await page.locator("form").last.get_by_role("button").click()
     await expect(page.get_by_text("Check your email")).to_be_visible()
     await checked(page, "register-sent", PHONE)
+    await page.close()
+
+
+async def test_the_page_banner_heads_every_page_when_set(pages, portal, browser: Browser):
+    """EHCP_PAGE_BANNER (a test service, the sandbox): on forms and on error pages alike."""
+    portal.settings.http.page_banner = "Test service: not for real cases"
+    page = await browser.new_page(viewport=PHONE)
+    await page.goto(await new_link(portal, CHAT, Purpose.REGISTER))
+    await expect(page.locator("main .page-banner")).to_have_text("Test service: not for real cases")
+    await checked(page, "banner", PHONE)
+    await page.goto(portal.settings.http.public_url + "/no-such-page")
+    await expect(page.locator(".page-banner")).to_have_text("Test service: not for real cases")
     await page.close()

@@ -179,6 +179,7 @@ async def test_an_invited_parent_sets_up_the_portal_from_the_email_to_the_dashbo
         own = await browser.new_page(viewport=PHONE)
         await own.goto(await page.locator("#panel-frame").get_attribute("src"))
         await expect(own.get_by_role("heading", name="Register for new account")).to_be_visible()
+        await expect(own.locator(".page-banner")).to_have_text("Sandbox: nothing here reaches a real person.")
         await no_serious_violations(own)
         await own.close()
         form = page.frame_locator("#panel-frame")

@@ -15,7 +15,7 @@ from core.services import Services
 from core.text import one_line
 from web.csrf import CSRF_FIELD, check_csrf_token, origin_of
 from web.pages import Page, PageRequest, WebPages
-from web.render import CSS, message_page
+from web.render import BANNER, CSS, message_page
 
 log = logging.getLogger("ehcp.web")
 access_log = logging.getLogger("ehcp.web.access")
@@ -79,7 +79,9 @@ _ERRORS = {
 
 @web.middleware
 async def friendly_errors(request: web.Request, handler: Any) -> web.StreamResponse:
-    """Errors are short plain-English pages; never a traceback."""
+    """Errors are short plain-English pages; never a traceback. (Each page, errors too, carries the
+    settings' banner.)"""
+    BANNER.set(request.app[PORTAL].settings.http.page_banner)
     try:
         return await handler(request)
     except web.HTTPException as exc:

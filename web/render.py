@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping
+from contextvars import ContextVar
 from importlib.resources import files
 from typing import Any
 
@@ -45,6 +46,10 @@ ENV = Environment(
     keep_trailing_newline=True,
 )
 ENV.globals["css_path"] = CSS_PATH
+# The settings' page banner (EHCP_PAGE_BANNER), set for each request by the app's middleware: the
+# pages' templates render without their app at hand.
+BANNER: ContextVar[str] = ContextVar("page_banner", default="")
+ENV.globals["banner"] = BANNER.get
 
 CSS = files("web").joinpath("static/site.css").read_text(encoding="utf-8")
 
