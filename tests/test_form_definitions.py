@@ -96,6 +96,19 @@ def test_the_declaration_must_be_yes(ppf: FormDefinition) -> None:
     )
     assert parse_answer(declaration, "yes", TODAY) is True
 
+def test_the_annual_review_forces_no_answer(forms: dict[str, FormDefinition]) -> None:
+    """A parent can say no to sharing their views: no question of the form insists on one answer,
+    and a No asks (optionally) what should not be shared."""
+    views = forms["annual_review_views"]
+    assert all(x.must_be is None for x in views.questions())
+    share = q(views, "share_agreed")
+    assert parse_answer(share, "no", TODAY) is False
+    assert views.is_visible("share_concerns", {"share_agreed": False})
+    assert not views.is_visible("share_concerns", {"share_agreed": True})
+    assert not q(views, "share_concerns").required
+    assert views.next_item("share_agreed", {"share_agreed": True}) is None
+
+
 
 def test_the_request_for_assessment_has_what_the_case_needs(forms: dict[str, FormDefinition]) -> None:
     request = forms["ehc_needs_assessment_request"]
