@@ -499,7 +499,7 @@ async def test_a_parent_with_no_case_requests_an_assessment_and_the_dashboard_st
     w = await window(kim, "Which professionals have been involved")
     await kim.press(w, "School SENCo")
     await kim.wait_until(
-        lambda: "✅ School SENCo" in [b.text for b in kim.message(w.message_id).buttons],
+        lambda: "✅ School SENCo (special needs co-ordinator)" in [b.text for b in kim.message(w.message_id).buttons],
         what="the tick",
     )
     await kim.press(kim.message(w.message_id), "✅ Done")
