@@ -17,7 +17,7 @@ def privacy_notice(settings: Settings) -> str:
         f"• <b>Who keeps it:</b> {council}. Your child's case records are kept as the law "
         "requires, as they are in the web portal.\n"
         "• <b>Telegram</b> also holds this chat on its servers, like any Telegram chat. "
-        "Please do not send passwords here. We will never ask for one in the chat.\n"
+        "Do not send passwords here. We will never ask for one in the chat.\n"
         "• <b>To stop:</b> send /logout to unlink this chat, or /deletemydata to also erase "
         "what we hold only because of this chat. You can also block the bot at any time."
     )
@@ -28,25 +28,30 @@ def welcome() -> str:
         "<b>Welcome to the EHCP Parent Portal</b>\n\n"
         "Here you can see your child's SEND Dashboard, send and read messages, "
         "get letters and plans, and fill in forms. We will remind you before each key date.\n\n"
-        "If the SEND team sent you an invitation email, please tap the link in that email. "
-        "It brings you back here to set up your account."
+        "If the SEND team sent you an invitation email, tap the link in that email. "
+        "It brings you back here to set up your account.\n\n"
+        "No invitation? You can register or log in from the menu below."
     )
 
 
 def help_text(settings: Settings) -> str:
     contact = escape(settings.product.send_team_contact)
+    reply = escape(settings.product.response_time)
     return (
         "<b>Help</b>\n\n"
         "<b>What this chat can do</b>\n"
         "• Show your child's SEND Dashboard: the stage, key dates and your caseworker.\n"
         "• Send messages to the SEND team and read their replies.\n"
         "• Send you the letters and plans the SEND team publishes (Documents to View).\n"
-        "• Ask you the questions of a form one at a time, saving every answer, so you can stop "
-        "and carry on later (Actions to Complete). A PDF of your answers at any time.\n"
+        "• Fill in the forms the SEND team asks for (Actions to Complete), one question at a "
+        "time. Every answer is saved, so you can stop and carry on later. "
+        "Create PDF gives you a copy of your answers at any time.\n"
         "• Send the council a request for an EHC needs assessment.\n"
         "• Remind you before each key date.\n\n"
         "<b>Talking to a person</b>\n"
-        f"The SEND team reads every message. You can also contact {contact}.\n\n"
+        f"To write to the SEND team, send /messages. The SEND team reads every message and "
+        f"replies {reply}. "
+        f"If it is urgent, contact {contact}.\n\n"
         "<b>Commands</b>\n"
         "/start – the main menu\n"
         "/dashboard – your child's SEND Dashboard\n"
@@ -54,14 +59,17 @@ def help_text(settings: Settings) -> str:
         "/settings – reminders, and which child to show\n"
         "/help – this help\n"
         "/privacy – what we keep and how to stop\n"
-        "/cancel – stop what you are doing"
+        "/cancel – stop what you are doing\n"
+        "/logout – unlink this chat from your portal account\n"
+        "/deletemydata – delete your data from this chat"
     )
 
 
 def unexpected_text() -> str:
     return (
         "Sorry, I did not understand that. Nothing has been sent to the SEND team.\n\n"
-        "Please choose an option below, or send /help."
+        "To write to the SEND team, send /messages. For anything else, choose an option below "
+        "or send /help."
     )
 
 
@@ -86,18 +94,19 @@ def not_available() -> str:
 
 def something_went_wrong() -> str:
     return (
-        "Sorry, something went wrong on our side. What you sent is safe with us. "
-        "Please try again in a minute."
+        "Sorry, something went wrong on our side, so that did not work. "
+        "Please try again in a few minutes."
     )
 
 
 def contact_text(settings: Settings) -> str:
     contact = escape(settings.product.send_team_contact)
+    reply = escape(settings.product.response_time)
     return (
         "<b>Talking to a person</b>\n\n"
-        "The SEND team reads every message sent from this chat and answers within their "
-        "stated response time.\n\n"
-        f"If something is urgent, please contact {contact} directly."
+        "To write to the SEND team, send /messages and choose <b>New Message</b>. "
+        f"The SEND team reads every message and replies {reply}.\n\n"
+        f"If it is urgent, contact {contact} directly."
     )
 
 
@@ -117,7 +126,7 @@ def child_not_available() -> str:
 
 def dashboard_needs_login() -> str:
     return (
-        "You are not logged in, so there is nothing to show yet.\n\n"
+        "You need to log in to see the SEND Dashboard.\n\n"
         "Go to the main menu and log in or register. Then the SEND Dashboard shows your child's case."
     )
 
@@ -141,4 +150,4 @@ def file_too_big() -> str:
 
 
 def file_not_fetched() -> str:
-    return "Sorry, we could not fetch that file from Telegram. Please send it again."
+    return "Sorry, we could not get that file from Telegram. Please send it again."

@@ -54,7 +54,7 @@ async def test_help_explains_the_bot_and_how_to_reach_a_person(running_bot, stan
     await alice.send("/help")
     help_msg = await alice.next_message()
     assert "What this chat can do" in help_msg.text
-    assert "SEND team reads every message" in help_msg.text
+    assert "SEND team reads every message and replies within 5 working days" in help_msg.text
     await alice.press(help_msg, "Talk to a person")
     contact = await alice.wait_for(lambda m: "Talking to a person" in m.text, include_consumed=True)
     assert contact.message_id == help_msg.message_id  # the same message, edited in place
