@@ -71,7 +71,7 @@ async def test_a_wrong_unique_code_says_the_tries_left_and_five_lock_the_invitat
         await alex.wait_until(lambda t=typed: t.deleted, what="the wrong code to be deleted")
     await alex.send(wrong)
     locked = await alex.wait_for(lambda m: "locked" in m.text)
-    assert "Please contact the SEND team" in locked.text
+    assert "Contact the SEND team: they can send you a new invitation." in locked.text
     await alex.wait_for(lambda m: "Main menu" in m.text)
 
     # The SEND team sees a locked invitation; nothing was verified, nobody answered.

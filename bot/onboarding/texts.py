@@ -9,8 +9,9 @@ from html import escape
 def unique_code_prompt() -> str:
     return (
         "<b>Verify your identity</b>\n\n"
-        "Your invitation email has a <b>unique code</b>. Please type it here.\n\n"
-        "If you cannot find the email, please contact the SEND team."
+        "Type the <b>unique code</b> from your invitation email.\n\n"
+        "Cannot find the email? Check your spam or junk folder. "
+        "If it is not there, contact the SEND team."
     )
 
 
@@ -28,8 +29,8 @@ def unique_code_answer(outcome, tries_left: int | None) -> str:  # noqa: ANN001
         return "That does not look like the unique code. It is in your invitation email. Please type it again."
     if outcome is CheckOutcome.LOCKED:
         return (
-            "That code was not right too many times, so this invitation is now locked. "
-            "Please contact the SEND team: they can send you a new invitation."
+            "This invitation is now locked, because a wrong code was typed too many times. "
+            "Contact the SEND team: they can send you a new invitation."
         )
     if outcome is CheckOutcome.EXPIRED:
         return "This invitation has expired. Please contact the SEND team for a new one."
@@ -100,13 +101,16 @@ def chat_linked(registered: bool) -> str:
 
 
 def no_invitations_waiting() -> str:
-    return "There are no invitations waiting for you at the moment."
+    return (
+        "There are no invitations waiting for you at the moment. "
+        "If you are expecting one, contact the SEND team."
+    )
 
 
 def invitations_intro() -> str:
     return (
         "<b>Invitations awaiting approval</b>\n\n"
-        "This is to confirm you wish to see each child's information here.\n\n"
+        "Confirm that you want to see each child's information in this chat.\n\n"
         "<b>Do you wish to continue setting up your account?</b>\n"
         "Tick each child, tap <b>Yes</b> or <b>No</b> under their name, then tap <b>Confirm</b>."
     )
@@ -147,7 +151,10 @@ def response_done(accepted: list[str], declined: list[str]) -> str:
             "The SEND team will now activate your access. We will tell you here when they have."
         )
     if declined:
-        parts.append(f"You declined the invitation for {escape(', '.join(declined))}. The SEND team will see this.")
+        parts.append(
+            f"You declined the invitation for {escape(', '.join(declined))}. The SEND team will see this. "
+            "If this was a mistake, contact the SEND team."
+        )
     parts.append("We have emailed you a copy.")
     return "\n\n".join(parts)
 
