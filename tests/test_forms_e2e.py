@@ -392,7 +392,7 @@ async def test_a_parent_fills_in_the_parental_preference_form_and_the_caseworker
     )
     thanks, copy = await submit(alex, confirm)
     assert thanks.text == (
-        "✅ Thank you. Your Parental Preference Form has been sent to the SEND team on "
+        "✅ Thank you. You sent “Parental Preference Form” to the SEND team on "
         "26 Nov 2026. Here is your copy."
     )
     assert copy.document.filename.endswith(".pdf")
@@ -516,14 +516,14 @@ async def test_a_parent_with_no_case_requests_an_assessment_and_the_dashboard_st
     confirm = await window(kim, "Have you entered all the information you need to?")
     thanks, copy = await submit(kim, confirm)
     assert thanks.text == (
-        "✅ Thank you. Your Request for an EHC needs assessment has been sent to the SEND team on "
+        "✅ Thank you. You sent “Request for an EHC needs assessment” to the SEND team on "
         "24 Nov 2026. Here is your copy."
     )
     assert "Robin" in pdf_text(copy.document.data)
     done = await window(kim, "Your request for an EHC needs assessment has been sent.")
     assert done.text == (
-        "Your request for an EHC needs assessment has been sent. The council must decide by "
-        "4 Jan 2027 whether to assess (6 weeks). You can follow it on the SEND Dashboard."
+        "Your request for an EHC needs assessment has been sent. The council must tell you by "
+        "4 Jan 2027 whether it will carry out the assessment. You can follow it on the SEND Dashboard."
     )
     await kim.press(done, "SEND Dashboard")
     dash = await window(kim, "SEND Dashboard: Robin Taylor")

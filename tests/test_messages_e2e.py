@@ -134,7 +134,7 @@ async def test_a_parent_sends_each_type_of_message_and_it_reaches_the_api(
         )
         assert f"Message Type: {type_name}" in preview and f"Subject: Question {i + 1}" in preview
         assert f"Hello, this is about {type_name}." in preview
-        assert "The message will be displayed under Sent Items" in ack.text
+        assert "You can find it in Sent Items" in ack.text
         assert f"The SEND team will reply {RESPONSE_TIME}" in ack.text
 
     items = await case_messages(stack)
@@ -201,7 +201,7 @@ async def test_a_caseworkers_reply_arrives_with_read_and_reply_and_the_thread_ho
     w = await window(alex, "Added.")
     await alex.press(w, "Done")
     _, ack = await preview_and_send(alex, await window(alex, "Files"))
-    assert "under Sent Items" in ack.text
+    assert "in Sent Items" in ack.text
     answer = (await case_messages(stack))[-1]
     assert answer["reply_to"] == reply["id"] and answer["direction"] == "to_team"
     assert answer["subject"] == "Re: School transport" and answer["type"] == "school_placement"

@@ -56,7 +56,10 @@ def confirm_text() -> str:
 
 
 def already_sent(title: str) -> str:
-    return f"Your {escape(title)} has already been sent."
+    return (
+        f"You have already sent “{escape(title)}”, so it cannot be changed. "
+        "To tell the SEND team something more, send them a message from /messages."
+    )
 
 
 def answers_saved(n: int) -> str:
@@ -76,7 +79,7 @@ def request_intro() -> list[str]:
 
 def sent_with_copy(title: str, when: str) -> str:
     return (
-        f"✅ Thank you. Your {escape(title)} has been sent to the SEND team on {when}. "
+        f"✅ Thank you. You sent “{escape(title)}” to the SEND team on {when}. "
         "Here is your copy."
     )
 
@@ -84,13 +87,17 @@ def sent_with_copy(title: str, when: str) -> str:
 def request_sent(by: str) -> str:
     """After the request for an EHC needs assessment (`by`: " by 5 Jan 2027" or " within 6 weeks")."""
     return (
-        "Your request for an EHC needs assessment has been sent. The council must decide"
-        f"{by} whether to assess (6 weeks). You can follow it on the SEND Dashboard."
+        "Your request for an EHC needs assessment has been sent. The council must tell you"
+        f"{by} whether it will carry out the assessment. You can follow it on the SEND Dashboard."
     )
 
 
 def form_sent() -> str:
-    return "It is no longer in Actions to Complete. The SEND team will be in touch."
+    return (
+        "Your form has been sent, so it is no longer in Actions to Complete. "
+        "You do not need to do anything else. To add something, send the SEND team a message "
+        "from /messages."
+    )
 
 
 def prompt(q: Question) -> str:
@@ -107,7 +114,7 @@ def prompt(q: Question) -> str:
     if t is QuestionType.FILE:
         return "Send the file here: a PDF, a Word document or a photo, up to 20 MB."
     if t is QuestionType.DATE:
-        return "Type the date, for example 3/2/2027."
+        return "Type the date, for example 3 Feb 2027 or 3/2/2027."
     if t is QuestionType.NUMBER:
         return "Type a number."
     if t is QuestionType.EMAIL:

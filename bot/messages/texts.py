@@ -34,7 +34,7 @@ def messages_choose_child() -> str:
 
 def messages_needs_login() -> str:
     return (
-        "You are not logged in, so you cannot send or read messages here yet.\n\n"
+        "You need to log in to send or read messages.\n\n"
         "Go to the main menu and log in or register."
     )
 
@@ -181,8 +181,8 @@ def preview_long_footer(parts: int) -> str:
 
 def message_sent(response_time: str) -> str:
     return (
-        "✅ Your message has been sent to the SEND team. The message will be displayed under "
-        f"Sent Items. The SEND team will reply {escape(response_time)}."
+        "✅ Your message has been sent to the SEND team. You can find it in Sent Items. "
+        f"The SEND team will reply {escape(response_time)}."
     )
 
 
