@@ -217,7 +217,7 @@ async def test_withdrawing_takes_it_off_the_list_tells_each_carer_once_and_keeps
     assert set(notices) == {ALEX, DAN}
     for n in notices.values():
         assert "The SEND team has withdrawn a document: Letter for another family (published 24 Nov 2026)" in n.text
-        assert "It was sent to you by mistake or replaced." in n.text
+        assert "This happens when a document was sent by mistake or has been replaced." in n.text
         assert "It is no longer in Documents to View." in n.text
         assert "Wrong family" not in n.text  # the reason is the council's record
     assert "Please delete any copy you saved" in notices[ALEX].text

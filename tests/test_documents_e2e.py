@@ -166,7 +166,7 @@ async def test_a_withdrawn_document_leaves_the_list_the_parent_is_told_and_old_b
     assert status == 200 and out["withdrawn_at"]
     told = await alex.wait_for(lambda m: "was withdrawn" in m.text)
     assert "The SEND team has withdrawn a document: Letter for someone else (published 24 Nov 2026)" in told.text
-    assert "It was sent to you by mistake or replaced." in told.text
+    assert "This happens when a document was sent by mistake or has been replaced." in told.text
     assert "It is no longer in Documents to View." in told.text
     assert "Please delete any copy you saved." in told.text  # Alex had received it
     assert "Wrong family" not in told.text

@@ -119,7 +119,7 @@ def list_text(p: DocumentPage) -> str:
         lines += [
             "No items to view.",
             "When the SEND team publishes a letter or a plan for "
-            f"{escape(p.child_forename)}, it will show here and you will be told.",
+            f"{escape(p.child_forename)}, it will be listed here and we will tell you in this chat.",
         ]
         return "\n".join(lines)
     first = p.page * p.per_page + 1

@@ -29,13 +29,14 @@ def withdrawn(n: DocumentWithdrawn) -> Rendered:
     text = (
         f"🗑 <b>A document for {escape(n.child_forename)} was withdrawn</b>\n"
         f"The SEND team has withdrawn a document: {escape(n.description)} "
-        f"(published {format_day(n.published_at)}). It was sent to you by mistake or replaced. "
-        "It is no longer in Documents to View."
+        f"(published {format_day(n.published_at)}). This happens when a document was sent by "
+        "mistake or has been replaced. It is no longer in Documents to View."
     )
     if n.received:
         text += "\n\nYou received a copy of it. Please delete any copy you saved. You do not need to do anything else."
     else:
         text += "\n\nYou do not need to do anything."
+    text += " If you have a question about it, send the SEND team a message."
     return Rendered(text=text, email_subject=f"A document for {n.child_forename} was withdrawn", markup="HTML")
 
 
