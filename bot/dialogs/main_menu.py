@@ -43,7 +43,10 @@ async def menu_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]
         names = escape(", ".join(f"{c.forename} {c.surname}" for c in children))
         status = f"You are logged in. You can see: {names}."
     else:
-        status = "You are logged in. The SEND team has not activated access to a child yet."
+        status = (
+            "You are logged in. The SEND team has not activated access to a child yet. "
+            "We will tell you here when they do."
+        )
     return {"linked": account_id is not None, "pending": pending, "status": status}
 
 

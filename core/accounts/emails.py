@@ -27,10 +27,11 @@ def code_email(purpose: str, code: str, minutes: int, council: str) -> tuple[str
     subject, why = what.get(purpose, ("Your code", "to carry on"))
     body = (
         "Hello,\n\n"
-        f"Your code is {code}. It works for {minutes} minutes. "
-        "If you did not ask for it, you can ignore this email.\n\n"
-        f"Type the code in the chat (or on the page that asked for it) {why} on the {PORTAL}. "
-        "Never share this code with anyone: the SEND team will never ask you for it."
+        f"Your code is {code}.\n\n"
+        f"Type it in the chat (or on the page that asked for it) {why} on the {PORTAL}. "
+        f"It works for {minutes} minutes.\n\n"
+        "Do not share this code with anyone. The SEND team will never ask you for it.\n\n"
+        "If you did not ask for a code, you can ignore this email."
         + _sign(council)
     )
     return f"{PORTAL}: {subject}", body
@@ -63,8 +64,8 @@ def password_changed(at: datetime, contact: str, council: str) -> tuple[str, str
     body = (
         "Hello,\n\n"
         f"The password of your {PORTAL} account was changed on {format_datetime(at)}.\n\n"
-        'If you did not do this, choose "Forgotten password" to set a new one straight away, '
-        f"and tell {contact}." + _sign(council)
+        "If you did not change it, set a new password straight away: on the log in page, "
+        f'choose "Forgotten password". Then tell {contact}.' + _sign(council)
     )
     return f"{PORTAL}: your password was changed", body
 

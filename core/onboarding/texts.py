@@ -73,7 +73,8 @@ def response_email(
 def access_activated_notice(child_forename: str, team: str) -> str:
     return (
         f"Good news: {team} has activated your access for {child_forename}. You can now: "
-        "see the SEND Dashboard, send and read messages, get letters and plans, and fill in forms."
+        "see the SEND Dashboard, send and read messages, get letters and plans, and fill in forms.\n\n"
+        "To start, send /dashboard in the chat."
     )
 
 
