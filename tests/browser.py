@@ -29,6 +29,14 @@ async def no_serious_violations(page: Page) -> None:
     assert bad == [], [(v["id"], v["impact"], v["help"], [n["target"] for n in v["nodes"]][:3]) for v in bad]
 
 
+async def no_violations(page: Page) -> None:
+    """axe-core finds nothing at all on the page as it is now: no violation of any impact (minor
+    and moderate too)."""
+    results = await Axe().run(page)
+    bad = results.response["violations"]
+    assert bad == [], [(v["id"], v["impact"], v["help"], [n["target"] for n in v["nodes"]][:3]) for v in bad]
+
+
 async def screenshot(page: Page, folder: str, name: str) -> None:
     """Saved as a test artefact: test-artifacts/<folder>/<name>.png (`.ci/run` prints the folder)."""
     (ARTIFACTS / folder).mkdir(parents=True, exist_ok=True)

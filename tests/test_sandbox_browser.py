@@ -1,7 +1,7 @@
 """The sandbox in a real browser: Debian's Chromium driven by Playwright's async API, only by
 clicking and typing in the page (issue 14). Screenshots of each step, at desktop width and at
 phone width (390 x 844), go to `test-artifacts/sandbox/` (`.ci/run` prints the folder); axe-core
-checks the page for serious or critical accessibility violations.
+checks the page for accessibility violations (none of any impact).
 
 Chromium is Debian's (`.ci/run` installs the `chromium` package; `EHCP_TEST_CHROMIUM` names
 another binary): Playwright never downloads a browser here.
@@ -14,7 +14,7 @@ from pathlib import Path
 
 from playwright.async_api import Browser, Page, expect
 
-from tests.browser import DESKTOP, PHONE, no_serious_violations, screenshot
+from tests.browser import DESKTOP, PHONE, no_violations, screenshot
 from tests.test_sandbox import running
 
 PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
@@ -66,7 +66,7 @@ async def test_a_visitor_tries_the_product_in_the_browser(tmp_path: Path, browse
         await expect(page.get_by_text("Sandbox", exact=True)).to_be_visible()
         await expect(page.locator("#mails details").first).to_be_visible()
         await both.shot(page, "01-first-look", pane="mail", showing="Accept Portal Invitation")
-        await no_serious_violations(page)
+        await no_violations(page)
 
         # Priya's phone: the notices the SEND team's work sent her.
         await page.get_by_label("You are").select_option(label="Priya")
@@ -128,14 +128,20 @@ async def test_a_visitor_tries_the_product_in_the_browser(tmp_path: Path, browse
         width = await phone.evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE["width"], f"the page is {width} px wide on a 390 px phone"
         await shot(phone, "07-phone-tabs-chat")
-        await no_serious_violations(phone)
+        await no_violations(phone)
         await phone.get_by_role("button", name="Mailbox").click()
         await expect(phone.locator("#mail")).to_be_visible()
         await expect(phone.locator("#phone")).to_be_hidden()
         await shot(phone, "08-phone-tabs-mailbox")
+        await no_violations(phone)
         await phone.get_by_role("button", name="SEND team").click()
         await expect(phone.locator("#invitations li")).to_have_count(3)
         await shot(phone, "09-phone-tabs-send-team")
+        await no_violations(phone)
+        # The staff group: a topic's posts scroll in their own box, which a keyboard can reach.
+        await phone.get_by_role("button", name="Staff group").click()
+        await expect(phone.locator("#topics details[open] .posts li").first).to_be_visible()
+        await no_violations(phone)
         assert errors == []
         await page.close()
         await phone.close()
@@ -180,7 +186,7 @@ async def test_an_invited_parent_sets_up_the_portal_from_the_email_to_the_dashbo
         await own.goto(await page.locator("#panel-frame").get_attribute("src"))
         await expect(own.get_by_role("heading", name="Register for new account")).to_be_visible()
         await expect(own.locator(".page-banner")).to_have_text("Sandbox: nothing here reaches a real person.")
-        await no_serious_violations(own)
+        await no_violations(own)
         await own.close()
         form = page.frame_locator("#panel-frame")
         for label, value in (("Forename", "Alex"), ("Surname", "Jones"), ("Street", "High Street"),

@@ -21,12 +21,21 @@ from multidict import MultiDictProxy
 from core.accounts import PASSWORDS_DIFFER, LoginStatus, PasswordStatus, StartStatus
 from core.page_links import SIGNED_IN, Link, LinkState, PageLinks, Purpose
 from web.pages import PageRequest, WebPages
-from web.render import message_page
+from web.render import errors_by_field, message_page
 
 EXPIRED = (
     "This link has expired or has already been used. Please go back to the chat and ask for a new one."
 )
 TRY_LATER = "Please try again later"
+
+# Each form's boxes, in the order they show (its error summary lists the problems in this order).
+REGISTER_FIELDS = ("forename", "surname", "house", "street", "area", "town", "postcode", "email", "password",
+                   "confirm_password")
+LOGIN_FIELDS = ("email", "password")
+RESET_FIELDS = ("email",)
+NEW_PASSWORD_FIELDS = ("password", "confirm_password")
+CHANGE_PASSWORD_FIELDS = ("current_password", "password", "confirm_password")
+CHANGE_EMAIL_FIELDS = ("password", "email")
 
 
 def _expired() -> web.Response:
@@ -34,16 +43,20 @@ def _expired() -> web.Response:
 
 
 def _register_form(req: PageRequest, values: dict[str, str], errors: dict[str, list[str]]) -> web.Response:
-    return req.render("register.html", status=400 if errors else 200, values=values, errors=errors,
+    return req.render("register.html", status=400 if errors else 200, values=values,
+                      errors=errors_by_field(errors, REGISTER_FIELDS),
                       password_rules=req.services.accounts.password_rules())
 
 
 def _login_form(req: PageRequest, email: str = "", error: str = "") -> web.Response:
-    return req.render("login.html", status=400 if error else 200, email=email, error=error)
+    """`error`: the email and password do not match an account (said once, at the email box)."""
+    errors = errors_by_field({"email": [error]} if error else {}, LOGIN_FIELDS)
+    return req.render("login.html", status=400 if error else 200, email=email, errors=errors)
 
 
 def _reset_form(req: PageRequest, email: str = "", errors: list[str] | None = None) -> web.Response:
-    return req.render("reset.html", status=400 if errors else 200, email=email, errors=errors or [])
+    return req.render("reset.html", status=400 if errors else 200, email=email,
+                      errors=errors_by_field({"email": errors or []}, RESET_FIELDS))
 
 
 def _reset_waiting(req: PageRequest, first: str) -> web.Response:
@@ -51,17 +64,20 @@ def _reset_waiting(req: PageRequest, first: str) -> web.Response:
 
 
 def _new_password_form(req: PageRequest, errors: dict[str, list[str]] | None = None) -> web.Response:
-    return req.render("new_password.html", status=400 if errors else 200, errors=errors or {},
+    return req.render("new_password.html", status=400 if errors else 200,
+                      errors=errors_by_field(errors, NEW_PASSWORD_FIELDS),
                       password_rules=req.services.accounts.password_rules())
 
 
 def _change_password_form(req: PageRequest, errors: dict[str, list[str]] | None = None) -> web.Response:
-    return req.render("change_password.html", status=400 if errors else 200, errors=errors or {},
+    return req.render("change_password.html", status=400 if errors else 200,
+                      errors=errors_by_field(errors, CHANGE_PASSWORD_FIELDS),
                       password_rules=req.services.accounts.password_rules())
 
 
 def _change_email_form(req: PageRequest, email: str = "", errors: dict[str, list[str]] | None = None) -> web.Response:
-    return req.render("change_email.html", status=400 if errors else 200, email=email, errors=errors or {})
+    return req.render("change_email.html", status=400 if errors else 200, email=email,
+                      errors=errors_by_field(errors, CHANGE_EMAIL_FIELDS))
 
 
 def _password_errors(problems: list[str]) -> dict[str, list[str]]:

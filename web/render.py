@@ -14,12 +14,20 @@ the form pieces from "macros.html":
     {%- endblock %}
 
     return req.render("hello.html", status=200, name=...)     # in a page handler (web.pages)
+
+Pages follow the GOV.UK Design System's accessibility patterns. A form with problems is given
+`errors` (field name -> its messages, in the order the fields show: `errors_by_field`); the layout
+then starts the title with "Error: " and puts "There is a problem" above the heading, each problem
+a link to its box; `ui.field(..., errors=errors.name)` shows the message above the box (with a
+visually hidden "Error:"), marks the box aria-invalid and names the message in its
+aria-describedby. A box is required unless `required=False`, whose label then ends "(optional)".
+Every box about the parent has its `autocomplete` (given-name, email, new-password...).
 """
 
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
 from importlib.resources import files
 from typing import Any
@@ -57,6 +65,17 @@ CSS = files("web").joinpath("static/site.css").read_text(encoding="utf-8")
 def template(source: str) -> Template:
     """A template from a string, in the pages' environment (it may extend "layout.html")."""
     return ENV.from_string(source)
+
+
+def errors_by_field(errors: Mapping[str, Sequence[str]] | None, fields: Sequence[str]) -> dict[str, list[str]]:
+    """A form's problems for its template: in the order its `fields` show on the page (the error
+    summary lists them in that order), each under one of them. A problem about none of them (the
+    whole form) goes under the first field, so that it still shows and its link leads somewhere."""
+    out: dict[str, list[str]] = {}
+    for name, messages in (errors or {}).items():
+        key = name if name in fields else fields[0]
+        out.setdefault(key, []).extend(str(m) for m in messages)
+    return {name: out[name] for name in fields if out.get(name)}
 
 
 def render(

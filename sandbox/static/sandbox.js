@@ -138,7 +138,8 @@ function renderStaff() {
   box.replaceChildren();
   if (!state.staff.topics.length) box.append(el("p", { textContent: "No topics yet: one opens when a family first writes." }));
   state.staff.topics.forEach((t, n) => {
-    const posts = el("ol", { className: "posts" });
+    // Focusable: the list scrolls, and a keyboard must be able to scroll it (axe: scrollable-region-focusable).
+    const posts = el("ol", { className: "posts", tabIndex: 0, "aria-label": `Posts in ${t.name}` });
     for (const p of t.posts) {
       const li = el("li", { className: p.from === "bot" ? "" : "mine" });
       li.append(el("div", { className: "who", textContent: p.from === "bot" ? "Portal bot" : p.from }));
