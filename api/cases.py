@@ -39,7 +39,7 @@ from api.routes import ApiRequest, ApiRoutes
 from core.cases.events import EventKind
 from core.cases.service import CaseView
 from core.text import has_visible_text, trim
-from core.timescales import CaseException, TransferKind
+from core.timescales import CaseException, ReviewOutcome, TransferKind
 
 
 class CaseworkerIn(Body):
@@ -77,7 +77,8 @@ class CasePatch(Body):
     requestor: VisibleText[100] | None = Field(None, description="Who asked: 'Parent', 'School', ... Null: not known.")
 
 
-_DETAILED = {EventKind.PHASE_TRANSFER, EventKind.DECISION_LETTER, EventKind.EXCEPTION}
+_DETAILED = {EventKind.PHASE_TRANSFER, EventKind.DECISION_LETTER, EventKind.EXCEPTION, EventKind.REVIEW_DECISION,
+             EventKind.AMENDED_PLAN_ISSUED, EventKind.REVIEW_MEETING_ARRANGED}
 
 
 def _event_variants() -> list[dict[str, Any]]:
@@ -108,8 +109,26 @@ def _event_variants() -> list[dict[str, Any]]:
     return [
         variant([EventKind.PHASE_TRANSFER], {
             "year": year,
-            "transfer_kind": {"enum": [t.value for t in TransferKind], "default": TransferKind.SCHOOL.value},
+            "transfer_kind": {"enum": [TransferKind.SCHOOL.value, TransferKind.POST_16.value],
+                              "default": TransferKind.SCHOOL.value},
         }, ["year"]),
+        variant([EventKind.PHASE_TRANSFER], {
+            "transfer_kind": {"enum": [TransferKind.BETWEEN_POST_16.value]},
+            "date": {"type": "string", "format": "date",
+                     "description": "The day of the move between post-16 settings (reg 18(2)): within 3 years."},
+        }, ["transfer_kind", "date"]),
+        variant([EventKind.REVIEW_DECISION], {
+            "outcome": {"enum": [o.value for o in ReviewOutcome],
+                        "description": "What the council decided after the review (reg 20(10))."},
+        }, ["outcome"]),
+        variant([EventKind.REVIEW_MEETING_ARRANGED], {
+            "date": {"type": "string", "format": "date",
+                     "description": "The day of the review meeting (within a year): the papers are due 2 weeks before."},
+        }, ["date"]),
+        variant([EventKind.AMENDED_PLAN_ISSUED], {
+            "names_setting": {"type": "boolean",
+                              "description": "The plan names the next school or college (what meets reg 18)."},
+        }, []),
         variant([EventKind.DECISION_LETTER], {
             "about": {"anyOf": [{**text, "maxLength": 200}, {"type": "null"}], "description": "What it is about."},
         }, []),
@@ -119,14 +138,17 @@ def _event_variants() -> list[dict[str, Any]]:
 
 
 class EventIn(Body):
-    """A dated event. `details` depends on the kind: phase_transfer {year, transfer_kind},
-    decision_letter {about}, exception {exception}; any kind {note}."""
+    """A dated event. `details` depends on the kind: phase_transfer {year, transfer_kind} (or
+    {transfer_kind: post16_to_post16, date}), review_decision {outcome}, amended_plan_issued
+    {names_setting}, decision_letter {about}, exception {exception}; any kind {note}."""
 
     kind: EventKind = Field(description="What happened. `exception` records an exception (details.exception).")
     on: StrictDate = Field(description="The day it happened (not in the future).")
     details: dict[str, Any] = Field(
         default_factory=dict,
-        description="phase_transfer: {year, transfer_kind: school | secondary_to_post16}; "
+        description="phase_transfer: {year, transfer_kind: school | secondary_to_post16} or "
+        "{transfer_kind: post16_to_post16, date}; review_decision: {outcome: keep | amend | cease}; "
+        "amended_plan_issued: {names_setting}; review_meeting_arranged: {date}; "
         "decision_letter: {about}; exception: {exception: "
         + " | ".join(e.value for e in CaseException)
         + "}; any kind: {note}.",

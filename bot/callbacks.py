@@ -19,6 +19,14 @@ class DashboardButton(CallbackData, prefix="dash"):
     child_id: int
 
 
+class RightsButton(CallbackData, prefix="rights"):
+    """ "What can I do?" under a notice: a rights page (`topic`, a core/rights.py id; empty: the
+    page for the child's stage) for a child."""
+
+    child_id: int
+    topic: str = ""
+
+
 class DocumentButton(CallbackData, prefix="doc"):
     """Receive a published document (`action` "get")."""
 
@@ -58,4 +66,4 @@ def usable_id(value: int) -> int | None:
     return value if 0 < value <= MAX_ID else None
 
 
-__all__ = ["DashboardButton", "DocumentButton", "FormButton", "MessageButton", "parse", "usable_id"]
+__all__ = ["DashboardButton", "DocumentButton", "FormButton", "MessageButton", "RightsButton", "parse", "usable_id"]

@@ -166,6 +166,23 @@ class ProductSettings(BaseSettings):
         description="A folder of the council's own form definitions (YAML or JSON), added to the "
         "bundled ones (a file with a bundled form's id replaces it). Checked at start.",
     )
+    rights_dir: Path | None = Field(
+        None,
+        description="A folder of the council's own rights pages (Markdown with a '---' block; see "
+        "core/rights.py), added to the bundled ones (a same id replaces one). Checked at start.",
+    )
+    sendiass_name: str = Field(
+        "Your local SENDIASS (SEND Information, Advice and Support Service)",
+        description="The free local SEND information, advice and support service, as parents know it.",
+    )
+    sendiass_contact: str = Field(
+        "Ask the SEND team for its phone number and email address.",
+        description="How to reach the SENDIASS (phone, email, website), told on every rights page.",
+    )
+    mediation_adviser: str = Field(
+        "the mediation adviser named in the council's decision letter",
+        description="The mediation adviser parents must contact before appealing (name and phone).",
+    )
     protect_documents: bool = Field(
         False,
         description="Send documents, and the PDFs of forms, as protected content (the parent "

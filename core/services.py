@@ -22,6 +22,7 @@ from core.page_flow import PageFlow
 from core.page_links import PageLinks
 from core.portal import Portal
 from core.reminders import ReminderPreferences
+from core.rights import Topics, load_topics
 
 
 @dataclass
@@ -44,6 +45,7 @@ class Services:
     form_casework: FormCasework  # the SEND team's side: assign, withdraw, submissions
     cases: CaseService
     notice_statuses: NoticeStatuses
+    rights: Topics  # the "What can I do?" pages (checked at start; the council's folder added)
 
     @classmethod
     def build(cls, portal: Portal) -> Services:
@@ -69,6 +71,7 @@ class Services:
             form_casework=FormCasework(portal),
             cases=CaseService(portal),
             notice_statuses=NoticeStatuses(portal),
+            rights=load_topics(portal.settings.product.rights_dir),
         )
 
 

@@ -7,11 +7,22 @@ Act 2014 and the First-tier Tribunal (HESC) rules, as tabled in PRODUCT.md "Stat
 Counting conventions (the guide's own dashboard counts this way):
 
 - ``within_weeks(start, n)``: the start date is day 1, so the last day is start + n weeks - 1 day.
+  This is the date shown ("due"), as the council's guide shows it (30 Jan 2023 -> 12 Mar 2023 for
+  6 weeks). The Regulations say "within N weeks of" the request or meeting, which read strictly
+  does not count that day: the strict legal last day is one day later (13 Mar 2023). A council
+  is never called late before the day after the strict last day (``KeyDate.last_day``; each
+  rule's ``grace_days`` says which reading it uses).
 - ``days_from_service(start, n)``: the day of service is day 1, so the last day is start + n - 1.
 - ``months_after(start, n)``: the same day n months on, or that month's last day where it has no
   such day (31 Jan + 1 month -> 28/29 Feb).
 - ``within_months(start, n)``: the start date is day 1, so the last day is the day before
   ``months_after(start, n)``.
+
+- Tribunal deadlines (HESC Rules 2008, rule 12) are moved off days that are not working days
+  (weekends, Christmas Day, Good Friday and the bank holidays of England and Wales, from the
+  maintained ``holidays`` package, never typed by hand), and out of 25 Dec - 1 Jan and August.
+- Phase transfer (reg 18(1)) says "before 15 February" / "before 31 March": the last day is 14
+  February / 30 March.
 
 Dates are calendar dates (``datetime.date``): a clock change never shifts them.
 
@@ -27,96 +38,18 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
 
-# --------------------------------------------------------------------------- counting helpers
-
-
-def within_weeks(start: date, n: int) -> date:
-    """Last day of a period of ``n`` weeks that counts ``start`` as day 1."""
-    return start + timedelta(weeks=n) - timedelta(days=1)
-
-
-def days_from_service(start: date, n: int) -> date:
-    """Last day of ``n`` days from service, the day of service counting as day 1."""
-    return start + timedelta(days=n - 1)
-
-
-def months_after(start: date, n: int) -> date:
-    """The same day ``n`` months on, or the last day of that month where it has no such day."""
-    month_index = start.month - 1 + n
-    year = start.year + month_index // 12
-    month = month_index % 12 + 1
-    last = calendar.monthrange(year, month)[1]
-    return date(year, month, min(start.day, last))
-
-
-def within_months(start: date, n: int) -> date:
-    """Last day of a period of ``n`` months that counts ``start`` as day 1."""
-    return months_after(start, n) - timedelta(days=1)
-
-
-# --------------------------------------------------------------------------- tribunal appeal
-
-_NON_WORKING_FIXED = {(12, 25), (12, 26), (1, 1)}
-
-
-def is_working_day(d: date) -> bool:
-    """Monday to Friday, except 25 Dec, 26 Dec and 1 Jan.
-
-    Other bank holidays (Easter, May and August bank holidays, substitute days) are not modelled:
-    only the Christmas/New Year and August rules of the tribunal deadline need working days here.
-    """
-    return d.weekday() < 5 and (d.month, d.day) not in _NON_WORKING_FIXED
-
-
-def _first_working_day_from(d: date) -> date:
-    while not is_working_day(d):
-        d += timedelta(days=1)
-    return d
-
-
-def adjust_tribunal_deadline(d: date) -> date:
-    """Move a tribunal deadline out of the Christmas period or August.
-
-    A deadline falling from 25 Dec to 1 Jan inclusive moves to the next working day after that
-    period (the first working day after 1 Jan); one falling in August moves to the first working
-    day of September. Weekends are skipped and 25/26 Dec and 1 Jan are non-working; other bank
-    holidays are not modelled. Any other deadline is left as it is (even on a weekend).
-    """
-    if d.month == 12 and d.day >= 25:
-        return _first_working_day_from(date(d.year + 1, 1, 2))
-    if d.month == 1 and d.day == 1:
-        return _first_working_day_from(date(d.year, 1, 2))
-    if d.month == 8:
-        return _first_working_day_from(date(d.year, 9, 1))
-    return d
-
-
-def appeal_deadline(decision_letter: date, mediation_certificate: date | None = None) -> date:
-    """Last day to appeal to the tribunal.
-
-    2 months after the decision letter, or 1 month after the mediation certificate, whichever is
-    later; then moved out of 25 Dec - 1 Jan and August (see ``adjust_tribunal_deadline``).
-    """
-    due = months_after(decision_letter, 2)
-    if mediation_certificate is not None:
-        due = max(due, months_after(mediation_certificate, 1))
-    return adjust_tribunal_deadline(due)
-
-
-# --------------------------------------------------------------------------- phase transfer
-
-
-class TransferKind(StrEnum):
-    SCHOOL = "school"  # e.g. early years to school, primary to secondary
-    POST_16 = "secondary_to_post16"
-
-
-def phase_transfer_deadline(year: int, kind: TransferKind | str = TransferKind.SCHOOL) -> date:
-    """Date by which the plan must be amended to name the next setting (reg 18)."""
-    if TransferKind(kind) is TransferKind.POST_16:
-        return date(year, 3, 31)
-    return date(year, 2, 15)
-
+# Counting, the tribunal's working days and phase transfer's last days: core/law_days.py (the
+# names are this module's too).
+from core.law_days import TransferKind as TransferKind
+from core.law_days import adjust_tribunal_deadline as adjust_tribunal_deadline
+from core.law_days import appeal_deadline as appeal_deadline
+from core.law_days import days_from_service as days_from_service
+from core.law_days import is_working_day as is_working_day
+from core.law_days import months_after as months_after
+from core.law_days import phase_transfer_deadline as phase_transfer_deadline
+from core.law_days import post16_transfer_deadline as post16_transfer_deadline
+from core.law_days import within_months as within_months
+from core.law_days import within_weeks as within_weeks
 
 # --------------------------------------------------------------------------- case events
 
@@ -134,14 +67,27 @@ EXCEPTION_NAMES = {
 }
 
 
+class ReviewOutcome(StrEnum):
+    """What the council decided after an annual review (reg 20(10)): keep the plan as it is,
+    amend it, or cease to maintain it."""
+
+    KEEP = "keep"
+    AMEND = "amend"
+    CEASE = "cease"
+
+
 @dataclass(frozen=True)
 class CaseEvents:
     """A case's dated events; every one optional.
 
     ``assessment_decision`` is the date of the decision after assessing, ``issue_plan`` its
     outcome (True: a plan will be issued, False: no plan). ``annual_review_meeting`` is the most
-    recent review meeting. ``exceptions`` holds the names of recorded exceptions
-    (``CaseException`` values or free text).
+    recent review meeting; ``review_decision`` the council's decision after it and
+    ``review_outcome`` what it was. ``cease_decision`` is a decision to cease to maintain the plan
+    (s.45), after a review or not. ``setting_named`` is the latest amended plan that names the
+    next school or college (what meets a phase transfer). ``phase_transfer_date`` is the day of a
+    move between post-16 institutions (reg 18(2)). ``exceptions`` holds the names of recorded
+    exceptions (``CaseException`` values or free text).
     """
 
     request: date | None = None
@@ -153,17 +99,33 @@ class CaseEvents:
     final_plan_issued: date | None = None
     annual_review_meeting: date | None = None
     review_report: date | None = None
+    review_decision: date | None = None
+    review_outcome: ReviewOutcome | None = None
+    review_meeting_arranged: date | None = None  # when the next review meeting was arranged
+    review_meeting_date: date | None = None  # the day it is arranged for
     amendment_notice: date | None = None
     amended_plan_issued: date | None = None
+    setting_named: date | None = None
+    cease_decision: date | None = None
     decision_letter: date | None = None
     mediation_certificate: date | None = None
     phase_transfer_year: int | None = None
     phase_transfer_kind: TransferKind | None = None
+    phase_transfer_date: date | None = None
     exceptions: frozenset[str] = field(default_factory=frozenset)
 
     def __post_init__(self) -> None:
         names = frozenset(str(getattr(x, "value", x)) for x in self.exceptions)
         object.__setattr__(self, "exceptions", names)
+        if self.review_outcome is not None:
+            object.__setattr__(self, "review_outcome", ReviewOutcome(self.review_outcome))
+
+    @property
+    def ceased(self) -> date | None:
+        """The date the council decided to cease to maintain the plan (s.45), if it did: a
+        cease decision, or a review decision to cease."""
+        after_review = self.review_decision if self.review_outcome is ReviewOutcome.CEASE else None
+        return _latest(self.cease_decision, after_review)
 
 
 # --------------------------------------------------------------------------- the rules table
@@ -183,7 +145,11 @@ class Rule:
     ``party`` is who must act: "council" (a missed date is overdue) or "parent" (a window the
     parent may use; once closed it is no longer pending and shows as not applicable).
     ``exceptions_apply``: whether a recorded exception is relevant to this rule (it is flagged,
-    never used to move the date).
+    never used to move the date). ``grace_days``: days from the date shown (the guide's count,
+    the start day as day 1) to the strict legal last day ("within N weeks of" the start, the
+    start day not counted): the council is late only after that. ``missed_notice``: whether the
+    parent is told the day after it passes with nothing recorded (not for a duty that only
+    arises on one outcome, such as reg 10(1)'s).
     """
 
     key: str
@@ -193,6 +159,8 @@ class Rule:
     start_event: str
     party: str = "council"
     exceptions_apply: bool = False
+    grace_days: int = 0
+    missed_notice: bool = True
 
 
 RULES: tuple[Rule, ...] = (
@@ -200,60 +168,77 @@ RULES: tuple[Rule, ...] = (
         "decision_to_assess",
         "Decision whether to carry out an EHC needs assessment",
         "SEND Regulations 2014, reg 5(1)",
-        "within 6 weeks",
+        "within 6 weeks of the request (shown counting the request day as day 1; late from the "
+        "day after the strict last day, which does not count it)",
         "request",
         exceptions_apply=True,
+        grace_days=1,
     ),
     Rule(
         "assessment_decision",
-        "Decision whether to issue an EHC plan",
+        "Telling you if the council will not issue an EHC plan",
         "SEND Regulations 2014, reg 10(1)",
-        "within 16 weeks",
+        "within 16 weeks of the request, only if the council decides not to issue a plan (a "
+        "decision to issue meets it; shown and counted as for reg 5(1))",
         "request",
         exceptions_apply=True,
+        grace_days=1,
+        missed_notice=False,
     ),
     Rule(
         "final_plan",
         "Final EHC plan issued",
         "SEND Regulations 2014, reg 13(2)",
-        "within 20 weeks",
+        "within 20 weeks of the request (shown and counted as for reg 5(1))",
         "request",
         exceptions_apply=True,
+        grace_days=1,
     ),
     Rule(
         "draft_plan_comments",
         "Your comments on the draft plan and the school you want",
         "SEND Regulations 2014, reg 13(1)",
-        "15 days from service",
+        "at least 15 days, the day the draft is sent counting as day 1",
         "draft_plan_served",
         party="parent",
     ),
     Rule(
         "annual_review",
         "Annual review of the EHC plan",
-        "Children and Families Act 2014, s.44",
-        "within 12 months",
+        "Children and Families Act 2014, s.44(1); SEND Regulations 2014, reg 18",
+        "within 12 months of the plan or the last review meeting, that day counting as day 1",
         "final_plan_issued or the last annual_review_meeting",
+    ),
+    Rule(
+        "review_papers",
+        "Papers for the review meeting, at least 2 weeks before it",
+        "SEND Regulations 2014, reg 20(3) and (4)",
+        "2 weeks before the arranged meeting day (the papers must be sent at least that early)",
+        "review_meeting_arranged (its details give the meeting day)",
+        party="parent",
     ),
     Rule(
         "review_report",
         "Report of the annual review meeting",
-        "SEND Regulations 2014, reg 20",
-        "within 2 weeks",
+        "SEND Regulations 2014, reg 20(7)",
+        "within 2 weeks of the review meeting (shown and counted as for reg 5(1))",
         "annual_review_meeting",
+        grace_days=1,
     ),
     Rule(
         "review_decision",
-        "Decision after the annual review, with any proposed amendments",
-        "SEND Regulations 2014, reg 20(10) and reg 22",
-        "within 4 weeks",
+        "Decision to keep, amend or stop the plan after the review",
+        "SEND Regulations 2014, reg 20(10)",
+        "within 4 weeks of the review meeting (shown and counted as for reg 5(1)); a decision to "
+        "keep, amend (with the proposed amendments) or cease meets it",
         "annual_review_meeting",
+        grace_days=1,
     ),
     Rule(
         "amendment_comments",
         "Your comments on the proposed amendments",
-        "SEND Regulations 2014, reg 22(2)",
-        "15 days from service",
+        "SEND Regulations 2014, reg 22(2)(c)",
+        "at least 15 days, the day the notice is sent counting as day 1",
         "amendment_notice",
         party="parent",
     ),
@@ -261,23 +246,45 @@ RULES: tuple[Rule, ...] = (
         "amended_plan",
         "Final amended EHC plan issued",
         "SEND Regulations 2014, reg 22(3)",
-        "within 8 weeks",
+        "within 8 weeks of the proposed amendments (shown and counted as for reg 5(1))",
         "amendment_notice",
+        grace_days=1,
+    ),
+    Rule(
+        "amended_plan_after_review",
+        "Final amended EHC plan, counted from the review meeting",
+        "SEND Regulations 2014, regs 20(10) and 22(3); R (L) v Devon CC [2022] EWHC 493 (Admin)",
+        "within 12 weeks of the review meeting (4 + 8; shown and counted as for reg 5(1))",
+        "annual_review_meeting, when the council decided to amend",
+        grace_days=1,
     ),
     Rule(
         "phase_transfer",
         "Plan amended to name the next school or college",
         "SEND Regulations 2014, reg 18",
-        "15 February of the transfer year (31 March for secondary to post-16)",
-        "phase_transfer_year (from 1 September of the year before)",
+        "before 15 February of the transfer year (last day 14 February), before 31 March for "
+        "secondary school to post-16 (last day 30 March); between post-16 settings (reg 18(2)) at "
+        "least 5 months before the move. Only an amended plan that names the setting meets it",
+        "phase_transfer_year (from 1 September of the year before), or 12 months before a post-16 move",
+    ),
+    Rule(
+        "mediation_contact",
+        "Contact the mediation adviser by (so the certificate comes in time)",
+        "Children and Families Act 2014, s.55",
+        "advice, not a legal limit: 14 days before the last day to appeal, while no mediation "
+        "certificate is recorded (the certificate can take 3 working days)",
+        "decision_letter",
+        party="parent",
     ),
     Rule(
         "tribunal_appeal",
-        "Last day to appeal to the tribunal",
-        "Tribunal Procedure (First-tier Tribunal) (HESC) Rules 2008, r.20",
+        "Last day to appeal to the SEND Tribunal",
+        "HESC Rules 2008, rules 12 and 20",
         "2 months after the decision letter or 1 month after the mediation certificate, "
-        "whichever is later; moved out of 25 Dec-1 Jan and August",
-        "decision_letter",
+        "whichever is later; moved out of 25 Dec - 1 Jan and August, then to the next working "
+        "day; by 5pm",
+        "decision_letter (any appealable decision, including a review decision to keep the plan "
+        "unchanged or to cease it)",
         party="parent",
     ),
 )
@@ -287,6 +294,9 @@ RULES_BY_KEY: dict[str, Rule] = {r.key: r for r in RULES}
 
 @dataclass(frozen=True)
 class KeyDate:
+    """A rule's date for a case. ``due`` is the date shown; ``last_day`` the strict legal last
+    day (``due`` plus the rule's ``grace_days``): the council is late only after it."""
+
     key: str
     name: str
     source: str
@@ -296,6 +306,7 @@ class KeyDate:
     met_on: date | None = None
     exception: bool = False
     note: str = ""
+    last_day: date | None = None
 
 
 # --------------------------------------------------------------------------- key dates
@@ -306,10 +317,28 @@ def _first(*dates: date | None) -> date | None:
     return min(present) if present else None
 
 
-def _plan(events: CaseEvents) -> dict[str, tuple[date | None, date | None, date | None, bool]]:
-    """For each rule: (start, due, matching event or None, applicable)."""
+def _latest(*dates: date | None) -> date | None:
+    present = [d for d in dates if d is not None]
+    return max(present) if present else None
+
+
+@dataclass(frozen=True)
+class _Planned:
+    start: date | None
+    due: date | None
+    done: date | None = None
+    applicable: bool = False
+    settled: str = ""  # met by another path: the note said (the date is not judged)
+
+
+def _on_or_after(d: date | None, start: date | None) -> date | None:
+    return d if d is not None and start is not None and d >= start else None
+
+
+def _plan(events: CaseEvents) -> dict[str, _Planned]:
+    """For each rule: its start, due date, the event that meets it, and whether it applies."""
     e = events
-    out: dict[str, tuple[date | None, date | None, date | None, bool]] = {}
+    out: dict[str, _Planned] = {}
 
     def rule(
         key: str,
@@ -317,13 +346,12 @@ def _plan(events: CaseEvents) -> dict[str, tuple[date | None, date | None, date 
         due_fn: Callable[[date], date],
         done: date | None = None,
         applicable: bool = True,
+        settled: str = "",
     ) -> None:
         if start is None:
-            out[key] = (None, None, None, False)
+            out[key] = _Planned(None, None)
             return
-        if done is not None and done < start:
-            done = None
-        out[key] = (start, due_fn(start), done, applicable)
+        out[key] = _Planned(start, due_fn(start), _on_or_after(done, start), applicable, settled)
 
     not_assessing = e.decision_not_to_assess is not None
     no_plan = e.issue_plan is False
@@ -333,12 +361,16 @@ def _plan(events: CaseEvents) -> dict[str, tuple[date | None, date | None, date 
         lambda s: within_weeks(s, 6),
         _first(e.decision_to_assess, e.decision_not_to_assess),
     )
+    # Reg 10(1) is the date to say the council will NOT issue a plan: a decision to issue (or a
+    # draft or final plan, whenever it came) meets it; only a "no" is judged against the date.
+    issuing = e.issue_plan is True or e.draft_plan_served is not None or e.final_plan_issued is not None
     rule(
         "assessment_decision",
         e.request,
         lambda s: within_weeks(s, 16),
-        e.assessment_decision,
+        e.assessment_decision if no_plan else None,
         applicable=not not_assessing,
+        settled="The council is issuing a plan." if issuing and not no_plan else "",
     )
     rule(
         "final_plan",
@@ -348,30 +380,53 @@ def _plan(events: CaseEvents) -> dict[str, tuple[date | None, date | None, date 
         applicable=not (not_assessing or no_plan),
     )
     rule("draft_plan_comments", e.draft_plan_served, lambda s: days_from_service(s, 15))
+    meeting = e.annual_review_meeting
     review_start = e.final_plan_issued
-    if e.annual_review_meeting is not None and (
-        review_start is None or e.annual_review_meeting > review_start
-    ):
-        review_start = e.annual_review_meeting
-    rule("annual_review", review_start, lambda s: within_months(s, 12))
-    rule("review_report", e.annual_review_meeting, lambda s: within_weeks(s, 2), e.review_report)
-    rule(
-        "review_decision", e.annual_review_meeting, lambda s: within_weeks(s, 4), e.amendment_notice
-    )
+    if meeting is not None and (review_start is None or meeting > review_start):
+        review_start = meeting
+    ceased = e.ceased
+    rule("annual_review", review_start, lambda s: within_months(s, 12),
+         applicable=ceased is None or (review_start is not None and ceased < review_start))
+    rule("review_report", meeting, lambda s: within_weeks(s, 2), e.review_report)
+    decided = _first(_on_or_after(e.review_decision, meeting), _on_or_after(e.amendment_notice, meeting),
+                     _on_or_after(e.cease_decision, meeting))
+    rule("review_decision", meeting, lambda s: within_weeks(s, 4), decided)
     rule("amendment_comments", e.amendment_notice, lambda s: days_from_service(s, 15))
     rule("amended_plan", e.amendment_notice, lambda s: within_weeks(s, 8), e.amended_plan_issued)
-    if e.phase_transfer_year is not None:
+    amending = (
+        _on_or_after(e.amendment_notice, meeting) is not None
+        or (e.review_outcome is ReviewOutcome.AMEND and _on_or_after(e.review_decision, meeting) is not None)
+    )
+    rule(
+        "amended_plan_after_review",
+        meeting if amending else None,
+        lambda s: within_weeks(s, 12),
+        e.amended_plan_issued,
+    )
+    kind = e.phase_transfer_kind or TransferKind.SCHOOL
+    if kind is TransferKind.BETWEEN_POST_16 and e.phase_transfer_date is not None:
+        move = e.phase_transfer_date
+        rule("phase_transfer", months_after(move, -12), lambda _s: post16_transfer_deadline(move), e.setting_named)
+    elif e.phase_transfer_year is not None and kind is not TransferKind.BETWEEN_POST_16:
         year = e.phase_transfer_year
-        kind = e.phase_transfer_kind or TransferKind.SCHOOL
         rule(
             "phase_transfer",
             date(year - 1, 9, 1),
             lambda _s: phase_transfer_deadline(year, kind),
-            e.amended_plan_issued,
+            e.setting_named,
         )
     else:
         rule("phase_transfer", None, lambda s: s)
+    arranged, meeting_day = e.review_meeting_arranged, e.review_meeting_date
+    held = meeting is not None and meeting_day is not None and meeting >= meeting_day
+    if arranged is not None and meeting_day is not None and not held:
+        papers = meeting_day - timedelta(days=14)
+        rule("review_papers", min(arranged, papers), lambda _s: papers)
+    else:
+        rule("review_papers", None, lambda s: s)
     cert = e.mediation_certificate
+    rule("mediation_contact", e.decision_letter if cert is None else None,
+         lambda s: max(s, appeal_deadline(s) - timedelta(days=14)))
     rule("tribunal_appeal", e.decision_letter, lambda s: appeal_deadline(s, cert))
     return out
 
@@ -379,9 +434,9 @@ def _plan(events: CaseEvents) -> dict[str, tuple[date | None, date | None, date 
 def key_dates(events: CaseEvents, today: date) -> list[KeyDate]:
     """Every rule's key date for a case, in table order.
 
-    Status: ``met`` when the matching event happened on or before the due date (``met_on`` is its
-    date); ``overdue`` when the due date has passed without it, or it happened after the due date
-    (``met_on`` then records when, with a note); ``due`` while the date is today or later;
+    Status: ``met`` when the matching event happened on or before the strict last day
+    (``met_on`` is its date); ``overdue`` when the strict last day has passed without it, or it
+    happened after that day (``met_on`` then records when, with a note); ``due`` until then;
     ``not_applicable`` when the start event is missing or the case took another path (for a
     parent's window: also once it has closed). A recorded exception sets ``exception`` and a note;
     it never moves the date.
@@ -390,30 +445,38 @@ def key_dates(events: CaseEvents, today: date) -> list[KeyDate]:
     exceptions = sorted(events.exceptions)
     result: list[KeyDate] = []
     for r in RULES:
-        start, due, done, applicable = plan[r.key]
+        p = plan[r.key]
+        start, due, done = p.start, p.due, p.done
+        last_day = due + timedelta(days=r.grace_days) if due is not None else None
         note = ""
         met_on = None
-        if due is None or not applicable:
+        if due is None or last_day is None or not p.applicable:
             status = Status.NOT_APPLICABLE
         elif r.party == "parent":
             status = Status.DUE if today <= due else Status.NOT_APPLICABLE
             if status is Status.NOT_APPLICABLE:
                 note = "This window has closed."
+        elif p.settled and done is None:
+            status, note = Status.MET, p.settled
         elif done is not None:
             met_on = done
-            if done <= due:
+            if done <= last_day:
                 status = Status.MET
             else:
                 status = Status.OVERDUE
                 note = f"Done late, on {format_date(done)}."
+        elif r.key == "assessment_decision" and today > last_day:
+            # No "no" by the 16 weeks: the council should now be writing the draft plan (the
+            # final plan's date is the one that can be missed).
+            status, note = Status.NOT_APPLICABLE, "No notice came that a plan will not be issued."
         else:
-            status = Status.OVERDUE if today > due else Status.DUE
+            status = Status.OVERDUE if today > last_day else Status.DUE
         flagged = bool(exceptions) and r.exceptions_apply and status is not Status.NOT_APPLICABLE
         if flagged:
             names = ", ".join(EXCEPTION_NAMES.get(x, x) for x in exceptions)
             extra = f"An exception is recorded ({names}); the statutory date is unchanged."
             note = f"{note} {extra}".strip()
-        result.append(KeyDate(r.key, r.name, r.source, start, due, status, met_on, flagged, note))
+        result.append(KeyDate(r.key, r.name, r.source, start, due, status, met_on, flagged, note, last_day))
     return result
 
 
@@ -436,6 +499,7 @@ class Stage(StrEnum):
     AMENDMENT = "amendment"
     NOT_ASSESSING = "not assessing"
     NO_PLAN = "no plan"
+    CEASING = "plan ending"
 
 
 def current_stage(events: CaseEvents) -> Stage:
@@ -447,10 +511,15 @@ def current_stage(events: CaseEvents) -> Stage:
     - an ``assessment_decision`` date with its outcome (``issue_plan``) not yet recorded:
       deciding whether to issue a plan; a decision to issue or a draft served: draft plan;
     - a final plan: final plan issued; a review meeting after the last plan: annual review;
-      an amendment notice not yet followed by an amended plan: amendment.
+      an amendment notice not yet followed by an amended plan: amendment; a decision to cease
+      to maintain the plan (s.45) after the latest plan: plan ending.
     """
     e = events
     if e.final_plan_issued is not None:
+        ceased = e.ceased
+        latest_plan = max(d for d in (e.final_plan_issued, e.amended_plan_issued) if d is not None)
+        if ceased is not None and ceased >= latest_plan:
+            return Stage.CEASING
         if e.amendment_notice is not None and (
             e.amended_plan_issued is None or e.amended_plan_issued < e.amendment_notice
         ):

@@ -23,6 +23,7 @@ from core.forms.loading import load_forms
 from core.inbox import UpdateInbox
 from core.migrations import upgrade_async
 from core.portal import Portal
+from core.rights import load_topics
 from core.services import Services
 from ehcp.bootstrap import build_portal
 from notifications.pacing import attach
@@ -78,10 +79,12 @@ async def run_bot(portal: Portal, bot: Bot, stop: asyncio.Event, services: Servi
 
 
 async def run_everything(settings: Settings, stop: asyncio.Event, portal: Portal | None = None) -> None:
-    """Check the form definitions, migrate, then run every part until `stop` is set. Without a
-    bot token, run what can run. A bad form definition stops the start (FormDefinitionError,
-    naming the file and the problem) before anything runs."""
+    """Check the form definitions and the rights pages, migrate, then run every part until `stop`
+    is set. Without a bot token, run what can run. A bad form definition or rights page stops the
+    start (FormDefinitionError or RightsError, naming the file and the problem) before anything
+    runs."""
     load_forms(settings.product.forms_dir)
+    load_topics(settings.product.rights_dir)
     try:
         bot: Bot | None = create_bot(settings)
     except MissingBotToken:

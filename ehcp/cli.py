@@ -24,10 +24,11 @@ def _cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         await run_everything(settings, stop)
 
     from core.forms.questions import FormDefinitionError
+    from core.rights import RightsError
 
     try:
         asyncio.run(main())
-    except (MissingBotToken, FormDefinitionError) as exc:
+    except (MissingBotToken, FormDefinitionError, RightsError) as exc:
         print(f"ehcp-bot: {exc}", file=sys.stderr)
         return 2
     return 0
@@ -48,12 +49,14 @@ def _cmd_sandbox(settings: Settings, args: argparse.Namespace) -> int:
     definition stops it before anything starts, as it stops `run`."""
     from core.forms.loading import load_forms
     from core.forms.questions import FormDefinitionError
+    from core.rights import RightsError, load_topics
     from ehcp.app import install_stop_signals
     from ehcp.sandbox import forget, serve
 
     try:
         load_forms(settings.product.forms_dir)
-    except FormDefinitionError as exc:
+        load_topics(settings.product.rights_dir)
+    except (FormDefinitionError, RightsError) as exc:
         print(f"ehcp-bot: {exc}", file=sys.stderr)
         return 2
     if getattr(args, "reset", False) and forget(settings.storage.data_dir / "sandbox"):

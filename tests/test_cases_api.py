@@ -305,7 +305,8 @@ async def test_decisions_not_to_assess_or_not_to_issue(api, clock):
     assert case["stage"] == "no plan"
     assert by_key(case)["assessment_decision"]["status"] == "met"
     assert by_key(case)["final_plan"]["status"] == "not_applicable"
-    assert dues(case)["tribunal_appeal"] == "2023-07-01"
+    # 2 months on is Sat 1 Jul 2023: the tribunal's rule 12(2) moves it to Mon 3 Jul.
+    assert dues(case)["tribunal_appeal"] == "2023-07-03"
 
 
 async def test_event_refusals(api, clock):
@@ -354,7 +355,7 @@ async def test_event_refusals(api, clock):
     case = await api.event(
         "phase_transfer", "2023-02-20", year=2024, transfer_kind="secondary_to_post16"
     )
-    assert dues(case)["phase_transfer"] == "2024-03-31"
+    assert dues(case)["phase_transfer"] == "2024-03-30"  # reg 18(1)(a): "before 31 March"
     assert case["events"][0]["details"] == {"year": 2024, "transfer_kind": "secondary_to_post16"}
 
 
@@ -525,8 +526,9 @@ async def test_key_dates_overdue_and_due_soon(api, clock):
         (i["case_reference"], i["key"], i["due"], i["status"], i["days"]) for i in first["items"]
     ]
     assert rows == [
-        ("D", "decision_to_assess", "2023-03-02", "overdue", 13),
-        ("A", "decision_to_assess", "2023-03-12", "overdue", 3),
+        # Days late are counted from the strict legal last day (the date shown + 1).
+        ("D", "decision_to_assess", "2023-03-02", "overdue", 12),
+        ("A", "decision_to_assess", "2023-03-12", "overdue", 2),
         ("B", "decision_to_assess", "2023-03-23", "due", 8),
     ]
     assert first["next_offset"] is None

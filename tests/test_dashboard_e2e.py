@@ -10,14 +10,24 @@ council lets a date pass. The timeline picture arrives.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
+from core.config import Settings
 from core.models import OutboxItem
 from core.reminders.models import Reminder
 from tests.stack import active_parent, count
 
 LONDON_9AM_GMT = 9  # 09:00 in London is 09:00 UTC in winter
+
+
+@pytest.fixture
+def settings(data_dir: Path) -> Settings:
+    # The council's SENDIASS, as a council sets it (EHCP_SENDIASS_NAME, EHCP_SENDIASS_CONTACT).
+    return Settings(_env_file=None, data_dir=data_dir, secret_key="test-secret-key-" + "x" * 32,
+                    sendiass_name="Worcestershire SENDIASS", sendiass_contact="Phone 01632 960001.")
 
 
 async def open_dashboard(user, expect: str = "SEND Dashboard: Sam Jones"):  # noqa: ANN001, ANN201
@@ -61,11 +71,11 @@ async def test_a_case_through_the_20_weeks_with_notices_reminders_and_the_dashbo
     assert "Date of request: 24 Nov 2026" in dash.text
     assert "Requestor: Alex Jones" in dash.text
     assert "Decision to assess due: 4 Jan 2027 (in 41 days)" in dash.text
-    assert "Assessment decision due: 15 Mar 2027" in dash.text
+    assert "If there will be no plan, you are told by: 15 Mar 2027" in dash.text
     assert "Final EHC plan due: 12 Apr 2027" in dash.text
     assert "SEND caseworker: Jo Smith" in dash.text
     for label in ("Actions to Complete (0)", "New Messages (0)", "Documents to View (0)", "Extra information",
-                  "Timeline picture"):
+                  "What can I do?", "Timeline picture"):
         dash.button(label)
 
     await alex.press(dash, "Extra information")
@@ -100,11 +110,30 @@ async def test_a_case_through_the_20_weeks_with_notices_reminders_and_the_dashbo
     clock.set(at(2027, 1, 4))
     await alex.wait_for(lambda m: "Reminder for Sam: today, 4 Jan 2027" in m.text)
 
-    # The date passes with nothing recorded: the missed-date notice the next morning ...
+    # The day after the date shown is still within the law ("within 6 weeks of" the request,
+    # read strictly, ends on 5 Jan): no missed-date notice, and the dashboard says so.
     clock.set(at(2027, 1, 5))
+    alex.mark_read()
+    await alex.ensure_no_message(within=0.5)
+    dash = await open_dashboard(alex)
+    assert "Decision to assess due: 4 Jan 2027 (in law, the council has until the end of 5 Jan 2027)" in dash.text
+
+    # The date passes with nothing recorded: the missed-date notice the next morning ...
+    clock.set(at(2027, 1, 6))
     missed = await alex.wait_for(lambda m: "A date for Sam has passed" in m.text)
     assert "was due by 4 Jan 2027" in missed.text
     assert "Jo Smith" in missed.text and "jo.smith@council.example" in missed.text
+
+    # ... with "What can I do?": the page on missed dates, with the council's SENDIASS contact.
+    await alex.press(missed, "What can I do?")
+    rights = await alex.wait_for(lambda m: "What can I do? When the council misses a date" in m.text)
+    assert "Jo Smith, jo.smith@council.example" in rights.text
+    assert "Worcestershire SENDIASS" in rights.text and "01632 960001" in rights.text
+    assert "Open Government Licence v3.0" in rights.text
+    rights.button("Complaining to the council and the Ombudsman")
+    await alex.press(rights, "Complaining to the council and the Ombudsman")
+    await alex.wait_until(lambda: "Local Government and Social Care Ombudsman" in alex.message(rights.message_id).text,
+                          what="the complaints page")
 
     # ... and the dashboard says so plainly, with how to contact the caseworker.
     dash = await open_dashboard(alex)
@@ -113,13 +142,13 @@ async def test_a_case_through_the_20_weeks_with_notices_reminders_and_the_dashbo
 
     # The council decides (late). The stage moves on; the notice gives the next date.
     status, body = await stack.api("POST", "/v1/cases/CASE-1/events",
-                                   {"kind": "decision_to_assess", "on": "2027-01-05"})
+                                   {"kind": "decision_to_assess", "on": "2027-01-06"})
     assert status == 201, body
     decided = await alex.wait_for(lambda m: "decided to carry out an EHC needs assessment for Sam" in m.text)
     assert "The next date is 15 Mar 2027" in decided.text
     dash = await open_dashboard(alex)
     assert "🟣 Assessment" in dash.text
-    assert "Decision to assess due: 4 Jan 2027. Done late, on 5 Jan 2027." in dash.text
+    assert "Decision to assess due: 4 Jan 2027. Done late, on 6 Jan 2027." in dash.text
     assert "Nothing has been recorded yet" not in dash.text
 
     # Decision to issue a plan, then the draft: the parent's 15 days are spelt out.
@@ -142,7 +171,8 @@ async def test_a_case_through_the_20_weeks_with_notices_reminders_and_the_dashbo
     clock.set(at(2027, 4, 1))
     await stack.api("POST", "/v1/cases/CASE-1/events", {"kind": "final_plan_issued", "on": "2027-04-01"})
     final = await alex.wait_for(lambda m: "final EHC plan for Sam was issued on 1 Apr 2027" in m.text)
-    assert "The last day to appeal is 1 Jun 2027" in final.text
+    assert "The tribunal must have your appeal by 5pm on Tue 1 Jun 2027" in final.text
+    final.button("What can I do?")
     dash = await open_dashboard(alex)
     assert "🟣 Plan in place" in dash.text
     assert "Annual review due: 31 Mar 2028" in dash.text

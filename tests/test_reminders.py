@@ -68,7 +68,8 @@ def test_wanted_kinds_and_offsets():
         ("decision_to_assess", "before_7"): utc(2023, 3, 3, 9),
         ("decision_to_assess", "before_1"): utc(2023, 3, 9, 9),
         ("decision_to_assess", "on_day"): utc(2023, 3, 10, 9),
-        ("decision_to_assess", "missed"): utc(2023, 3, 11, 9),
+        # The day after the strict legal last day (11 Mar: "within 6 weeks of" the request).
+        ("decision_to_assess", "missed"): utc(2023, 3, 12, 9),
         # A parent's window closes: no "missed" notice for it.
         ("draft_plan_comments", "before_7"): utc(2023, 3, 2, 9),
         ("draft_plan_comments", "before_1"): utc(2023, 3, 8, 9),
@@ -84,9 +85,9 @@ def test_wanted_keeps_to_the_horizon():
     assert plan(far, today) == {}  # 7 days before is 16 Mar
     edge = [OpenDate(1, "final_plan", date(2023, 3, 22), "council")]
     assert plan(edge, today) == {("final_plan", "before_7"): utc(2023, 3, 15, 9)}
-    missed_edge = [OpenDate(1, "final_plan", date(2023, 3, 14), "council")]
+    missed_edge = [OpenDate(1, "final_plan", date(2023, 3, 13), "council")]  # missed notice on 15 Mar
     assert set(plan(missed_edge, today)) == {("final_plan", k) for k in ALL}
-    beyond = [OpenDate(1, "final_plan", date(2023, 3, 15), "council")]
+    beyond = [OpenDate(1, "final_plan", date(2023, 3, 14), "council")]
     assert ("final_plan", "missed") not in plan(beyond, today)
     longer = ReminderSettings(_env_file=None, reminder_horizon_days=30)
     assert set(plan(far, today, cfg=longer)) == {("final_plan", k) for k in ALL}
@@ -114,10 +115,10 @@ def test_wanted_plans_nothing_in_the_past():
 def test_a_missed_notice_is_for_council_dates_and_only_while_relevant():
     today = date(2023, 3, 1)
     recent = [OpenDate(1, "decision_to_assess", date(2023, 2, 20), "council")]
-    assert plan(recent, today) == {("decision_to_assess", "missed"): utc(2023, 2, 21, 9)}
-    edge = [OpenDate(1, "decision_to_assess", date(2023, 2, 15), "council")]  # 14 days ago
+    assert plan(recent, today) == {("decision_to_assess", "missed"): utc(2023, 2, 22, 9)}
+    edge = [OpenDate(1, "decision_to_assess", date(2023, 2, 14), "council")]  # last day 14 days ago
     assert set(plan(edge, today)) == {("decision_to_assess", "missed")}
-    old = [OpenDate(1, "decision_to_assess", date(2023, 2, 14), "council")]  # 15 days ago
+    old = [OpenDate(1, "decision_to_assess", date(2023, 2, 13), "council")]  # last day 15 days ago
     assert plan(old, today) == {}
     parent = [OpenDate(1, "tribunal_appeal", date(2023, 2, 20), "parent")]
     assert plan(parent, today) == {}
@@ -160,7 +161,7 @@ def test_send_time_is_nine_in_london_in_gmt_and_in_bst():
     assert on_day(date(2023, 7, 10), time(18, 30)) == utc(2023, 7, 10, 17, 30)
     july = plan([OpenDate(1, "final_plan", date(2023, 7, 10), "council")], date(2023, 7, 1))
     assert july[("final_plan", "before_7")] == utc(2023, 7, 3, 8)
-    assert july[("final_plan", "missed")] == utc(2023, 7, 11, 8)
+    assert july[("final_plan", "missed")] == utc(2023, 7, 12, 8)  # after the strict last day, 11 Jul
 
 
 # --- rows in the database -------------------------------------------------------------------------
@@ -212,7 +213,8 @@ async def sent_reminders(portal) -> list[OutboxItem]:  # noqa: ANN001
 
 
 def decision_reminders(account: int, due: date = date(2023, 3, 12)) -> set[tuple]:
-    days = {"before_7": -7, "before_1": -1, "on_day": 0, "missed": 1}
+    # The missed notice: the day after the strict legal last day (the date shown + 1).
+    days = {"before_7": -7, "before_1": -1, "on_day": 0, "missed": 2}
     return {
         (account, "decision_to_assess", due, kind, utc(due.year, due.month, due.day + n, 9))
         for kind, n in days.items()
@@ -246,7 +248,8 @@ async def test_recording_an_event_plans_rows_for_each_carer(portal):
             ("review_report", date(2023, 3, 14), "before_7", utc(2023, 3, 7, 9)),
             ("review_report", date(2023, 3, 14), "before_1", utc(2023, 3, 13, 9)),
             ("review_report", date(2023, 3, 14), "on_day", utc(2023, 3, 14, 9)),
-            ("review_report", date(2023, 3, 14), "missed", utc(2023, 3, 15, 9)),
+            # The missed notice (16 Mar, after the strict last day 15 Mar) is beyond the 14-day
+            # horizon: the daily plan adds it later.
         }
     # A draft plan served: the parent's window of 15 days, with no "missed" notice.
     await CaseService(portal).record_event(
@@ -350,11 +353,13 @@ async def test_a_missed_date_is_said_plainly_the_day_after(portal, clock):
     await active_carer(
         portal, "ana.mum@example.org", 444, ref="EHC-0002", child=("Ana", CHILD[1], CHILD[2])
     )
-    for day in (5, 11, 12):
+    for day in (5, 11, 12, 13):
         await tick(portal, clock, utc(2023, 3, day, 9))
     before = len(await sent_reminders(portal))
-    assert await tick(portal, clock, utc(2023, 3, 13, 8, 59)) == 0
-    assert await tick(portal, clock, utc(2023, 3, 13, 9)) == 3
+    # Shown as due by 12 Mar; "within 6 weeks of" the request, read strictly, ends on 13 Mar: the
+    # council is called late only on 14 Mar.
+    assert await tick(portal, clock, utc(2023, 3, 14, 8, 59)) == 0
+    assert await tick(portal, clock, utc(2023, 3, 14, 9)) == 3
     missed = (await sent_reminders(portal))[before:]
     assert sorted(n.chat_id for n in missed) == [111, 222, 444]
     sam = next(n.text for n in missed if n.chat_id == 111)
@@ -364,7 +369,7 @@ async def test_a_missed_date_is_said_plainly_the_day_after(portal, clock):
     assert "contact your caseworker, Jo Smith, at jo.smith@council.example" in sam
     ana = next(n.text for n in missed if n.chat_id == 444)
     assert "A date for Ana has passed." in ana and "contact the SEND team at the council" in ana
-    assert await tick(portal, clock, utc(2023, 3, 14, 9)) == 0
+    assert await tick(portal, clock, utc(2023, 3, 15, 9)) == 0
     assert len(await sent_reminders(portal)) == before + 3
 
 
@@ -405,7 +410,7 @@ async def test_after_an_outage_only_the_latest_reminder_is_sent(portal, clock):
 
 async def test_after_a_long_outage_the_missed_notice_replaces_the_rest(portal, clock):
     _, mum, _ = await family(portal)
-    assert await tick(portal, clock, utc(2023, 3, 13, 10)) == 8
+    assert await tick(portal, clock, utc(2023, 3, 14, 10)) == 8
     out = await sent_reminders(portal)
     assert len(out) == 2 and all("A date for Sam has passed." in n.text for n in out)
     mine = {r.kind: (r.status, r.reason) for r in await rows(portal, Reminder.account_id == mum)}
@@ -432,7 +437,7 @@ async def test_a_reminder_for_a_date_that_has_passed_is_dropped(portal, clock):
 async def test_a_council_date_passed_with_missed_notices_off(portal, clock):
     _, mum, dad = await family(portal)
     await ReminderPreferences(portal).set(mum, "missed", False)
-    assert await tick(portal, clock, utc(2023, 3, 13, 10)) == 7
+    assert await tick(portal, clock, utc(2023, 3, 14, 10)) == 7
     out = await sent_reminders(portal)
     assert [n.chat_id for n in out] == [222] and "has passed" in out[0].text
     assert {
@@ -531,8 +536,9 @@ async def test_plan_all_adds_rows_as_days_pass_and_is_idempotent(portal, clock):
         "2023-02-19": 2,
         "2023-02-25": 2,
         "2023-02-26": 2,
-        "2023-02-27": 2,
-        "2023-02-28": 0,
+        "2023-02-27": 0,
+        "2023-02-28": 2,  # the missed notice (14 Mar), 14 days ahead
+        "2023-03-01": 0,
     }
     for day, added in expected.items():
         clock.set(datetime.fromisoformat(day + "T06:00:00+00:00"))
@@ -559,7 +565,7 @@ async def test_the_reminder_job_sends_each_reminder_at_its_time(portal, clock):
     seen = 0
     # Every hour around the sending times (06:00-11:00 UTC), and a few times otherwise.
     hours = (0, 6, 7, 8, 9, 10, 11, 15, 21)
-    for day in range(62):  # 1 Feb to 3 Apr 2023
+    for day in range(63):  # 1 Feb to 4 Apr 2023
         for hour in hours:
             now = utc(2023, 2, 1, hour) + timedelta(days=day)
             clock.set(now)
@@ -581,12 +587,12 @@ async def test_the_reminder_job_sends_each_reminder_at_its_time(portal, clock):
         (utc(2023, 3, 11, 9), 222),
         (utc(2023, 3, 12, 9), 111),
         (utc(2023, 3, 12, 9), 222),
-        (utc(2023, 3, 13, 9), 111),
-        (utc(2023, 3, 13, 9), 222),
+        (utc(2023, 3, 14, 9), 111),
+        (utc(2023, 3, 14, 9), 222),
         (utc(2023, 3, 26, 8), 444),
         (utc(2023, 4, 1, 8), 444),
         (utc(2023, 4, 2, 8), 444),
-        (utc(2023, 4, 3, 8), 444),
+        (utc(2023, 4, 4, 8), 444),
     ]
     assert "Reminder for Ana: in 7 days, 2 Apr 2023." in sent[8][2]
     assert "A date for Ana has passed." in sent[-1][2]

@@ -300,11 +300,12 @@ def test_overdue_key_dates_are_labelled_overdue_in_red() -> None:
     m = marks(layout)
     for key, due in (
         ("decision_to_assess", "12 Mar 2023"),
-        ("assessment_decision", "21 May 2023"),
         ("final_plan", "18 Jun 2023"),
     ):
         assert m[key].status is Status.OVERDUE
         assert m[key].text == f"{due} · overdue"
+    # Reg 10(1) is only the date to say "no plan": passing it with nothing said is not overdue.
+    assert "assessment_decision" not in m or m["assessment_decision"].status is not Status.OVERDUE
     image = picture(events, today)
     box = m["final_plan"].box
     assert share_of(image, STATUS_COLOUR[Status.OVERDUE], *box[::2], *box[1::2]) > 0
@@ -340,7 +341,8 @@ def test_not_assessing_ends_at_the_decision_with_no_purple_beyond() -> None:
     assert {s.state for s in layout.segments if s.name != decide.name} == {"stopped"}
     assert "assessment_decision" not in marks(layout) and "final_plan" not in marks(layout)
     assert marks(layout)["decision_to_assess"].status is Status.MET
-    assert marks(layout)["tribunal_appeal"].text == "1 May 2023 · due"
+    # 2 months on is Mon 1 May 2023, a bank holiday: the next working day (rule 12(2)).
+    assert marks(layout)["tribunal_appeal"].text == "2 May 2023 · due"
     image = picture(NOT_ASSESSING, today)
     assert share_of(image, PURPLE, 0, WIDTH, BAR_Y0 - 10, 290) == 0
 

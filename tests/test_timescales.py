@@ -65,20 +65,21 @@ def test_amendment_dates() -> None:
 
 
 def test_phase_transfer() -> None:
-    assert phase_transfer_deadline(2026) == date(2026, 2, 15)
-    assert phase_transfer_deadline(2026, TransferKind.POST_16) == date(2026, 3, 31)
+    # Reg 18(1) as amended: "before 15 February" / "before 31 March": the day before is the last.
+    assert phase_transfer_deadline(2026) == date(2026, 2, 14)
+    assert phase_transfer_deadline(2026, TransferKind.POST_16) == date(2026, 3, 30)
     kd = by_key(
         CaseEvents(phase_transfer_year=2026, phase_transfer_kind=TransferKind.POST_16),
         today=date(2025, 10, 1),
     )
-    assert kd["phase_transfer"].due == date(2026, 3, 31)
+    assert kd["phase_transfer"].due == date(2026, 3, 30)
     assert kd["phase_transfer"].status is Status.DUE
 
 
 @pytest.mark.parametrize(
     ("letter", "certificate", "expected"),
     [
-        (date(2024, 1, 10), None, date(2024, 3, 10)),
+        (date(2024, 1, 10), None, date(2024, 3, 11)),  # Sun 10 Mar 2024 -> Mon 11 Mar (rule 12(2))
         (date(2024, 1, 10), date(2024, 2, 20), date(2024, 3, 20)),
         (date(2023, 12, 31), None, date(2024, 2, 29)),
         (date(2024, 6, 25), None, date(2024, 9, 2)),
@@ -132,8 +133,9 @@ def test_appeal_at_christmas() -> None:
     assert appeal_deadline(date(2024, 10, 25)) == date(2025, 1, 2)
     # 1 Jan 2026 (Thursday) -> Friday 2 Jan 2026.
     assert appeal_deadline(date(2025, 11, 1)) == date(2026, 1, 2)
-    # 30 Dec 2027 -> 1 Jan 2028 is a Saturday -> Monday 3 Jan 2028.
-    assert appeal_deadline(date(2027, 10, 30)) == date(2028, 1, 3)
+    # 30 Dec 2027 -> after 1 Jan 2028 (a Saturday), Monday 3 Jan is the substitute bank
+    # holiday -> Tuesday 4 Jan 2028.
+    assert appeal_deadline(date(2027, 10, 30)) == date(2028, 1, 4)
     # 24 Dec is not moved.
     assert appeal_deadline(date(2024, 10, 24)) == date(2024, 12, 24)
     assert not is_working_day(date(2024, 12, 26))
@@ -162,7 +164,11 @@ def test_statuses_due_met_overdue() -> None:
     request = date(2023, 1, 30)
     kd = by_key(CaseEvents(request=request), today=date(2023, 3, 12))
     assert kd["decision_to_assess"].status is Status.DUE  # the due day itself is still due
+    # "Within 6 weeks of" the request, read strictly, ends on 13 Mar: not late yet.
     kd = by_key(CaseEvents(request=request), today=date(2023, 3, 13))
+    assert kd["decision_to_assess"].status is Status.DUE
+    assert kd["decision_to_assess"].last_day == date(2023, 3, 13)
+    kd = by_key(CaseEvents(request=request), today=date(2023, 3, 14))
     assert kd["decision_to_assess"].status is Status.OVERDUE
     assert kd["annual_review"].status is Status.NOT_APPLICABLE
 

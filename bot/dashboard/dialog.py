@@ -11,9 +11,11 @@ from aiogram import F
 from aiogram.types import BufferedInputFile, CallbackQuery
 from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode, Window
 from aiogram_dialog.widgets.kbd import Button, Start, SwitchTo
+from aiogram_dialog.widgets.link_preview import LinkPreview
 from aiogram_dialog.widgets.text import Const, Format
 
 from bot import texts
+from bot.dashboard.rights import chosen_topic, other_topics, page_html
 from bot.dashboard.texts import dashboard_text, extra_information, timeline_caption
 from bot.dialogs.common import as_id, chat_id_of, choices, services_of, unexpected_input
 from bot.dialogs.states import DashboardSG, DocumentsSG, FormsSG, MainMenuSG, MessagesSG
@@ -30,10 +32,16 @@ def _child_id(manager: DialogManager) -> int | None:
 
 
 async def _on_start(start_data: Any, manager: DialogManager) -> None:
-    """Straight to the dashboard with one child (or the chat's chosen one); else pick first."""
+    """Straight to the dashboard with one child (or the chat's chosen one); else pick first. From
+    a notice's "What can I do?", straight to that rights page."""
     ov = await _overview(manager)
+    data = start_data if isinstance(start_data, dict) else {}
     if ov.dashboard is not None:
         manager.dialog_data["child_id"] = ov.dashboard.child_id
+        if "topic" in data:
+            manager.dialog_data["topic"] = str(data["topic"])[:40]
+            await manager.switch_to(DashboardSG.rights)
+            return
         await manager.switch_to(DashboardSG.main)
     elif ov.account_id is not None and len(ov.children) > 1 and _child_id(manager) is None:
         await manager.switch_to(DashboardSG.choose)
@@ -109,6 +117,28 @@ async def extra_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any
     return {"text": extra_information(d.stage, d.child_forename, {k.key: k for k in d.key_dates}, d.exceptions)}
 
 
+async def rights_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
+    """ "What can I do?": the page for the child's stage (or the topic chosen), with the case's
+    own dates and the council's contacts, and the other topics as buttons."""
+    services = services_of(dialog_manager)
+    ov = await _overview(dialog_manager)
+    d = ov.dashboard
+    if d is None:
+        return {"text": texts.child_not_available(), "topics": []}
+    topic = chosen_topic(services.rights, d, dialog_manager.dialog_data.get("topic"))
+    return {"text": page_html(topic, d, services.portal.settings),
+            "topics": other_topics(services.rights, d, topic)}
+
+
+async def _topic_chosen(_c: CallbackQuery, _w: Any, manager: DialogManager, item_id: str) -> None:
+    manager.dialog_data["topic"] = item_id[:40]  # checked against the topics by the getter
+
+
+async def _what_can_i_do(_c: CallbackQuery, _b: Button, manager: DialogManager) -> None:
+    manager.dialog_data.pop("topic", None)  # the page for the child's stage
+    await manager.switch_to(DashboardSG.rights)
+
+
 async def _timeline(callback: CallbackQuery, _b: Button, manager: DialogManager) -> None:
     child_id = _child_id(manager)
     found = None
@@ -158,6 +188,7 @@ def dashboard_dialog() -> Dialog:
         Window(
             Format("{text}"),
             SwitchTo(Const("ℹ️ Extra information"), id="extra", state=DashboardSG.extra, when="has"),
+            Button(Const("⚖️ What can I do?"), id="rights", on_click=_what_can_i_do, when="has"),
             Button(Const("🖼 Timeline picture"), id="timeline", on_click=_timeline, when="has"),
             Button(Format("✍️ Actions to Complete ({actions})"), id="actions", on_click=_open_actions, when="has"),
             Button(Format("💬 New Messages ({messages})"), id="messages", on_click=_open_messages, when="has"),
@@ -170,11 +201,22 @@ def dashboard_dialog() -> Dialog:
         ),
         Window(
             Format("{text}"),
+            Button(Const("⚖️ What can I do?"), id="rights", on_click=_what_can_i_do),
             SwitchTo(Const("⬅️ Back to the SEND Dashboard"), id="back", state=DashboardSG.main),
             _menu(),
             unexpected_input(),
             state=DashboardSG.extra,
             getter=extra_getter,
+        ),
+        Window(
+            Format("{text}"),
+            choices("topic", "topics", _topic_chosen, "📖 {item[0]}"),
+            SwitchTo(Const("⬅️ Back to the SEND Dashboard"), id="back", state=DashboardSG.main),
+            _menu(),
+            unexpected_input(),
+            LinkPreview(is_disabled=True),  # links to GOV.UK and charities: no big preview
+            state=DashboardSG.rights,
+            getter=rights_getter,
         ),
         on_start=_on_start,
     )

@@ -21,6 +21,7 @@ class DashboardSG(StatesGroup):
     choose = State()
     main = State()
     extra = State()
+    rights = State()  # "What can I do?": a rights page for the child's stage, or a topic chosen
 
 
 class SettingsSG(StatesGroup):

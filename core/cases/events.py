@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any
 
 from core.errors import Refused
-from core.timescales import CaseEvents, CaseException, TransferKind
+from core.timescales import CaseEvents, CaseException, ReviewOutcome, TransferKind
 
 
 class EventKind(StrEnum):
@@ -21,26 +21,33 @@ class EventKind(StrEnum):
     DRAFT_PLAN_SERVED = "draft_plan_served"
     FINAL_PLAN_ISSUED = "final_plan_issued"
     ANNUAL_REVIEW_MEETING = "annual_review_meeting"
+    REVIEW_MEETING_ARRANGED = "review_meeting_arranged"  # details.date: the meeting day
     REVIEW_REPORT = "review_report"
+    REVIEW_DECISION = "review_decision"  # details.outcome: keep | amend | cease (reg 20(10))
     AMENDMENT_NOTICE = "amendment_notice"
     AMENDED_PLAN_ISSUED = "amended_plan_issued"
     PHASE_TRANSFER = "phase_transfer"
+    CEASE_DECISION = "cease_decision"  # s.45: the council will cease to maintain the plan
     DECISION_LETTER = "decision_letter"
     MEDIATION_CERTIFICATE = "mediation_certificate"
     EXCEPTION = "exception"
 
 
 # Decisions that carry a right of appeal to the tribunal: their date starts the appeal period as
-# a decision letter does (Children and Families Act 2014 s.51; the letter must say so).
+# a decision letter does (Children and Families Act 2014 s.51; the letter must say so). A review
+# decision is appealable when it keeps the plan unchanged (s.51(2)(e)) or ceases it (s.51(2)(f));
+# a decision to amend is appealed once the amended plan is issued.
 APPEALABLE = frozenset(
     {
         EventKind.DECISION_NOT_TO_ASSESS,
         EventKind.DECISION_NOT_TO_ISSUE_PLAN,
         EventKind.FINAL_PLAN_ISSUED,
         EventKind.AMENDED_PLAN_ISSUED,
+        EventKind.CEASE_DECISION,
         EventKind.DECISION_LETTER,
     }
 )
+APPEALABLE_REVIEW_OUTCOMES = frozenset({ReviewOutcome.KEEP, ReviewOutcome.CEASE})
 
 # How the SEND team's event reads in the case's history (and the API's event list).
 EVENT_NAMES = {
@@ -51,10 +58,13 @@ EVENT_NAMES = {
     EventKind.DRAFT_PLAN_SERVED: "Draft EHC plan sent",
     EventKind.FINAL_PLAN_ISSUED: "Final EHC plan issued",
     EventKind.ANNUAL_REVIEW_MEETING: "Annual review meeting",
+    EventKind.REVIEW_MEETING_ARRANGED: "Annual review meeting arranged",
     EventKind.REVIEW_REPORT: "Annual review report sent",
+    EventKind.REVIEW_DECISION: "Decision after the annual review",
     EventKind.AMENDMENT_NOTICE: "Proposed amendments sent",
     EventKind.AMENDED_PLAN_ISSUED: "Amended EHC plan issued",
     EventKind.PHASE_TRANSFER: "Move to a new school or college",
+    EventKind.CEASE_DECISION: "Decision to stop the EHC plan",
     EventKind.DECISION_LETTER: "Decision letter",
     EventKind.MEDIATION_CERTIFICATE: "Mediation certificate",
     EventKind.EXCEPTION: "Exception recorded",
@@ -71,7 +81,10 @@ class EventDetailsError(Refused):
 def check_details(kind: EventKind, on: date, details: dict[str, Any]) -> dict[str, Any]:
     """The details kept with an event, checked for its kind. Unknown keys are refused."""
     allowed: dict[EventKind, set[str]] = {
-        EventKind.PHASE_TRANSFER: {"year", "transfer_kind", "note"},
+        EventKind.PHASE_TRANSFER: {"year", "transfer_kind", "date", "note"},
+        EventKind.REVIEW_DECISION: {"outcome", "note"},
+        EventKind.REVIEW_MEETING_ARRANGED: {"date", "note"},
+        EventKind.AMENDED_PLAN_ISSUED: {"names_setting", "note"},
         EventKind.DECISION_LETTER: {"about", "note"},
         EventKind.EXCEPTION: {"exception", "note"},
     }
@@ -82,7 +95,39 @@ def check_details(kind: EventKind, on: date, details: dict[str, Any]) -> dict[st
     out = dict(details)
     if "note" in out and (not isinstance(out["note"], str) or len(out["note"]) > 500):
         raise EventDetailsError("note must be text of at most 500 characters.")
+    if kind is EventKind.PHASE_TRANSFER and out.get("transfer_kind") == TransferKind.BETWEEN_POST_16.value:
+        # Reg 18(2): a move between post-16 institutions at any time of year: its day.
+        if "year" in out:
+            raise EventDetailsError("A move between post-16 settings takes details.date, not details.year.")
+        try:
+            move = date.fromisoformat(str(out.get("date")))
+        except ValueError:
+            raise EventDetailsError(
+                "A move between post-16 settings needs details.date: the day of the move (YYYY-MM-DD)."
+            ) from None
+        if not on <= move <= on + timedelta(days=3 * 366):
+            raise EventDetailsError("details.date must be on or after the event date, and within 3 years.")
+        out["date"] = move.isoformat()
+        out["year"] = move.year
+        return out
+    if kind is EventKind.REVIEW_MEETING_ARRANGED:
+        try:
+            day = date.fromisoformat(str(out.get("date")))
+        except ValueError:
+            raise EventDetailsError("review_meeting_arranged needs details.date: the meeting day (YYYY-MM-DD).") from None
+        if not on <= day <= on + timedelta(days=366):
+            raise EventDetailsError("details.date must be on or after the event date, and within a year.")
+        out["date"] = day.isoformat()
+    if kind is EventKind.REVIEW_DECISION:
+        try:
+            out["outcome"] = ReviewOutcome(out.get("outcome")).value
+        except ValueError:
+            raise EventDetailsError("review_decision needs details.outcome: keep, amend or cease.") from None
+    if kind is EventKind.AMENDED_PLAN_ISSUED and "names_setting" in out and not isinstance(out["names_setting"], bool):
+        raise EventDetailsError("details.names_setting must be true or false.")
     if kind is EventKind.PHASE_TRANSFER:
+        if "date" in out:
+            raise EventDetailsError("details.date is only for a move between post-16 settings (post16_to_post16).")
         year = out.get("year")
         if not isinstance(year, int) or not (on.year - 1 <= year <= on.year + 3):
             raise EventDetailsError(
@@ -93,7 +138,7 @@ def check_details(kind: EventKind, on: date, details: dict[str, Any]) -> dict[st
             out["transfer_kind"] = TransferKind(out.get("transfer_kind", TransferKind.SCHOOL)).value
         except ValueError:
             raise EventDetailsError(
-                "details.transfer_kind must be 'school' or 'secondary_to_post16'."
+                "details.transfer_kind must be 'school', 'secondary_to_post16' or 'post16_to_post16'."
             ) from None
     if kind is EventKind.EXCEPTION:
         try:
@@ -121,7 +166,8 @@ def fold(request: date | None, events: Iterable[RecordedEvent]) -> CaseEvents:
     left out by the caller). Exceptions are collected by name."""
     latest: dict[EventKind, RecordedEvent] = {}
     exceptions: set[str] = set()
-    for ev in events:
+    events_seen = list(events)
+    for ev in events_seen:
         if ev.kind is EventKind.EXCEPTION:
             exceptions.add(str(ev.details.get("exception")))
             continue
@@ -154,7 +200,15 @@ def fold(request: date | None, events: Iterable[RecordedEvent]) -> CaseEvents:
         else:
             assessment_decision, issue_plan = no, False
     letters = [latest[k].on for k in APPEALABLE if k in latest]
+    review = latest.get(EventKind.REVIEW_DECISION)
+    outcome = ReviewOutcome(review.details["outcome"]) if review is not None else None
+    if review is not None and outcome in APPEALABLE_REVIEW_OUTCOMES:
+        letters.append(review.on)
+    # The latest amended plan that names the next school or college (what meets reg 18).
+    named = [ev for ev in events_seen if ev.kind is EventKind.AMENDED_PLAN_ISSUED and ev.details.get("names_setting")]
     transfer = latest.get(EventKind.PHASE_TRANSFER)
+    move = transfer.details.get("date") if transfer else None
+    arranged = latest.get(EventKind.REVIEW_MEETING_ARRANGED)
     return CaseEvents(
         request=request,
         decision_to_assess=on(EventKind.DECISION_TO_ASSESS),
@@ -165,11 +219,18 @@ def fold(request: date | None, events: Iterable[RecordedEvent]) -> CaseEvents:
         final_plan_issued=on(EventKind.FINAL_PLAN_ISSUED),
         annual_review_meeting=on(EventKind.ANNUAL_REVIEW_MEETING),
         review_report=on(EventKind.REVIEW_REPORT),
+        review_decision=review.on if review is not None else None,
+        review_outcome=outcome,
+        review_meeting_arranged=arranged.on if arranged is not None else None,
+        review_meeting_date=date.fromisoformat(arranged.details["date"]) if arranged is not None else None,
         amendment_notice=on(EventKind.AMENDMENT_NOTICE),
         amended_plan_issued=on(EventKind.AMENDED_PLAN_ISSUED),
+        setting_named=max(ev.on for ev in named) if named else None,
+        cease_decision=on(EventKind.CEASE_DECISION),
         decision_letter=max(letters) if letters else None,
         mediation_certificate=on(EventKind.MEDIATION_CERTIFICATE),
         phase_transfer_year=transfer.details.get("year") if transfer else None,
         phase_transfer_kind=TransferKind(transfer.details["transfer_kind"]) if transfer else None,
+        phase_transfer_date=date.fromisoformat(move) if move else None,
         exceptions=frozenset(exceptions),
     )

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import and_, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit import Actor, audit
@@ -175,6 +175,9 @@ class CaseService:
             .join(Case, Case.id == CaseKeyDate.case_id)
             .join(Child, Child.id == Case.child_id)
             .where(CaseKeyDate.open.is_(True), CaseKeyDate.party == "council", CaseKeyDate.due <= horizon)
+            # A duty that arises only on one outcome (reg 10(1): telling of a "no") is not
+            # overdue when its date passes with nothing recorded.
+            .where(~and_(CaseKeyDate.key.in_(_ONLY_ON_ONE_OUTCOME), CaseKeyDate.due < today - timedelta(days=1)))
             .order_by(CaseKeyDate.due, Case.id, CaseKeyDate.key)
             .offset(offset)
             .limit(limit + 1)
@@ -196,8 +199,10 @@ class CaseService:
                 name=RULES_BY_KEY[kd.key].name,
                 source=RULES_BY_KEY[kd.key].source,
                 due=kd.due,
-                status="overdue" if kd.due < today else "due",
-                days=abs((today - kd.due).days),
+                # Late only after the strict legal last day (the date shown plus the rule's grace).
+                status="overdue" if _last_day(kd.key, kd.due) < today else "due",
+                days=(today - _last_day(kd.key, kd.due)).days if _last_day(kd.key, kd.due) < today
+                else (kd.due - today).days if kd.due >= today else 0,
             )
             for kd, case, child in rows[:limit]
         ]
@@ -449,6 +454,15 @@ class CaseService:
             created_at=case.created_at,
             updated_at=case.updated_at,
         )
+
+
+_ONLY_ON_ONE_OUTCOME = tuple(r.key for r in RULES_BY_KEY.values() if not r.missed_notice)
+
+
+def _last_day(key: str, due: date) -> date:
+    """The strict legal last day of a rule's date as shown (see core.timescales.Rule.grace_days)."""
+    rule = RULES_BY_KEY.get(key)
+    return due + timedelta(days=rule.grace_days) if rule is not None else due
 
 
 def index_rows(case_id: int, folded: CaseEvents) -> list[dict[str, Any]]:

@@ -37,6 +37,7 @@ from core.portal import Portal
 from core.quiet import is_quiet
 from core.reminders.models import Reminder, ReminderPreference
 from core.reminders.notices import DateReminder, FormReminder
+from core.timescales import RULES_BY_KEY
 from core.upsert import _insert_for
 
 log = logging.getLogger(__name__)
@@ -64,9 +65,20 @@ def send_at(day: date, at: time) -> datetime:
     return datetime.combine(day, at, tzinfo=LONDON).astimezone(UTC)
 
 
-def applies(kind: str, party: str) -> bool:
-    """A "missed" notice is for the council's dates; a parent's window simply closes."""
-    return kind != "missed" or party == "council"
+def applies(kind: str, party: str, key: str = "") -> bool:
+    """A "missed" notice is for the council's dates (not a duty that arises only on one outcome,
+    such as reg 10(1)'s); a parent's window simply closes."""
+    if kind != "missed":
+        return True
+    rule = RULES_BY_KEY.get(key)
+    return party == "council" and (rule is None or rule.missed_notice)
+
+
+def last_day(key: str, due: date) -> date:
+    """The strict legal last day of a date shown as `due` (core.timescales.Rule.grace_days): a
+    "missed" notice goes the day after it, never before."""
+    rule = RULES_BY_KEY.get(key)
+    return due + timedelta(days=rule.grace_days) if rule is not None else due
 
 
 def wanted(
@@ -86,13 +98,13 @@ def wanted(
     for d in dates:
         for who in recipients.get(d.case_id, ()):
             for kind, offset in offsets:
-                if kind not in who.kinds or not applies(kind, d.party):
+                if kind not in who.kinds or not applies(kind, d.party, d.key):
                     continue
-                day = d.due + offset
+                day = (last_day(d.key, d.due) if kind == "missed" else d.due) + offset
                 if day > horizon:
                     continue
                 if kind == "missed":
-                    if (today - d.due).days > cfg.missed_relevant_days:
+                    if (today - last_day(d.key, d.due)).days > cfg.missed_relevant_days:
                         continue
                 elif day < today:
                     continue
@@ -167,7 +179,7 @@ async def plan_case(
         for d in dates
         for who in recipients
         for kind in who.kinds
-        if applies(kind, d.party)
+        if applies(kind, d.party, d.key)
     }
     rows = wanted(dates, {case_id: recipients}, today, cfg)
     # Forms the SEND team asked for with a due date: each carer it is for, until they submit it.
@@ -388,9 +400,9 @@ async def _irrelevant(s: AsyncSession, r: Reminder, today: date, cfg: ReminderSe
     if kd is None or not kd.open or kd.due != r.due:
         return "date changed or met"
     if r.kind == "missed":
-        if kd.party != "council" or today <= r.due:
+        if not applies("missed", kd.party, kd.key) or today <= last_day(r.key, r.due):
             return "not missed"
-        if (today - r.due).days > cfg.missed_relevant_days:
+        if (today - last_day(r.key, r.due)).days > cfg.missed_relevant_days:
             return "too late"
     elif today > r.due:
         return "date passed"
