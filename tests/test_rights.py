@@ -119,3 +119,11 @@ def test_every_event_kind_has_a_notice_for_the_parent():
     for kind in EventKind:
         text = event_headline(kind, "Sam", date(2026, 11, 24), details)
         assert "Sam" in text and "{" not in text, kind
+
+
+def test_the_readme_lists_every_rule_with_its_source():
+    from core.timescales import RULES
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    for r in RULES:
+        assert f"| {r.name} (`{r.key}`) |" in readme and r.source in readme, r.key

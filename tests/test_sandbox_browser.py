@@ -280,6 +280,12 @@ async def test_the_send_team_verifies_a_parent_by_phone_then_the_sandbox_starts_
         await expect(row).to_contain_text("invitation verified")
         await shot(page, "21-verified-by-phone-desktop")
 
+        # A review decision from the panel: the kind with its outcome (reg 20(10)) goes to the API.
+        await page.locator("#event").get_by_label("What happened").select_option(label="Review decision: keep the plan as it is")
+        await page.locator("#event").get_by_role("button", name="Record it").click()
+        await expect(page.locator("#team-answer")).to_contain_text("201")
+        await expect(page.locator("#team-answer")).to_contain_text('"outcome": "keep"')
+
         # The invitation's link, opened on Alex's phone: no unique code asked.
         await page.get_by_placeholder("New parent's first name").fill("Alex")
         await page.get_by_role("button", name="Add a parent").click()

@@ -452,12 +452,18 @@ def extra_information(stage: Stage, child: str, kd: dict[str, KeyDate], exceptio
         if appeal:
             body.append("<b>Your rights:</b> " + appeal)
     elif stage is Stage.ANNUAL_REVIEW:
-        body = [
-            f"{c}'s annual review meeting has taken place.",
-            f"<b>Next:</b> the report of the meeting is due by <b>{due('review_report')}</b>, and "
-            f"the council must tell you by <b>{due('review_decision')}</b> whether it will keep, "
-            "change or stop the plan.",
-        ]
+        decision = kd.get("review_decision")
+        if decision is not None and decision.met_on is not None:
+            body = [f"{c}'s annual review meeting has taken place, and the council made its decision on "
+                    f"{format_date(decision.met_on)}.",
+                    f"<b>Next:</b> the next annual review is due by <b>{due('annual_review')}</b>."]
+        else:
+            body = [
+                f"{c}'s annual review meeting has taken place.",
+                f"<b>Next:</b> the report of the meeting is due by <b>{due('review_report')}</b>, and "
+                f"the council must tell you by <b>{due('review_decision')}</b> whether it will keep, "
+                "change or stop the plan.",
+            ]
         if open_("amended_plan_after_review"):
             body.append(f"The council is changing the plan: the final amended plan is due by "
                         f"<b>{due('amended_plan_after_review')}</b> (12 weeks from the meeting).")

@@ -187,9 +187,8 @@ def _review_layout(events: CaseEvents, today: date, stage: Stage) -> Layout:
     # The episodes since the start (a review, an amendment), then the plan in place around them.
     episodes: list[tuple[str, date, date]] = []
     if review_open and meeting is not None:
-        decided = (
-            e.amendment_notice if e.amendment_notice and e.amendment_notice > meeting else None
-        )
+        after = [d for d in (e.amendment_notice, e.review_decision, e.cease_decision) if d is not None and d > meeting]
+        decided = min(after) if after else None
         last = decided - timedelta(days=1) if decided else within_weeks(meeting, 4)
         episodes.append((REVIEW_DECISION, meeting, last))
     if notice is not None:
@@ -240,10 +239,20 @@ def _review_layout(events: CaseEvents, today: date, stage: Stage) -> Layout:
         ticks.append(Tick(scale.x(month), text, "ma"))
         month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
     today_x, side = today_position(today, start, end, scale)
+    ended = ended_on = ended_x = None
+    summary = f"Stage now: {current}"
+    if stage is Stage.CEASING and e.ceased is not None:
+        # s.45: the plan carries on while the parent may appeal; the picture says where it ended.
+        ended, ended_on = "The council decided to stop the plan", e.ceased
+        ended_x = scale.end_of(max(ended_on, start))
+        summary = f"{ended} on {format_date(ended_on)}. The plan carries on while you can appeal."
     return Layout(
         kind="annual_review",
         heading="annual review",
-        summary=f"Stage now: {current}",
+        summary=summary,
+        ended=ended,
+        ended_on=ended_on,
+        ended_x=ended_x,
         stage=stage,
         today=today,
         start=start,

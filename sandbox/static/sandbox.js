@@ -334,7 +334,10 @@ $("#form").querySelector("[name=due_date]").value = today(14);
 $("#event").addEventListener("submit", async (e) => {
   e.preventDefault();
   const f = new FormData(e.target);
-  await team("POST", `/v1/cases/${f.get("case")}/events`, { kind: f.get("kind"), on: f.get("on") });
+  // "review_decision:keep" is the kind with its outcome (reg 20(10)).
+  const [kind, outcome] = String(f.get("kind")).split(":");
+  await team("POST", `/v1/cases/${f.get("case")}/events`,
+    { kind, on: f.get("on"), ...(outcome ? { details: { outcome } } : {}) });
 });
 $("#document").addEventListener("submit", async (e) => {
   e.preventDefault();
