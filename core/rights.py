@@ -27,7 +27,7 @@ render the Markdown subset in their own format.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from importlib.resources import files
@@ -37,7 +37,7 @@ import yaml
 
 from core.cases.dashboard import Dashboard
 from core.config import Settings
-from core.timescales import KeyDate, Stage, Status, format_date
+from core.timescales import KeyDate, Stage, Status, format_date, key_dates
 
 OGL_ATTRIBUTION = "Contains public sector information licensed under the Open Government Licence v3.0."
 LICENCES = ("OGL-3.0", "council")
@@ -47,7 +47,7 @@ MAX_BODY = 3300  # characters before filling: the page, its buttons' titles and 
 
 PLACEHOLDERS = (
     "child", "council", "caseworker", "sendiass", "sendiass_contact", "mediation_adviser",
-    "appeal_by", "decision_to_assess_by", "no_plan_notice_by", "final_plan_by", "draft_comments_by",
+    "appeal_by", "mediation_by", "decision_to_assess_by", "no_plan_notice_by", "final_plan_by", "draft_comments_by",
     "annual_review_by", "review_report_by", "review_decision_by", "amendment_comments_by",
     "amended_plan_by",
 )
@@ -69,9 +69,11 @@ class Topic:
     licence: str
     body: str  # the Markdown subset, placeholders unfilled
 
-    def page(self, facts: Mapping[str, str]) -> str:
-        """The body with this case's facts filled in, then its sources (and the OGL attribution)."""
-        text = _PLACEHOLDER.sub(lambda m: facts.get(m.group(1), ""), self.body).strip()
+    def page(self, facts: Mapping[str, str], quote: Callable[[str], str] = str) -> str:
+        """The body with this case's facts filled in, then its sources (and the OGL attribution).
+        `quote` makes a fact plain text in the face's markup (a caseworker's name that looks like
+        a link must not become one)."""
+        text = _PLACEHOLDER.sub(lambda m: quote(facts.get(m.group(1), "")), self.body).strip()
         text = re.sub(r"[ \t]+\n", "\n", text)
         foot = "Sources: " + "; ".join(self.sources) + "."
         if self.licence == "OGL-3.0":
@@ -195,9 +197,14 @@ def facts_for(d: Dashboard | None, settings: Settings, child: str = "your child"
     """The placeholders' values for one child's case (plain text), or general ones without a case."""
     p = settings.product
     kd = {k.key: k for k in d.key_dates} if d is not None else {}
-    appeal = kd.get("tribunal_appeal")
+    # Every rule's date, closed windows too (the dashboard keeps only the ones that apply now).
+    every = {k.key: k for k in key_dates(d.events, d.today)} if d is not None else {}
+    appeal = every.get("tribunal_appeal")
     if appeal is not None and appeal.due is not None and appeal.status is Status.DUE:
         appeal_by = f"The tribunal must have your appeal by {appeal_day(appeal.due)}."
+    elif appeal is not None and appeal.due is not None and d is not None and d.today > appeal.due:
+        appeal_by = (f"The time to appeal ended on {format_date(appeal.due)}. The tribunal can sometimes "
+                     f"accept a late appeal. Contact {p.sendiass_name} today.")
     else:
         appeal_by = ("You have 2 months from the date on the council's decision letter, or 1 month from "
                      "the date on a mediation certificate if that is later.")
@@ -214,6 +221,7 @@ def facts_for(d: Dashboard | None, settings: Settings, child: str = "your child"
         "sendiass_contact": p.sendiass_contact,
         "mediation_adviser": p.mediation_adviser,
         "appeal_by": appeal_by,
+        "mediation_by": _by(kd.get("mediation_contact"), "2 months from the date on the council's decision letter"),
         "decision_to_assess_by": _by(kd.get("decision_to_assess"), "6 weeks from the request"),
         "no_plan_notice_by": _by(kd.get("assessment_decision"), "16 weeks from the request"),
         "final_plan_by": _by(kd.get("final_plan"), "20 weeks from the request"),

@@ -269,10 +269,11 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "mediation_contact",
-        "Contact the mediation adviser by (so the certificate comes in time)",
-        "Children and Families Act 2014, s.55",
-        "advice, not a legal limit: 14 days before the last day to appeal, while no mediation "
-        "certificate is recorded (the certificate can take 3 working days)",
+        "Contact the mediation adviser by",
+        "Children and Families Act 2014, s.55; SEND Regulations 2014, reg 33",
+        "within 2 months of the decision letter (not moved by the tribunal's Christmas or August "
+        "rule), while no mediation certificate for this decision is recorded; not needed for an "
+        "appeal only about the school or college named",
         "decision_letter",
         party="parent",
     ),
@@ -388,7 +389,10 @@ def _plan(events: CaseEvents) -> dict[str, _Planned]:
     rule("annual_review", review_start, lambda s: within_months(s, 12),
          applicable=ceased is None or (review_start is not None and ceased < review_start))
     rule("review_report", meeting, lambda s: within_weeks(s, 2), e.review_report)
-    decided = _first(_on_or_after(e.review_decision, meeting), _on_or_after(e.amendment_notice, meeting),
+    # A decision to amend meets reg 20(10) only with the proposed amendments (the notice): R (L) v
+    # Devon CC [2022] EWHC 493 (Admin). Keeping or ceasing meets it by itself.
+    kept_or_ceased = e.review_decision if e.review_outcome in (ReviewOutcome.KEEP, ReviewOutcome.CEASE) else None
+    decided = _first(_on_or_after(kept_or_ceased, meeting), _on_or_after(e.amendment_notice, meeting),
                      _on_or_after(e.cease_decision, meeting))
     rule("review_decision", meeting, lambda s: within_weeks(s, 4), decided)
     rule("amendment_comments", e.amendment_notice, lambda s: days_from_service(s, 15))
@@ -424,9 +428,9 @@ def _plan(events: CaseEvents) -> dict[str, _Planned]:
         rule("review_papers", min(arranged, papers), lambda _s: papers)
     else:
         rule("review_papers", None, lambda s: s)
-    cert = e.mediation_certificate
-    rule("mediation_contact", e.decision_letter if cert is None else None,
-         lambda s: max(s, appeal_deadline(s) - timedelta(days=14)))
+    # Only a certificate for this decision (dated on or after its letter) counts.
+    cert = _on_or_after(e.mediation_certificate, e.decision_letter)
+    rule("mediation_contact", e.decision_letter if cert is None else None, lambda s: months_after(s, 2))
     rule("tribunal_appeal", e.decision_letter, lambda s: appeal_deadline(s, cert))
     return out
 

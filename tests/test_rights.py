@@ -127,3 +127,28 @@ def test_the_readme_lists_every_rule_with_its_source():
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     for r in RULES:
         assert f"| {r.name} (`{r.key}`) |" in readme and r.source in readme, r.key
+
+
+def test_a_closed_appeal_window_is_said_as_closed_with_who_to_contact():
+    events = CaseEvents(final_plan_issued=date(2023, 6, 1), cease_decision=date(2025, 1, 6),
+                        decision_letter=date(2025, 1, 6))
+    today = date(2025, 4, 1)
+    d = Dashboard(child_id=1, child_forename="Sam", child_surname="Jones", case_reference="C", request_date=None,
+                  requestor=None, caseworker_name=None, contact="the SEND team", stage=current_stage(events),
+                  key_dates=[k for k in key_dates(events, today) if k.status.value != "not_applicable"],
+                  missed=[], exceptions=[], counts=Counts(0, 0, 0), events=events, today=today)
+    facts = facts_for(d, settings(sendiass_name="Worcs SENDIASS"))
+    assert facts["appeal_by"].startswith("The time to appeal ended on 6 Mar 2025.")
+    assert "Worcs SENDIASS" in facts["appeal_by"]
+
+
+def test_a_name_that_looks_like_a_link_stays_words():
+    """A caseworker's name (or any fact) is text: never a link, never bold, never markup."""
+    from bot.dashboard.rights import md_quote
+
+    topics = load_topics()
+    facts = facts_for(None, settings(send_team_contact="[Pay the tribunal fee here](https://evil.example/pay) **now** <b>"))
+    html = to_html(topics.get("missed_date").page(facts, md_quote))
+    assert "evil.example" in html and '<a href="https://evil.example' not in html
+    assert "[Pay the tribunal fee here](https://evil.example/pay) **now** &lt;b&gt;" in html
+    assert "<b>What you can do</b>" in html  # the page's own markup still works

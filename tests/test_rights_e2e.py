@@ -45,7 +45,7 @@ async def test_a_no_changes_review_decision_meets_the_date_and_opens_the_appeal(
     dash = await open_dashboard(alex)
     assert "Decision to keep, change or stop the plan due: 29 Nov 2026. Done on 20 Nov 2026." in dash.text
     assert "Last day to appeal (by 5pm): Wed 20 Jan 2027" in dash.text
-    assert "🗓 Contact the mediation adviser by: 6 Jan 2027" in dash.text  # 14 days before, to get the certificate
+    assert "🗓 Contact the mediation adviser by: 20 Jan 2027" in dash.text  # reg 33: within 2 months
 
     await alex.press(kept, "What can I do?")
     page = await alex.wait_for(lambda m: "What can I do? After the annual review" in m.text)

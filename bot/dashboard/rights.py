@@ -14,8 +14,26 @@ _BOLD = re.compile(r"\*\*(.+?)\*\*")
 _LINK = re.compile(r"\[([^\]\n]+)\]\((https://[^)\s]+)\)")
 
 
+_QUOTED = re.compile(r"\\([\\\[\]()*])")
+_HELD = re.compile("\x00(\\d+)\x00")
+
+
+def md_quote(value: str) -> str:
+    """A fact (a name, a contact) as plain text in the pages' Markdown: its [ ] ( ) * and \\
+    are quoted, so "[Pay here](https://...)" in a caseworker's name stays words, never a link."""
+    return re.sub(r"([\\\[\]()*])", r"\\\1", value)
+
+
 def to_html(markdown: str) -> str:
-    """Paragraphs, "- " lists (as "• "), **bold** and [links](https://...), everything else escaped."""
+    """Paragraphs, "- " lists (as "• "), **bold** and [links](https://...), everything else escaped;
+    a quoted character (md_quote) is shown as itself."""
+    held: list[str] = []
+
+    def hold(m: re.Match[str]) -> str:
+        held.append(m.group(1))
+        return f"\x00{len(held) - 1}\x00"
+
+    markdown = _QUOTED.sub(hold, markdown.replace("\x00", ""))
     out = []
     for line in markdown.splitlines():
         text = escape(line, quote=False)
@@ -24,11 +42,11 @@ def to_html(markdown: str) -> str:
         if text.startswith("- "):
             text = "• " + text[2:]
         out.append(text)
-    return "\n".join(out)
+    return _HELD.sub(lambda m: escape(held[int(m.group(1))], quote=False), "\n".join(out))
 
 
 def page_html(topic: Topic, d: Dashboard | None, settings: Settings) -> str:
-    body = to_html(topic.page(facts_for(d, settings)))
+    body = to_html(topic.page(facts_for(d, settings), md_quote))
     return f"<b>What can I do? {escape(topic.title)}</b>\n\n{body}"
 
 
@@ -59,4 +77,4 @@ def other_topics(topics: Topics, d: Dashboard | None, shown: Topic) -> list[tupl
     return [(t.title, t.id) for t in items]
 
 
-__all__ = ["chosen_topic", "other_topics", "page_html", "to_html"]
+__all__ = ["chosen_topic", "md_quote", "other_topics", "page_html", "to_html"]

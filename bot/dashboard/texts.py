@@ -28,7 +28,7 @@ KEY_DATE_NAMES = {
     "review_decision": "Decision to keep, change or stop the plan due",
     "amendment_comments": "Your comments on the changes by",
     "amended_plan": "Amended plan due",
-    "amended_plan_after_review": "Amended plan, at most 12 weeks after the review, due",
+    "amended_plan_after_review": "Amended plan due (12 weeks from the review)",
     "phase_transfer": "New school or college named by",
     "mediation_contact": "Contact the mediation adviser by",
     "tribunal_appeal": "Last day to appeal (by 5pm)",
@@ -349,8 +349,8 @@ def reminder_text(kind: str, key: str, child: str, due: date, party: str, contac
         return (
             f"⏰ <b>{left}</b>\n\n"
             f"If you want to appeal about {child}, the tribunal must have your appeal by "
-            f"<b>{tribunal_day(due)}</b>. First contact the mediation adviser named in the council's "
-            "letter: you need their certificate to appeal. Free help: your local SENDIASS. "
+            f"<b>{tribunal_day(due)}</b>. If you do not have a mediation certificate yet, contact the "
+            "mediation adviser named in the council's letter today. Free help: your local SENDIASS. "
             "Tap What can I do? to see how."
         )
     if party == "parent":

@@ -71,6 +71,9 @@ EVENT_NAMES = {
 }
 
 
+LAW_BEGAN = date(2014, 9, 1)  # Children and Families Act 2014, Part 3, in force
+
+
 class EventDetailsError(Refused):
     """An event's details do not fit its kind (the API answers 422 with the message)."""
 
@@ -88,6 +91,8 @@ def check_details(kind: EventKind, on: date, details: dict[str, Any]) -> dict[st
         EventKind.DECISION_LETTER: {"about", "note"},
         EventKind.EXCEPTION: {"exception", "note"},
     }
+    if on < LAW_BEGAN:
+        raise EventDetailsError("The date is before 1 Sep 2014, when the EHC plan law began.")
     keys = set(details)
     extra = keys - allowed.get(kind, {"note"})
     if extra:
