@@ -248,3 +248,32 @@ def test_a_move_between_post16_settings_is_at_least_5_months_before() -> None:
         check_details(EventKind.PHASE_TRANSFER, date(2026, 5, 1), {"transfer_kind": "post16_to_post16"})
     with pytest.raises(Refused):
         check_details(EventKind.REVIEW_DECISION, date(2026, 5, 1), {"outcome": "maybe"})
+
+
+def test_an_amend_decision_without_the_proposed_changes_does_not_meet_the_4_weeks() -> None:
+    """R (L) v Devon: the proposed amendments must come within reg 20(10)'s 4 weeks."""
+    bare = CaseEvents(final_plan_issued=date(2023, 6, 1), annual_review_meeting=MEETING,
+                      review_decision=date(2024, 3, 20), review_outcome=ReviewOutcome.AMEND)
+    assert by_key(bare, date(2024, 4, 10))["review_decision"].status is Status.OVERDUE
+    with_notice = CaseEvents(**{**bare.__dict__, "amendment_notice": date(2024, 3, 25)})
+    assert by_key(with_notice, date(2024, 4, 10))["review_decision"].status is Status.MET
+
+
+def test_the_mediation_adviser_within_2_months_of_the_letter() -> None:
+    """SEND Regulations 2014, reg 33: 2 months from the letter, not moved by the tribunal's
+    August rule (the appeal's last day, without a certificate, moves to 1 Sep 2023)."""
+    kd = by_key(CaseEvents(decision_letter=date(2023, 6, 15)), date(2023, 6, 16))
+    assert kd["mediation_contact"].due == date(2023, 8, 15)
+    assert kd["tribunal_appeal"].due == date(2023, 9, 1)
+    # An old certificate (an earlier decision) does not count for this one.
+    old = by_key(CaseEvents(decision_letter=date(2025, 3, 3), mediation_certificate=date(2023, 5, 1)), date(2025, 3, 4))
+    assert old["mediation_contact"].due == date(2025, 5, 3)
+    assert old["tribunal_appeal"].due == date(2025, 5, 6)  # Sat 3 May; Mon 5 May a bank holiday
+
+
+def test_an_event_before_the_law_began_is_refused() -> None:
+    for kind, details in ((EventKind.PHASE_TRANSFER, {"year": 0}),
+                          (EventKind.REVIEW_MEETING_ARRANGED, {"date": "0001-01-02"}),
+                          (EventKind.FINAL_PLAN_ISSUED, {})):
+        with pytest.raises(Refused):
+            check_details(kind, date(1, 1, 1), details)
