@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench bench-reminders bench-updates bench-latency bench-replies lock migrate clean
+.PHONY: run test test-postgres lint bench bench-reminders bench-updates bench-latency bench-replies lock migrate clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -20,6 +20,11 @@ migrate: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q $(ARGS)
+
+# The suite again on a throwaway PostgreSQL server (apt-get install postgresql); the browser
+# tests run on SQLite only (the pages are the same).
+test-postgres: $(STAMP)
+	$(BIN)/python -m tests.postgres_server --deselect tests/test_sandbox_browser.py --deselect tests/test_pages_browser.py $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

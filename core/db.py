@@ -26,7 +26,7 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import DateTime, event
+from sqlalchemy import DateTime, event, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -309,6 +309,16 @@ async def transaction(factory: SessionFactory) -> AsyncIterator[AsyncSession]:
     """A unit of work: commit on success, roll back on any error."""
     async with factory() as session, session.begin():
         yield session
+
+
+async def in_commit_order(session: AsyncSession, name: str) -> None:
+    """Rows of `name` (a table the caseworker API pages by id, `?after=`) get their ids in the
+    order their transactions commit: on PostgreSQL every such insert first takes the same
+    transaction-scoped advisory lock, so a row with a smaller id can never commit after a poll
+    has passed a larger one. (SQLite has one writer at a time: nothing to do.) Call before the
+    insert's flush; the lock is released at commit or rollback."""
+    if session.bind.dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": f"ehcp:{name}"})
 
 
 def is_sqlite(engine: AsyncEngine) -> bool:

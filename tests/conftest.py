@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import asyncio
+import os
+import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -10,6 +14,36 @@ from core.config import Settings
 from core.migrations import upgrade_async
 from core.portal import Portal
 from ehcp.bootstrap import build_portal
+
+TEST_DATABASE = os.environ.get("EHCP_TEST_DATABASE_URL")  # postgresql+asyncpg://user@host:port/db
+
+
+@pytest.fixture(autouse=True)
+def _own_database(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """With EHCP_TEST_DATABASE_URL (PostgreSQL), each test gets a database of its own, made
+    empty and dropped after; every Settings the test builds reads it from EHCP_DATABASE_URL (the
+    sandbox and tests that name their own database keep theirs). Without it: SQLite files."""
+    if not TEST_DATABASE:
+        yield
+        return
+    import asyncpg
+
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    server = TEST_DATABASE.replace("postgresql+asyncpg://", "postgresql://")
+
+    async def admin(sql: str) -> None:
+        con = await asyncpg.connect(server)
+        try:
+            await con.execute(sql)
+        finally:
+            await con.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    monkeypatch.setenv("EHCP_DATABASE_URL", TEST_DATABASE.rsplit("/", 1)[0] + "/" + name)
+    try:
+        yield
+    finally:
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from core.audit import Actor, audit
 from core.cases.events import fold
 from core.cases.service import write_key_date_index
 from core.clock import LONDON
+from core.db import in_commit_order
 from core.events import CaseDatesChanged
 from core.files import FileStore
 from core.forms.answers import format_answer
@@ -124,6 +125,7 @@ async def message_to_team(
     subject = f"{form.title} submitted"
     if len(subject) > MAX_SUBJECT:
         subject = form.title[: MAX_SUBJECT - 11].rstrip() + " submitted"
+    await in_commit_order(s, "messages")  # the submissions' `?after=` poll pages by message id
     msg = Message(
         case_id=case.id, child_id=child.id, account_id=account_id, direction="to_team",
         type=message_type(form).value, subject=subject, body=body, sender_name=carer,

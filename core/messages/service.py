@@ -18,6 +18,7 @@ from sqlalchemy import Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.audit import Actor, audit, audit_poll
+from core.db import in_commit_order
 from core.errors import NotFound, Refused
 from core.files import FileRefused, FileStore, check_upload, folder_store, safe_filename
 from core.messages.models import Attachment, Message, StaffPost
@@ -174,6 +175,7 @@ class MessageService:
             if reply_to_id is not None:
                 await self._own(s, account_id, child.id, reply_to_id)
             sender = await _account_name(s, account_id)
+            await in_commit_order(s, "messages")  # `?after=` polls never skip one
             msg = Message(
                 case_id=case.id, child_id=child.id, account_id=account_id, direction="to_team",
                 type=kind.value, subject=subject, body=body, sender_name=sender,
@@ -296,6 +298,7 @@ class MessageService:
             recipient = await _name_if_access(s, account_id, case.child_id)
             if recipient is None:
                 raise MessageRefused("That carer has no active access to this child.", "no_access")
+            await in_commit_order(s, "messages")  # `?after=` polls never skip one
             msg = Message(
                 case_id=case.id, child_id=case.child_id, account_id=account_id, direction="to_parent",
                 type=kind.value, subject=subject, body=body, sender_name=sender_name,
