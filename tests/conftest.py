@@ -16,34 +16,55 @@ from core.portal import Portal
 from ehcp.bootstrap import build_portal
 
 TEST_DATABASE = os.environ.get("EHCP_TEST_DATABASE_URL")  # postgresql+asyncpg://user@host:port/db
+# A test of SQLite's own behaviour (WAL, its write lock, PRAGMAs): not run on PostgreSQL.
+sqlite_only = pytest.mark.skipif(TEST_DATABASE is not None, reason="SQLite's own behaviour")
 
 
-@pytest.fixture(autouse=True)
-def _own_database(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """With EHCP_TEST_DATABASE_URL (PostgreSQL), each test gets a database of its own, made
-    empty and dropped after; every Settings the test builds reads it from EHCP_DATABASE_URL (the
-    sandbox and tests that name their own database keep theirs). Without it: SQLite files."""
-    if not TEST_DATABASE:
-        yield
-        return
+def _admin(sql: str) -> None:
     import asyncpg
 
-    name = f"t_{uuid.uuid4().hex[:16]}"
-    server = TEST_DATABASE.replace("postgresql+asyncpg://", "postgresql://")
-
-    async def admin(sql: str) -> None:
-        con = await asyncpg.connect(server)
+    async def run() -> None:
+        con = await asyncpg.connect(TEST_DATABASE.replace("postgresql+asyncpg://", "postgresql://"))
         try:
             await con.execute(sql)
         finally:
             await con.close()
 
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    asyncio.run(run())
+
+
+@pytest.fixture(scope="session")
+def _template_database() -> Iterator[str | None]:
+    """On PostgreSQL: one database migrated to the latest schema, copied for each test (a copy
+    takes a fraction of the migrations' time)."""
+    if not TEST_DATABASE:
+        yield None
+        return
+    name = f"tpl_{uuid.uuid4().hex[:12]}"
+    _admin(f'CREATE DATABASE "{name}"')
+    asyncio.run(upgrade_async(TEST_DATABASE.rsplit("/", 1)[0] + "/" + name))
+    try:
+        yield name
+    finally:
+        _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(autouse=True)
+def _own_database(_template_database: str | None, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """With EHCP_TEST_DATABASE_URL (PostgreSQL), each test gets a database of its own, a copy of
+    the migrated template, dropped after; every Settings the test builds reads it from
+    EHCP_DATABASE_URL (the sandbox and tests that name their own database keep theirs). Without
+    it: SQLite files in the test's folder."""
+    if not TEST_DATABASE:
+        yield
+        return
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    _admin(f'CREATE DATABASE "{name}" TEMPLATE "{_template_database}"')
     monkeypatch.setenv("EHCP_DATABASE_URL", TEST_DATABASE.rsplit("/", 1)[0] + "/" + name)
     try:
         yield
     finally:
-        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture

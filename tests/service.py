@@ -38,6 +38,8 @@ class ServiceProcess:
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("EHCP_")},
             "EHCP_DATA_DIR": str(data_dir),
+            # The test's own database on PostgreSQL (tests/conftest.py); SQLite in data_dir otherwise.
+            **({"EHCP_DATABASE_URL": os.environ["EHCP_DATABASE_URL"]} if "EHCP_DATABASE_URL" in os.environ else {}),
             "EHCP_SECRET_KEY": "test-secret-key-" + "x" * 32,
             "EHCP_BOT_TOKEN": stand.token,
             "EHCP_BOT_USERNAME": "ehcp_test_bot",

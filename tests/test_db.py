@@ -10,8 +10,10 @@ from sqlalchemy import select, text
 
 from core.audit import Actor, audit
 from core.models import AuditEntry
+from tests.conftest import sqlite_only
 
 
+@sqlite_only
 async def test_sqlite_runs_in_wal_mode_with_a_busy_timeout_and_foreign_keys(portal):
     async with portal.engine.connect() as conn:
         assert (await conn.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
@@ -51,6 +53,7 @@ async def test_the_audit_log_keeps_who_what_which_child_and_when(portal, clock):
 # --- readers and writers ------------------------------------------------------------------------
 
 
+@sqlite_only
 async def test_a_reader_takes_no_write_lock(portal):
     """A read transaction (no begin()) must not stop a writer: GETs and dashboards read while the
     bot writes."""
@@ -65,6 +68,7 @@ async def test_a_reader_takes_no_write_lock(portal):
         assert (await s.execute(text("select count(*) from audit_log"))).scalar() == 1
 
 
+@sqlite_only
 async def test_writers_of_one_process_queue_in_order_and_none_fails(portal):
     """Many writers at once, each holding the lock a while: all get through, first come first served,
     none with "database is locked" (SQLite's own busy handler lets waiters overtake and time out)."""
@@ -87,6 +91,7 @@ async def test_writers_of_one_process_queue_in_order_and_none_fails(portal):
         assert (await s.execute(text("select count(*) from audit_log"))).scalar() == 60
 
 
+@sqlite_only
 async def test_a_write_inside_a_write_of_the_same_task_is_refused_at_once(portal):
     with pytest.raises(RuntimeError, match="inside another"):
         async with portal.db() as s, s.begin():

@@ -236,6 +236,7 @@ def worker_env(settings: Settings, stand: BotAPIStandIn) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("EHCP_")}
     env.update(
         EHCP_DATA_DIR=str(settings.storage.data_dir),
+        EHCP_DATABASE_URL=settings.storage.resolved_database_url(),  # the test's (SQLite or PostgreSQL)
         EHCP_SECRET_KEY=settings.storage.secret_key.get_secret_value(),
         EHCP_BOT_TOKEN=TOKEN,
         EHCP_TELEGRAM_API_BASE=stand.base_url,
