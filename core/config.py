@@ -30,6 +30,18 @@ class TelegramSettings(BaseSettings):
         description="Bot API base URL. Tests and the sandbox point it at the local stand-in.",
     )
     polling_timeout: int = Field(30, description="Long-polling timeout in seconds.")
+    webhook_url: str | None = Field(
+        None,
+        description="Webhook mode: the public https:// address Telegram posts updates to (it reaches "
+        "EHCP_WEBHOOK_HOST:EHCP_WEBHOOK_PORT, path /telegram/webhook, through your TLS proxy). Unset: long polling.",
+    )
+    webhook_secret: SecretStr | None = Field(
+        None,
+        description="Webhook mode: the secret Telegram sends with every update (16-256 of A-Z a-z 0-9 _ -); "
+        "required with EHCP_WEBHOOK_URL.",
+    )
+    webhook_host: str = Field("127.0.0.1", description="Webhook mode: the receiver's listen address.")
+    webhook_port: int = Field(8082, description="Webhook mode: the receiver's port.")
     staff_chat_id: int | None = Field(
         None,
         description="The staff supergroup (with topics) where families' messages appear and caseworkers "

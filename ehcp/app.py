@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import signal
 import sys
 
@@ -18,6 +19,7 @@ from api.messages import api as messages_api
 from api.onboarding import api as onboarding_api
 from bot.factory import MissingBotToken, create_bot, create_dispatcher
 from bot.updates import run_polling
+from bot.webhook import run_webhook
 from core.config import Settings
 from core.forms.loading import load_forms
 from core.inbox import UpdateInbox
@@ -75,7 +77,26 @@ async def run_bot(portal: Portal, bot: Bot, stop: asyncio.Event, services: Servi
     log.info("Telegram bot running as @%s", me.username)
     dp = create_dispatcher(portal, services=services)
     inbox = UpdateInbox(portal, bot_id=me.id)
-    await run_polling(bot, dp, inbox, stop, poll_timeout=portal.settings.telegram.polling_timeout)
+    tg = portal.settings.telegram
+    if tg.webhook_url:
+        assert tg.webhook_secret is not None  # checked at start (webhook_problem)
+        await run_webhook(bot, dp, inbox, stop, url=tg.webhook_url, secret=tg.webhook_secret.get_secret_value(),
+                          host=tg.webhook_host, port=tg.webhook_port)
+        return
+    await run_polling(bot, dp, inbox, stop, poll_timeout=tg.polling_timeout)
+
+
+def webhook_problem(settings: Settings) -> str | None:
+    """What is wrong with the webhook settings, said plainly (None: fine, or polling)."""
+    tg = settings.telegram
+    if not tg.webhook_url:
+        return None
+    if not tg.webhook_url.startswith("https://") and not tg.telegram_api_base.startswith("http://127.0.0.1"):
+        return "EHCP_WEBHOOK_URL must be an https:// address (Telegram calls no other)."
+    secret = tg.webhook_secret.get_secret_value() if tg.webhook_secret else ""
+    if not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", secret):
+        return "EHCP_WEBHOOK_SECRET must be 16 to 256 of A-Z a-z 0-9 _ - when EHCP_WEBHOOK_URL is set."
+    return None
 
 
 async def run_everything(settings: Settings, stop: asyncio.Event, portal: Portal | None = None) -> None:
@@ -85,6 +106,9 @@ async def run_everything(settings: Settings, stop: asyncio.Event, portal: Portal
     runs."""
     load_forms(settings.product.forms_dir)
     load_topics(settings.product.rights_dir)
+    problem = webhook_problem(settings)
+    if problem:
+        raise MissingBotToken(problem)
     try:
         bot: Bot | None = create_bot(settings)
     except MissingBotToken:
