@@ -203,6 +203,17 @@ class PageForm:
             return r.status, await r.text()
 
 
+async def all_handled(portal: Any, timeout: float = 10.0) -> None:  # noqa: ASYNC109
+    """Until every stored update is handled and marked done (a press after this is a new press,
+    never the second tap of a double tap, however slow the database)."""
+    from core.models import InboundUpdate
+
+    deadline = asyncio.get_running_loop().time() + timeout
+    while await count(portal, InboundUpdate, InboundUpdate.processed_at.is_(None), InboundUpdate.failed_at.is_(None)):
+        assert asyncio.get_running_loop().time() < deadline, "updates still being handled"
+        await asyncio.sleep(0.02)
+
+
 async def count(portal: Any, model: Any, *where: Any) -> int:
     """How many rows of `model` match: what is stored, as a test checks it."""
     from sqlalchemy import func, select

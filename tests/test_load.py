@@ -16,6 +16,7 @@ import aiohttp
 
 from core.inbox import UpdateInbox
 from ehcp.bootstrap import build_portal
+from tests.conftest import sqlite_only
 from tests.service import ServiceProcess, seed_families, service_settings
 
 PARENTS = 12
@@ -27,6 +28,7 @@ def dashboards(user) -> int:  # noqa: ANN001
     return sum(1 for m in user.messages if any("SEND Dashboard: " in t for t in [*m.versions[:1], m.text]))
 
 
+@sqlite_only  # SQLite under load: its busy timeout and write gate
 async def test_a_busy_minute_on_sqlite_answers_everyone_once_and_never_5xx(stand, tmp_path):
     rng = random.Random(7)
     data_dir = tmp_path / "service"

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import event, make_url
 
+from tests.conftest import sqlite_only
 from tests.stack import active_parent, window
 from tests.test_forms_e2e import assign, header, notice_of
 
@@ -98,6 +99,7 @@ async def quiet(stack) -> None:  # noqa: ANN001
     await asyncio.sleep(0.2)
 
 
+@sqlite_only  # counts the statements SQLite's driver runs
 async def test_a_dashboard_update_keeps_to_its_budget(stack, stand, portal):
     alex = await active_parent(stack, stand)
     typed = await alex.send("/dashboard")
@@ -116,6 +118,7 @@ async def test_a_dashboard_update_keeps_to_its_budget(stack, stand, portal):
     assert seen.transactions <= DASHBOARD_TRANSACTIONS, seen.report()
 
 
+@sqlite_only  # counts the statements SQLite's driver runs
 async def test_a_typed_answer_to_a_form_keeps_to_its_budget(stack, stand, portal):
     alex = await active_parent(stack, stand)
     await assign(stack)
