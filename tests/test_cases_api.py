@@ -625,7 +625,7 @@ async def test_notices_to_the_family_through_the_process(api, portal, clock):
     ]
     assert "The council has decided to carry out an EHC needs assessment for Sam." in n.text
     assert "The next date is <b>21 May 2023</b>" in n.text
-    assert "decision whether to issue an EHC plan" in n.text
+    assert "the council's notice if it will not issue an EHC plan" in n.text  # reg 10(1)
     assert "12 Mar 2023" not in n.text, "the date just met is not the next date"
 
     n = await told(api, portal, clock, "decision_to_issue_plan", "2023-05-19")
@@ -639,7 +639,9 @@ async def test_notices_to_the_family_through_the_process(api, portal, clock):
 
     n = await told(api, portal, clock, "final_plan_issued", "2023-06-16")
     assert "The final EHC plan for Sam was issued on 16 Jun 2023." in n.text
-    assert "The last day to appeal is <b>1 Sep 2023</b>." in n.text
+    # 16 Aug 2023 is in August: rule 12(3)(a) moves it to Fri 1 Sep; said with the 5pm cut-off.
+    assert "The tribunal must have your appeal by <b>5pm on Fri 1 Sep 2023</b>." in n.text
+    assert n.payload["buttons"][0] == [{"text": "⚖️ What can I do?", "data": f"rights:{n.child_id}:"}]
 
 
 async def test_decision_not_to_assess_tells_the_appeal_deadline(api, portal, clock):
@@ -648,7 +650,8 @@ async def test_decision_not_to_assess_tells_the_appeal_deadline(api, portal, clo
     n = await told(api, portal, clock, "decision_not_to_assess", "2023-03-10")
     assert "The council has decided not to carry out an EHC needs assessment for Sam." in n.text
     assert "you can appeal to the SEND Tribunal" in n.text
-    assert "The last day to appeal is <b>10 May 2023</b>." in n.text
+    assert "The tribunal must have your appeal by <b>5pm on Wed 10 May 2023</b>." in n.text
+    assert "First contact the mediation adviser" in n.text
 
 
 async def test_exception_and_withdrawal_notices(api, portal, clock):
