@@ -34,6 +34,8 @@ from core.idempotency import purge_expired
 from core.portal import Portal
 from core.services import Services
 from core.text import one_line
+from ops import Metrics, add_routes
+from ops.health import Check
 
 log = logging.getLogger("ehcp.api")
 access_log = logging.getLogger("ehcp.api.access")
@@ -166,13 +168,19 @@ async def start_api(
     port: int | None = None,
     purge_every: float | None = 3600,
     services: Services | None = None,
+    metrics: Metrics | None = None,
+    redis_ping: Check | None = None,
+    telegram: Check | None = None,
 ) -> web.AppRunner:
     """Serve the API on settings.http.api_host/api_port (port 0: any free port; see bound_port).
 
     Expired idempotency keys are purged every `purge_every` seconds (None: never; then call
-    api.purge_idempotency_keys from a scheduled job).
+    api.purge_idempotency_keys from a scheduled job). The process's /healthz, /readyz and
+    /metrics are served beside it, without a token (ops.add_routes: `metrics` is the process's,
+    `redis_ping` and `telegram` its readiness checks beside the database's).
     """
     app = create_api_app(portal, routes, services=services)
+    add_routes(app, portal, metrics=metrics, redis_ping=redis_ping, telegram=telegram)
     if purge_every:
         app.cleanup_ctx.append(_purge_now_and_then(purge_every))
     runner = web.AppRunner(app, access_log_class=ApiAccessLogger, access_log=access_log, shutdown_timeout=5)

@@ -35,6 +35,7 @@ from bot.texts import something_went_wrong
 from core.audit import reads_collected, write_reads
 from core.db import is_transient
 from core.inbox import Stored, UpdateInbox
+from ops.metrics import NOT_COUNTED, Counting
 
 log = logging.getLogger(__name__)
 
@@ -91,10 +92,12 @@ def _reason(exc: BaseException) -> str:
 class UpdateProcessor:
     """Feeds stored updates to the Dispatcher: one chat's updates in order, chats concurrently."""
 
-    def __init__(self, bot: Bot, dp: Dispatcher, inbox: UpdateInbox, *, concurrency: int = 32) -> None:
+    def __init__(self, bot: Bot, dp: Dispatcher, inbox: UpdateInbox, *, concurrency: int = 32,
+                 metrics: Counting | None = None) -> None:
         self.bot = bot
         self.dp = dp
         self.inbox = inbox
+        self.metrics = metrics if metrics is not None else NOT_COUNTED  # ops.Metrics: received, handled
         self._sem = asyncio.Semaphore(concurrency)
         self._tails: dict[int | None, asyncio.Task[None]] = {}
         self._received: dict[int, float] = {}
@@ -128,9 +131,11 @@ class UpdateProcessor:
         except ValidationError as exc:
             log.error("update %s cannot be read and is kept as failed (%s)", uid, _reason(exc))
             await self.inbox.mark_failed(uid, _reason(exc))
+            self.metrics.handled("failed")
             return
         tries = stored.attempts
         received = self._received.pop(uid, None)
+        arrived = received if received is not None else time.monotonic()  # for the handling time
         storage = self.dp.storage if isinstance(self.dp.storage, DatabaseStorage) else None
         while True:
             try:
@@ -152,13 +157,16 @@ class UpdateProcessor:
                 if tries < limit:
                     delay = RETRY_DELAYS[min(tries - 1, len(RETRY_DELAYS) - 1)]
                     log.warning("update %s failed (%s); trying again in %.1f s", uid, type(exc).__name__, delay)
+                    self.metrics.handled("retried")
                     await asyncio.sleep(delay)
                     continue
                 log.error("update %s failed %s times and is kept as failed", uid, tries, exc_info=exc)
                 await self.inbox.mark_failed(uid, _reason(exc))
                 await self._apologise(update)
+                self.metrics.handled("failed", time.monotonic() - arrived)
                 return
             await self.inbox.finish(uid, _also(storage, held, reads))
+            self.metrics.handled("done", time.monotonic() - arrived)
             return
 
     async def _apologise(self, update: Update) -> None:
@@ -221,10 +229,11 @@ async def run_polling(
     stop: asyncio.Event,
     *,
     poll_timeout: int = 30,
+    metrics: Counting | None = None,
 ) -> None:
     """Long polling with store-before-confirm. Runs until `stop` is set, whatever Telegram, the
     network or the database do meanwhile (each failure is logged and waited out)."""
-    processor = UpdateProcessor(bot, dp, inbox)
+    processor = UpdateProcessor(bot, dp, inbox, metrics=metrics)
     workflow = {"dispatcher": dp, "bots": [bot], **dp.workflow_data}
     started = False
     backoff = 1.0
@@ -298,6 +307,7 @@ async def _poll(bot: Bot, dp: Dispatcher, processor: UpdateProcessor, stop: asyn
         for uid, chat_id, payload in rows:
             if uid in new:
                 new.discard(uid)  # the same update_id twice in this batch: handled once
+                processor.metrics.received("polling")
                 processor.submit(Stored(uid, chat_id, payload, 0))
 
 

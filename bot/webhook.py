@@ -28,6 +28,7 @@ from aiohttp import web
 
 from bot.updates import UpdateProcessor, chat_of, update_id_of
 from core.inbox import Stored, UpdateInbox
+from ops.metrics import Counting
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,7 @@ class WebhookReceiver:
         given = request.headers.get(SECRET_HEADER, "").encode()
         if not hmac.compare_digest(given, self._secret):
             self.refused += 1
+            self.processor.metrics.refused()
             log.warning("webhook request without the right secret token refused (from %s)", request.remote)
             return web.Response(status=401)
         try:
@@ -61,6 +63,7 @@ class WebhookReceiver:
         # database stays down through the inbox's retries).
         new = await self.processor.inbox.store([(uid, chat_id, raw)])
         if uid in new:
+            self.processor.metrics.received("webhook")
             self.processor.submit(Stored(uid, chat_id, raw, 0))
         return web.Response(status=200)
 
@@ -76,11 +79,12 @@ async def run_webhook(
     host: str,
     port: int,
     max_connections: int = 40,
+    metrics: Counting | None = None,
 ) -> None:
     """Serve the webhook until `stop` is set: register it with Telegram, handle what an earlier
     run left pending, then receive. The webhook stays registered at the stop (other replicas,
     or the next start, go on receiving)."""
-    processor = UpdateProcessor(bot, dp, inbox)
+    processor = UpdateProcessor(bot, dp, inbox, metrics=metrics)
     receiver = WebhookReceiver(processor, secret)
     app = web.Application(client_max_size=MAX_UPDATE)
     app.router.add_post("/telegram/webhook", receiver.handle)

@@ -112,6 +112,11 @@ class HttpSettings(BaseSettings):
     sandbox_port: int = Field(
         8090, description="The sandbox's page (ehcp-bot sandbox, or run with no bot token), on 127.0.0.1 only."
     )
+    metrics_port: int = Field(
+        0, ge=0, le=65535,
+        description="A delivery worker's own /healthz, /readyz and /metrics (ehcp-bot deliver), on EHCP_API_HOST. "
+        "0: off. The service's are on the caseworker API's port.",
+    )
     public_url: str = Field(
         "http://127.0.0.1:8080",
         description="Where parents reach the pages. HTTPS makes them open as a Telegram Mini App.",

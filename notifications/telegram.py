@@ -52,6 +52,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.chats import get_or_create
 from core.models import Chat, EmailItem, OutboxItem
+from core.ops_queries import due_at
 from core.outbox import REMINDER, enqueue_email
 from core.portal import Portal
 from core.quiet import is_quiet, quiet_ends_at
@@ -61,6 +62,7 @@ from notifications.mail import backoff_seconds
 from notifications.pacing import PER_CHAT_MARGIN, RateLimiter, TelegramPacer, pre_paced
 from notifications.payload import email_body, markup_of, reply_markup
 from notifications.results import record_leased
+from ops.metrics import NOT_COUNTED, Counting
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +86,7 @@ class _Row:
     fallback_email: str | None
     email_subject: str | None
     attempts: int
+    due: datetime | None = None  # when it became due (core.ops_queries.due_at), for its delay
 
 
 @dataclass
@@ -118,8 +121,10 @@ class TelegramDelivery:
         *,
         stop: asyncio.Event | None = None,
         pacer: TelegramPacer | None = None,
+        metrics: Counting | None = None,
     ) -> None:
         self.portal = portal
+        self.metrics = metrics if metrics is not None else NOT_COUNTED  # ops.Metrics: results, 429s, delays
         self.bot = bot
         self.worker_id = worker_id
         cfg = portal.settings.delivery
@@ -268,6 +273,7 @@ class TelegramDelivery:
                         OutboxItem.email_subject,
                         OutboxItem.attempts,
                         OutboxItem.status,
+                        OutboxItem.created_at, OutboxItem.not_before,
                         Chat.blocked_at,
                         Chat.fallback_email.label("chat_email"),
                     )
@@ -284,7 +290,7 @@ class TelegramDelivery:
                 attempts = r.attempts + (1 if r.status == "sending" else 0)
                 row = _Row(
                     r.id, r.chat_id, r.kind, bool(r.important), r.text, dict(r.payload or {}),
-                    r.fallback_email, r.email_subject, attempts,
+                    r.fallback_email, r.email_subject, attempts, due_at(r.kind, r.created_at, r.not_before),
                 )
                 if r.chat_id is None or r.blocked_at is not None:
                     await self._settle_unreachable(session, row, r.chat_email, now, tally)
@@ -485,6 +491,7 @@ class TelegramDelivery:
                             request_timeout=self._request_timeout(),
                         )
                 except TelegramRetryAfter as exc:
+                    self.metrics.flood()
                     self.pacer.flood(exc.retry_after, row.chat_id)
                     log.warning("outbox %s: flood control, all sending paused %ss", row.id, exc.retry_after)
                     continue  # the same row again, after the pause; not a failed attempt
@@ -528,6 +535,7 @@ class TelegramDelivery:
                 )
             log.debug("outbox %s to chat %s: sent as message %s", row.id, row.chat_id, msg.message_id)
             tally.sent += 1
+            self.metrics.notice_sent(row.due, self.portal.clock.now())
             return "sent"
 
     def _paced(self, chat_id: int, started: float) -> None:
@@ -562,6 +570,7 @@ class TelegramDelivery:
                 with contextlib.suppress(Exception):
                     await self._release(rows, _Tally())  # only rows still held, unsent
         self.pacer.forget_idle()
+        self.metrics.deliveries(vars(tally))
         if tally.handled or tally.released:
             log.info(
                 "outbox batch: sent=%s blocked=%s emailed=%s failed=%s retry=%s deferred=%s released=%s",
