@@ -8,13 +8,13 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
-from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram_dialog import setup_dialogs
 
 from bot.dialogs import dialog_routers
 from bot.dialogs.common import RecentPresses
 from bot.handlers import command_routers, guard_routers, last_routers
 from bot.handlers.fallback import register_error_handlers
+from bot.isolation import ChatIsolation
 from bot.menu import COMMANDS
 from bot.storage import DatabaseStorage
 from core.config import Settings
@@ -49,8 +49,11 @@ def create_dispatcher(
     extra_routers: list[Router] | None = None,
     services: Services | None = None,
 ) -> Dispatcher:
-    """The Dispatcher with every router, dialogue state in the database, core services as data."""
-    isolation = events_isolation or SimpleEventIsolation()
+    """The Dispatcher with every router, dialogue state in the database, core services as data.
+
+    One chat's updates are handled one at a time (bot/isolation.py): across replicas when
+    EHCP_REDIS_URL is set. The same isolation is given to the Dispatcher and to aiogram-dialog."""
+    isolation = events_isolation or ChatIsolation.from_settings(portal.settings.storage.redis_url)
     dp = Dispatcher(
         storage=storage or DatabaseStorage(DialogStateStore(portal)),
         events_isolation=isolation,
@@ -61,6 +64,8 @@ def create_dispatcher(
     dp["services"] = services
     dp["chats"] = services.chats
     dp["presses"] = RecentPresses()  # double taps (bot.dialogs.common)
+    if isinstance(isolation, ChatIsolation):
+        dp["chat_isolation"] = isolation  # held by bot/updates.py for the whole of each update
 
     dp.include_routers(
         *command_routers(),
@@ -75,5 +80,9 @@ def create_dispatcher(
     @dp.startup()
     async def _set_commands(bot: Bot) -> None:
         await bot.set_my_commands(COMMANDS)
+
+    @dp.shutdown()
+    async def _close_isolation() -> None:
+        await isolation.close()
 
     return dp

@@ -29,6 +29,7 @@ from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, Telegra
 from aiogram.methods import GetUpdates
 from aiogram.types import Update
 from pydantic import ValidationError
+from redis.exceptions import RedisError
 
 from bot.storage import DatabaseStorage, Held
 from bot.texts import something_went_wrong
@@ -138,17 +139,17 @@ class UpdateProcessor:
         arrived = received if received is not None else time.monotonic()  # for the handling time
         storage = self.dp.storage if isinstance(self.dp.storage, DatabaseStorage) else None
         while True:
+            handled = False
             try:
-                # The dialogue's state is held in memory while the update is handled and the
-                # audit entries of its reads collected: both are written once, below, with the
-                # update marked done (a failed try writes neither).
-                with contextlib.ExitStack() as hold:
-                    held = hold.enter_context(storage.held()) if storage is not None else None
-                    reads = hold.enter_context(reads_collected())
-                    # `update_received`: when it reached this process (monotonic), for handlers that
-                    # tell a double tap from a press made after the first one's answer was shown.
-                    await self.dp.feed_update(self.bot, update, **self.dp.workflow_data, update_received=received)
+                async with self._chat_held(stored.chat_id):
+                    write = await self._handle(update, storage, received)
+                    handled = True
+                    # Marked done (with the dialogue's state) before the chat is let go; retried
+                    # inside until the database takes it, never handled again for its sake.
+                    await self.inbox.finish(uid, write)
             except Exception as exc:
+                if handled:
+                    raise
                 tries = await self.inbox.record_attempt(uid)
                 if tries == 0:  # its record is gone (the chat's data was deleted meanwhile)
                     log.warning("update %s failed (%s) and its record is gone", uid, type(exc).__name__)
@@ -165,9 +166,29 @@ class UpdateProcessor:
                 await self._apologise(update)
                 self.metrics.handled("failed", time.monotonic() - arrived)
                 return
-            await self.inbox.finish(uid, _also(storage, held, reads))
             self.metrics.handled("done", time.monotonic() - arrived)
             return
+
+    def _chat_held(self, chat_id: int | None) -> contextlib.AbstractAsyncContextManager[None]:
+        """The chat's lock for the whole handling (bot/isolation.py): across replicas with Redis."""
+        isolation = self.dp.workflow_data.get("chat_isolation")
+        if isolation is None or not isolation.shared or chat_id is None:
+            return contextlib.nullcontext()  # one process: its chats' updates are already in order
+        return isolation.chat(self.bot.id, chat_id)
+
+    async def _handle(self, update: Update, storage: DatabaseStorage | None, received: float | None) -> Any:
+        """Feed the update to the Dispatcher; returns what to write with it marked done.
+
+        The dialogue's state is held in memory while the update is handled and the audit
+        entries of its reads collected: both are written once, with the update marked done
+        (a failed try writes neither)."""
+        with contextlib.ExitStack() as hold:
+            held = hold.enter_context(storage.held()) if storage is not None else None
+            reads = hold.enter_context(reads_collected())
+            # `update_received`: when it reached this process (monotonic), for handlers that
+            # tell a double tap from a press made after the first one's answer was shown.
+            await self.dp.feed_update(self.bot, update, **self.dp.workflow_data, update_received=received)
+        return _also(storage, held, reads)
 
     async def _apologise(self, update: Update) -> None:
         """The parent is told plainly that it did not work, once, so a tap does not just spin."""
@@ -206,7 +227,7 @@ def _also(storage: DatabaseStorage | None, held: Held | None, reads: list[Any]) 
 def passing(exc: BaseException) -> bool:
     """An error that may well not happen again: a busy database, Telegram or the network."""
     return is_transient(exc) or isinstance(exc, (TelegramNetworkError, TelegramServerError, TelegramRetryAfter,
-                                                 TimeoutError, OSError))
+                                                 TimeoutError, OSError, RedisError))
 
 
 async def feed_raw(processor: UpdateProcessor, payload: dict[str, Any]) -> bool:

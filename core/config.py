@@ -58,6 +58,12 @@ class StorageSettings(BaseSettings):
         description="SQLAlchemy URL. Default: sqlite+aiosqlite under the data folder. "
         "At scale: postgresql+asyncpg://user:password@host/db.",
     )
+    redis_url: str | None = Field(
+        None,
+        description="Redis, for several processes (web replicas, workers): one chat's updates handled one at a "
+        "time across replicas, and one Telegram flood limit for every process that sends. "
+        "Unset: each process keeps its own (right for one process). redis://host:6379/0",
+    )
     sqlite_busy_timeout_ms: int = Field(
         15000,
         ge=100,

@@ -141,18 +141,83 @@ async def run_everything(settings: Settings, stop: asyncio.Event, portal: Portal
         await api.cleanup()
         if bot is not None:
             await bot.session.close()
+        await pacer.close()
         await portal.close()
 
 
-async def run_workers(settings: Settings, stop: asyncio.Event) -> None:
-    """`ehcp-bot deliver`: only the delivery workers (the outbox to Telegram and email, reminders,
-    the staff relay), for a process of their own beside `ehcp-bot run`."""
-    from notifications.worker import make_bot
+class NotReady(RuntimeError):
+    """A process role cannot start as configured (said plainly, exit status 2)."""
 
-    bot = make_bot(settings)
+
+async def _schema_current(settings: Settings) -> None:
+    """`web` and `worker` never migrate (several start at once): the release step does."""
+    from core.migrations import pending_async
+
+    if await pending_async(settings.storage.resolved_database_url()):
+        raise NotReady("The database schema is not up to date. Run `ehcp-bot migrate` first (once, before "
+                       "starting the web and worker processes).")
+
+
+async def run_web(settings: Settings, stop: asyncio.Event) -> None:
+    """`ehcp-bot web`: the webhook receiver, the caseworker API and the parents' pages, and no
+    delivery. Any number run behind a load balancer; with EHCP_REDIS_URL one chat's updates are
+    handled one at a time across them, and their answers share one flood limit."""
+    load_forms(settings.product.forms_dir)
+    load_topics(settings.product.rights_dir)
+    problem = webhook_problem(settings)
+    if problem:
+        raise NotReady(problem)
+    bot: Bot | None = None
+    if settings.telegram.bot_token is not None:
+        if not settings.telegram.webhook_url:
+            raise NotReady("ehcp-bot web receives Telegram's updates by webhook: set EHCP_WEBHOOK_URL and "
+                           "EHCP_WEBHOOK_SECRET (replicas cannot share long polling). For one process: ehcp-bot run.")
+        bot = create_bot(settings)
+    await _schema_current(settings)
+    pacer = make_pacer(settings)
+    if bot is not None:
+        attach(bot, pacer)
     portal = build_portal(settings)
+    services = Services.build(portal)
+    api = await start_api(
+        portal, [onboarding_api, cases_api, messages_api, documents_api, forms_api], services=services
+    )
+    web = await start_web(portal, [account_pages()], services=services)
+    log.info("web: caseworker API on http://%s:%s; parents' pages on %s%s", settings.http.api_host,
+             settings.http.api_port, settings.http.public_url, "" if bot is not None else " (no bot token)")
     try:
-        await run_delivery(portal, bot, stop)
+        if bot is None:
+            await stop.wait()
+        else:
+            await run_bot(portal, bot, stop, services)
     finally:
-        await bot.session.close()
+        await web.cleanup()
+        await api.cleanup()
+        if bot is not None:
+            await bot.session.close()
+        await pacer.close()
         await portal.close()
+
+
+async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
+    """`ehcp-bot worker` (and `deliver`): the outbox to Telegram and email, reminders and the
+    staff relay; no HTTP but its metrics. Any number share the work (leased rows, SKIP LOCKED on
+    PostgreSQL); the once-a-day jobs run in one of them at a time."""
+    await _schema_current(settings)
+    pacer = make_pacer(settings)
+    bot: Bot | None = None
+    if settings.telegram.bot_token is not None:
+        bot = attach(create_bot(settings), pacer)
+    portal = build_portal(settings)
+    log.info("worker: delivering%s", "" if bot is not None else " email only (no bot token)")
+    try:
+        await run_delivery(portal, bot, stop, pacer=pacer)
+    finally:
+        if bot is not None:
+            await bot.session.close()
+        await pacer.close()
+        await portal.close()
+
+
+# The name `ehcp-bot deliver` has always had.
+run_workers = run_worker

@@ -89,16 +89,33 @@ def _cmd_forms(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_deliver(settings: Settings, _: argparse.Namespace) -> int:
-    from ehcp.app import install_stop_signals, run_workers
+def _role(settings: Settings, name: str) -> int:
+    """Run one process role (`web` or `worker`) until SIGTERM or SIGINT."""
+    from core.forms.questions import FormDefinitionError
+    from core.rights import RightsError
+    from ehcp.app import NotReady, install_stop_signals, run_web, run_worker
+
+    role = {"web": run_web, "worker": run_worker}[name]
 
     async def main() -> None:
         stop = asyncio.Event()
         install_stop_signals(stop)
-        await run_workers(settings, stop)
+        await role(settings, stop)
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    except (NotReady, FormDefinitionError, RightsError) as exc:
+        print(f"ehcp-bot {name}: {exc}", file=sys.stderr)
+        return 2
     return 0
+
+
+def _cmd_web(settings: Settings, _: argparse.Namespace) -> int:
+    return _role(settings, "web")
+
+
+def _cmd_worker(settings: Settings, _: argparse.Namespace) -> int:
+    return _role(settings, "worker")
 
 
 def _cmd_migrate(settings: Settings, _: argparse.Namespace) -> int:
@@ -238,7 +255,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "(with no EHCP_BOT_TOKEN: the sandbox)")
     sandbox = sub.add_parser("sandbox", help="the whole product in a browser, with a pretend Telegram and mailbox")
     sandbox.add_argument("--reset", action="store_true", help="forget the sandbox's data and start again")
-    sub.add_parser("deliver", help="run only the delivery workers (outbox to Telegram and email)")
+    sub.add_parser("web", help="a web replica: the webhook, the caseworker API and the pages (any number)")
+    sub.add_parser("worker", help="a worker: outbox to Telegram and email, reminders, staff relay (any number)")
+    sub.add_parser("deliver", help="the same as worker (its older name)")
     sub.add_parser("migrate", help="bring the database schema up to date")
     token = sub.add_parser("token", help="caseworker API tokens")
     tsub = token.add_subparsers(dest="action", required=True)
@@ -276,7 +295,7 @@ def main(argv: list[str] | None = None) -> None:
 
     setup_logging(settings)
     handlers = {
-        "run": _cmd_run, "sandbox": _cmd_sandbox, "deliver": _cmd_deliver, "migrate": _cmd_migrate, "token": _cmd_token,
+        "run": _cmd_run, "sandbox": _cmd_sandbox, "web": _cmd_web, "worker": _cmd_worker, "deliver": _cmd_worker, "migrate": _cmd_migrate, "token": _cmd_token,
         "staff": _cmd_staff, "forms": _cmd_forms, "updates": _cmd_updates,
     }
     sys.exit(handlers[args.command](settings, args))

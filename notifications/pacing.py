@@ -83,23 +83,104 @@ class RateLimiter:
 
     async def acquire(self) -> None:
         async with self._lock:
-            while True:
-                wait = max(self._next, self._paused_until) - time.monotonic()
-                if wait <= 0:
-                    break
+            await self._acquire_alone()
+
+    async def _acquire_alone(self) -> None:
+        while True:
+            wait = max(self._next, self._paused_until) - time.monotonic()
+            if wait <= 0:
+                break
+            await asyncio.sleep(wait)
+        # Anchor on the schedule when this wake-up is only a little late (no drift from
+        # timer lateness), on the present when it is later (no catch-up burst).
+        now = time.monotonic()
+        base = self._next if 0 <= now - self._next < LIMITER_TOLERANCE else now
+        self._next = base + self.interval
+
+    async def close(self) -> None:
+        """Nothing to let go (the shared limiter closes its connection)."""
+
+
+# One slot of the global rate, for every process sending with one bot (Redis's clock, so the
+# processes' clocks need not agree): the later of the next free slot and the end of a pause, or
+# now; the next slot moves one interval on. Returns the microseconds to wait for the slot.
+_TAKE_SLOT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local slot = math.max(tonumber(redis.call('GET', KEYS[1]) or '0'), tonumber(redis.call('GET', KEYS[2]) or '0'), now)
+redis.call('SET', KEYS[1], string.format('%.0f', slot + tonumber(ARGV[1])), 'PX', 60000)
+return slot - now
+"""
+# Everyone waits until now + ARGV[1] microseconds (a 429: Telegram's flood control is per bot).
+_PAUSE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local until_ = math.max(tonumber(redis.call('GET', KEYS[1]) or '0'), now + tonumber(ARGV[1]))
+redis.call('SET', KEYS[1], string.format('%.0f', until_), 'PX', math.floor((until_ - now) / 1000) + 1000)
+return 1
+"""
+
+
+class SharedRateLimiter(RateLimiter):
+    """The global rate shared by every process sending with one bot token, through Redis.
+
+    Each send takes the next slot from Redis (one atomic script), so two delivery workers and
+    the web replicas' answers together keep to `rate`, not `rate` each. A pause (a 429) holds
+    every process back. If Redis cannot be reached, this process paces on its own (at `rate`)
+    and says so once, rather than stop sending."""
+
+    def __init__(self, rate: float, redis: Any, key: str) -> None:
+        super().__init__(rate)
+        self.redis = redis
+        self._keys = [f"{key}:next", f"{key}:pause"]
+        self._take = redis.register_script(_TAKE_SLOT)
+        self._pause = redis.register_script(_PAUSE)
+        self._alone = False
+        self._pending: set[asyncio.Task[Any]] = set()
+
+    async def acquire(self) -> None:
+        async with self._lock:
+            while (wait := self._paused_until - time.monotonic()) > 0:  # noqa: ASYNC110 - a deadline, not an event
                 await asyncio.sleep(wait)
-            # Anchor on the schedule when this wake-up is only a little late (no drift from
-            # timer lateness), on the present when it is later (no catch-up burst).
-            now = time.monotonic()
-            base = self._next if 0 <= now - self._next < LIMITER_TOLERANCE else now
-            self._next = base + self.interval
+            try:
+                wait_us = int(await self._take(keys=self._keys, args=[int(self.interval * 1_000_000)]))
+            except Exception as exc:  # noqa: BLE001 - Redis unreachable: pace alone
+                if not self._alone:
+                    log.warning("Redis unreachable (%s): this process keeps to the flood limit on its own",
+                                type(exc).__name__)
+                    self._alone = True
+                await self._acquire_alone()
+                return
+            if self._alone:
+                log.info("Redis reachable again: the flood limit is shared again")
+                self._alone = False
+            if wait_us > 0:
+                await asyncio.sleep(wait_us / 1_000_000)
+
+    def pause(self, seconds: float) -> None:
+        super().pause(seconds)
+        with contextlib.suppress(RuntimeError):  # no running loop: this process's pause is enough
+            task = asyncio.get_running_loop().create_task(self._share_pause(seconds))
+            self._pending.add(task)
+            task.add_done_callback(self._pending.discard)
+
+    async def _share_pause(self, seconds: float) -> None:
+        try:
+            await self._pause(keys=self._keys[1:], args=[int(seconds * 1_000_000)])
+        except Exception as exc:  # noqa: BLE001 - this process waits anyway
+            log.warning("could not share a flood-control pause through Redis (%s)", type(exc).__name__)
+
+    async def close(self) -> None:
+        if self._pending:
+            await asyncio.gather(*self._pending, return_exceptions=True)
+        await self.redis.aclose()
 
 
 class TelegramPacer:
     """The process's flood-limit state, shared by every sender in it."""
 
-    def __init__(self, rate: float, per_chat_rate: float) -> None:
-        self.limiter = RateLimiter(rate)
+    def __init__(self, rate: float, per_chat_rate: float, *, limiter: RateLimiter | None = None) -> None:
+        self.limiter = limiter or RateLimiter(rate)
         self.chat_interval = 1.0 / per_chat_rate if per_chat_rate > 0 else 0.0
         self.chat_next: dict[int, float] = {}  # monotonic time a chat may next be sent to
         self.flood_until = 0.0  # monotonic time until which answers are paced strictly
@@ -130,6 +211,14 @@ class TelegramPacer:
         self.flood_until = max(self.flood_until, time.monotonic() + retry_after + FLOOD_MEMORY)
         if chat_id is not None:
             self.chat_next[chat_id] = max(self.chat_next.get(chat_id, 0.0), self.limiter.paused_until)
+
+    @property
+    def shared(self) -> bool:
+        """Whether the global rate is shared with other processes (Redis)."""
+        return isinstance(self.limiter, SharedRateLimiter)
+
+    async def close(self) -> None:
+        await self.limiter.close()
 
     def forget_idle(self) -> None:
         now = time.monotonic()
@@ -205,4 +294,4 @@ def answer_types() -> tuple[type, ...]:
     return tuple(out)
 
 
-__all__ = ["PACED_METHODS", "PacedRequests", "RateLimiter", "TelegramPacer", "attach", "pre_paced"]
+__all__ = ["PACED_METHODS", "PacedRequests", "RateLimiter", "SharedRateLimiter", "TelegramPacer", "attach", "pre_paced"]

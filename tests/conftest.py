@@ -18,6 +18,27 @@ from ehcp.bootstrap import build_portal
 TEST_DATABASE = os.environ.get("EHCP_TEST_DATABASE_URL")  # postgresql+asyncpg://user@host:port/db
 # A test of SQLite's own behaviour (WAL, its write lock, PRAGMAs): not run on PostgreSQL.
 sqlite_only = pytest.mark.skipif(TEST_DATABASE is not None, reason="SQLite's own behaviour")
+# With it (`make test-postgres` starts one), every test runs with EHCP_REDIS_URL set: one chat's
+# updates locked in Redis, the flood limit shared through it.
+TEST_REDIS = os.environ.get("EHCP_TEST_REDIS_URL")
+
+
+@pytest.fixture(autouse=True)
+def _shared_redis(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """With EHCP_TEST_REDIS_URL, every Settings the test builds uses that Redis, emptied first
+    (a flood-control pause or a lock of the test before must not reach this one)."""
+    if not TEST_REDIS:
+        yield
+        return
+    import redis
+
+    client = redis.Redis.from_url(TEST_REDIS)
+    try:
+        client.flushdb()
+    finally:
+        client.close()
+    monkeypatch.setenv("EHCP_REDIS_URL", TEST_REDIS)
+    yield
 
 
 def _admin(sql: str) -> None:

@@ -51,6 +51,7 @@ class RunningBot:
         self._stop.set()
         await asyncio.wait_for(self._task, 10)
         await self.bot.session.close()
+        await self.pacer.close()
         self._task = None
 
     async def restart(self) -> None:

@@ -1,10 +1,11 @@
-"""`make test-postgres`: the test suite again on a throwaway PostgreSQL server.
+"""`make test-postgres`: the test suite again on a throwaway PostgreSQL server, with Redis.
 
 Starts Debian's PostgreSQL (`apt-get install postgresql`; the binaries under
 /usr/lib/postgresql/<version>/bin, or EHCP_PG_BIN) as a fresh cluster in a temporary folder,
 listening on 127.0.0.1 on a free port only, with durability switched off (it is thrown away);
 runs pytest with EHCP_TEST_DATABASE_URL pointing at it (each test makes and drops a database of
-its own: tests/conftest.py); stops it and removes the folder, whatever happened.
+its own: tests/conftest.py) and EHCP_TEST_REDIS_URL at a throwaway Redis (tests/redis_server.py);
+stops both and removes their folders, whatever happened.
 
     python -m tests.postgres_server [pytest arguments]
 """
@@ -62,9 +63,11 @@ def throwaway_server() -> Iterator[str]:
 
 
 def main(argv: list[str]) -> int:
-    with throwaway_server() as url:
-        print(f"== the tests on PostgreSQL ({url})", flush=True)
-        env = {**os.environ, "EHCP_TEST_DATABASE_URL": url}
+    from tests.redis_server import throwaway_redis
+
+    with throwaway_server() as url, throwaway_redis() as redis_url:
+        print(f"== the tests on PostgreSQL ({url}) with Redis ({redis_url})", flush=True)
+        env = {**os.environ, "EHCP_TEST_DATABASE_URL": url, "EHCP_TEST_REDIS_URL": redis_url}
         return subprocess.run([sys.executable, "-m", "pytest", "-q", *argv], env=env, check=False).returncode
 
 

@@ -28,18 +28,25 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 class ServiceProcess:
-    def __init__(self, data_dir: Path, stand: Any, **env: str) -> None:
+    """`ehcp-bot <role>`: `run` (everything in one process), `web` or `worker`. Ready when its API
+    answers (`run`, `web`) or, for a worker, when its log says it is delivering."""
+
+    def __init__(self, data_dir: Path, stand: Any, *, role: str = "run", log_name: str = "service.log",
+                 **env: str) -> None:
         self.data_dir = data_dir
         self.stand = stand
+        self.role = role
         self.api_port = free_port()
         self.web_port = free_port()
         self.api_url = f"http://127.0.0.1:{self.api_port}"
-        self.log_path = data_dir / "service.log"
+        self.log_path = data_dir / log_name
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("EHCP_")},
             "EHCP_DATA_DIR": str(data_dir),
             # The test's own database on PostgreSQL (tests/conftest.py); SQLite in data_dir otherwise.
             **({"EHCP_DATABASE_URL": os.environ["EHCP_DATABASE_URL"]} if "EHCP_DATABASE_URL" in os.environ else {}),
+            # And its Redis, when the suite runs with one (tests/conftest.py).
+            **({"EHCP_REDIS_URL": os.environ["EHCP_REDIS_URL"]} if "EHCP_REDIS_URL" in os.environ else {}),
             "EHCP_SECRET_KEY": "test-secret-key-" + "x" * 32,
             "EHCP_BOT_TOKEN": stand.token,
             "EHCP_BOT_USERNAME": "ehcp_test_bot",
@@ -65,11 +72,20 @@ class ServiceProcess:
         log = self.log_path.open("ab")
         log.write(f"\n===== start {self.starts} =====\n".encode())
         log.flush()
+        offset = log.tell()
         self.proc = subprocess.Popen(  # noqa: ASYNC220 - the child runs on its own; nothing waits here
-            [sys.executable, "-m", "ehcp", "run"], cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            [sys.executable, "-m", "ehcp", self.role], cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
         )
         log.close()
         deadline = time.monotonic() + ready_timeout
+        if self.role == "worker":
+            while time.monotonic() < deadline:
+                if self.proc.poll() is not None:
+                    raise AssertionError(f"the worker exited with {self.proc.returncode}:\n{self.log()[-3000:]}")
+                if "delivery started" in self.log_path.read_bytes()[offset:].decode(errors="replace"):
+                    return time.monotonic()
+                await asyncio.sleep(0.05)
+            raise AssertionError(f"the worker did not start:\n{self.log()[-3000:]}")
         async with aiohttp.ClientSession() as http:
             while time.monotonic() < deadline:
                 if self.proc.poll() is not None:

@@ -31,3 +31,29 @@ def upgrade(url: str, revision: str = "head") -> None:
 async def upgrade_async(url: str, revision: str = "head") -> None:
     # env.py runs its own event loop for the async driver, so run it off this loop's thread.
     await asyncio.to_thread(upgrade, url, revision)
+
+
+
+def pending(url: str) -> bool:
+    """Whether the database at `url` lacks migrations this code needs (a `web` or `worker`
+    process, which never migrates, refuses to start on it: `ehcp-bot migrate` first)."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    heads = set(ScriptDirectory.from_config(alembic_config(url)).get_heads())
+
+    async def current() -> set[str]:
+        engine = create_async_engine(url)
+        try:
+            async with engine.connect() as conn:
+                return set(await conn.run_sync(lambda c: MigrationContext.configure(c).get_current_heads()))
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(current()) != heads
+
+
+async def pending_async(url: str) -> bool:
+    # Its own event loop for the engine, off this loop's thread (as upgrade_async).
+    return await asyncio.to_thread(pending, url)
