@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.updates [--parents 500] [--updates 5000] [--crowds 1,100,1000]
                                       [--no-echo] [--no-latency] [--no-throughput]
+                                      [--postgres] [--web N]
 
 `make bench-updates` runs the throughput part (with the echo bot), `make bench-latency` the
 latency part.
@@ -18,12 +19,18 @@ a case of about 20 events (the reminder benchmark's cases, padded with decision 
   p99 and max from the update being offered to its dashboard arriving, and how many never came
   (within 120 s);
 - the product's peak memory (VmHWM) and the machine's load average while it ran.
+
+`--postgres` runs it on a throwaway PostgreSQL server (Debian's, as `make test-postgres` does)
+with a throwaway Redis; `--web N` runs N `ehcp-bot web` replicas receiving by webhook behind a
+round-robin proxy (bench/proxy.py) instead of one `ehcp-bot run` polling (Redis is then used,
+as replicas need it); CPU and memory are then summed over the replicas.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
@@ -111,15 +118,61 @@ async def seed_parents(data_dir: Path, settings: Settings, stand: BotAPIStandIn,
     return users
 
 
-def start_product(data_dir: Path, stand: BotAPIStandIn, api_port: int) -> subprocess.Popen[bytes]:
+def start_product(data_dir: Path, stand: BotAPIStandIn, api_port: int, *, role: str = "run",
+                  **extra: str) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("EHCP_")}
     env.update({
         "EHCP_DATA_DIR": str(data_dir), "EHCP_SECRET_KEY": "bench-" + "x" * 40, "EHCP_BOT_TOKEN": stand.token,
         "EHCP_TELEGRAM_API_BASE": stand.base_url, "EHCP_POLLING_TIMEOUT": "1", "EHCP_API_PORT": str(api_port),
-        "EHCP_WEB_PORT": str(api_port + 1), "EHCP_LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1",
+        "EHCP_WEB_PORT": str(api_port + 1), "EHCP_LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1", **extra,
     })
-    log = (data_dir / "service.log").open("wb")
-    return subprocess.Popen([sys.executable, "-m", "ehcp", "run"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    log = (data_dir / f"{role}-{api_port}.log").open("wb")
+    return subprocess.Popen([sys.executable, "-m", "ehcp", role], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+class Product:
+    """What answers the parents: one `ehcp-bot run` polling, or N `ehcp-bot web` replicas by
+    webhook behind a proxy. CPU time and peak memory are summed over its processes."""
+
+    def __init__(self, procs: list[subprocess.Popen[bytes]], proxy: Any = None) -> None:
+        self.procs = procs
+        self.proxy = proxy
+
+    @property
+    def pids(self) -> list[int]:
+        return [p.pid for p in self.procs]
+
+    def cpu(self) -> float:
+        return sum(cpu_seconds(pid) for pid in self.pids)
+
+    def peak_rss_mb(self) -> float:
+        return sum(peak_rss_mb(pid) for pid in self.pids)
+
+    async def stop(self) -> None:
+        for p in self.procs:
+            stop_process(p, signal.SIGTERM, 30)
+        if self.proxy is not None:
+            await self.proxy.stop()
+
+
+async def start(data_dir: Path, stand: BotAPIStandIn, web: int, env: dict[str, str]) -> Product:
+    base = 28000 + os.getpid() % 500 * 8
+    if web == 0:
+        proc = start_product(data_dir, stand, base, **env)
+        await wait_healthy(f"http://127.0.0.1:{base}", proc)
+        return Product([proc])
+    from bench.proxy import Proxy, free_port
+
+    hooks = [free_port() for _ in range(web)]
+    proxy = Proxy([f"http://127.0.0.1:{p}/telegram/webhook" for p in hooks])
+    await proxy.start()
+    procs = [start_product(data_dir, stand, base + 2 * i, role="web", EHCP_WEBHOOK_URL=proxy.url,
+                           EHCP_WEBHOOK_SECRET="bench-webhook-secret-0123456789", EHCP_WEBHOOK_PORT=str(hook), **env)
+             for i, hook in enumerate(hooks)]
+    for i, proc in enumerate(procs):
+        await wait_healthy(f"http://127.0.0.1:{base + 2 * i}", proc)
+    await until(stand, lambda: stand.world.webhook is not None, 30)
+    return Product(procs, proxy)
 
 
 async def wait_healthy(url: str, proc: subprocess.Popen[bytes]) -> None:
@@ -145,8 +198,8 @@ async def until(stand: BotAPIStandIn, condition: Any, timeout: float) -> bool:  
     return await stand.world.changed.wait_for(condition, timeout)
 
 
-async def throughput(stand: BotAPIStandIn, users: list[Any], updates: int, pid: int) -> dict[str, float]:
-    before, cpu0 = len(dashboards(stand)), cpu_seconds(pid)
+async def throughput(stand: BotAPIStandIn, users: list[Any], updates: int, product: Product) -> dict[str, float]:
+    before, cpu0 = len(dashboards(stand)), product.cpu()
     t0 = time.perf_counter()
     for j in range(updates):
         await users[j % len(users)].send("/dashboard")
@@ -154,7 +207,7 @@ async def throughput(stand: BotAPIStandIn, users: list[Any], updates: int, pid: 
     elapsed = time.perf_counter() - t0
     done = len(dashboards(stand)) - before
     return {"updates": updates, "answered": done, "seconds": elapsed, "rate": done / elapsed,
-            "cpu_ms": (cpu_seconds(pid) - cpu0) * 1000 / max(done, 1), "complete": ok}
+            "cpu_ms": (product.cpu() - cpu0) * 1000 / max(done, 1), "complete": ok}
 
 
 async def echo_throughput(updates: int, senders: int) -> dict[str, float]:
@@ -205,37 +258,52 @@ async def latency(stand: BotAPIStandIn, users: list[Any], crowd: int) -> dict[st
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
-    out: dict[str, Any] = {"load_before": os.getloadavg()}
+    with contextlib.ExitStack() as servers:
+        env: dict[str, str] = {}
+        if args.postgres:
+            from tests.postgres_server import throwaway_server
+
+            env["EHCP_DATABASE_URL"] = servers.enter_context(throwaway_server())
+        if args.postgres or args.web:
+            from tests.redis_server import throwaway_redis
+
+            env["EHCP_REDIS_URL"] = servers.enter_context(throwaway_redis())
+        return await _run(args, env)
+
+
+async def _run(args: argparse.Namespace, env: dict[str, str]) -> dict[str, Any]:
+    out: dict[str, Any] = {"load_before": os.getloadavg(), "engine": "PostgreSQL" if args.postgres else "SQLite",
+                           "redis": "EHCP_REDIS_URL" in env,
+                           "processes": f"{args.web} x ehcp-bot web (webhook)" if args.web else "1 x ehcp-bot run (polling)"}
     parents = max(args.parents, max(args.crowds) if args.crowds and not args.no_latency else 0)
     with tempfile.TemporaryDirectory(prefix="ehcp-bench-updates-") as tmp:
         data_dir = Path(tmp)
-        settings = Settings(_env_file=None, data_dir=data_dir, secret_key="bench-" + "x" * 40)
+        settings = Settings(_env_file=None, data_dir=data_dir, secret_key="bench-" + "x" * 40,
+                            database_url=env.get("EHCP_DATABASE_URL"))
         stand = BotAPIStandIn(token=TOKEN, bot_username="ehcp_bench_bot")
         await stand.start()
         t = time.perf_counter()
         users = await seed_parents(data_dir, settings, stand, parents)
         out["seed_seconds"] = time.perf_counter() - t
-        port = 28000 + os.getpid() % 1000
-        proc = start_product(data_dir, stand, port)
+        product = await start(data_dir, stand, args.web, env)
         try:
-            await wait_healthy(f"http://127.0.0.1:{port}", proc)
             # Warm up: one dashboard for a few parents (imports, caches, the first connections).
-            out["warmup"] = await throughput(stand, users[:20], 20, proc.pid)
+            out["warmup"] = await throughput(stand, users[:20], 20, product)
             spy = None
             if args.profile:  # py-spy (pip install py-spy) samples the product while it works
-                spy = subprocess.Popen(["py-spy", "record", "--nonblocking", "-p", str(proc.pid), "-f", "raw", "-r", "200",  # noqa: ASYNC220
+                spy = subprocess.Popen(["py-spy", "record", "--nonblocking", "-p", str(product.pids[0]), "-f", "raw", "-r", "200",  # noqa: ASYNC220
                                         "-o", args.profile], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 await asyncio.sleep(1)
             if not args.no_throughput:
-                out["throughput"] = await throughput(stand, users[: args.parents], args.updates, proc.pid)
+                out["throughput"] = await throughput(stand, users[: args.parents], args.updates, product)
             if spy is not None:
                 spy.send_signal(signal.SIGINT)
                 spy.wait(30)
             if not args.no_latency:
                 out["latency"] = [await latency(stand, users, k) for k in args.crowds]
-            out["peak_rss_mb"] = peak_rss_mb(proc.pid)
+            out["peak_rss_mb"] = product.peak_rss_mb()
         finally:
-            stop_process(proc, signal.SIGTERM, 30)
+            await product.stop()
             await stand.stop()
     if not args.no_echo and not args.no_throughput:
         out["echo"] = await echo_throughput(args.updates, min(args.parents, 500))
@@ -245,6 +313,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def report(r: dict[str, Any]) -> None:
+    print(f"product            {r['processes']} on {r['engine']}{' with Redis' if r['redis'] else ''}")
     print(f"seeded             {r['seed_seconds']:.0f} s")
     if "throughput" in r:
         tp = r["throughput"]
@@ -269,6 +338,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--no-latency", action="store_true")
     p.add_argument("--no-throughput", action="store_true")
     p.add_argument("--profile", help="write a py-spy raw profile of the throughput run here")
+    p.add_argument("--postgres", action="store_true", help="on a throwaway PostgreSQL server, with Redis")
+    p.add_argument("--web", type=int, default=0, help="N ehcp-bot web replicas by webhook behind a proxy (0: ehcp-bot run)")
     report(asyncio.run(run(p.parse_args(argv))))
 
 

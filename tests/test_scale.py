@@ -14,16 +14,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import os
 import time
 from collections import Counter
 from collections.abc import Iterator
 
-import aiohttp
-from aiohttp import web
 from sqlalchemy import func, select
 
+from bench.proxy import Proxy
 from core.models import InboundUpdate, OutboxItem
 from core.outbox import enqueue
 from ehcp.bootstrap import build_portal
@@ -32,63 +30,10 @@ from tests.service import ServiceProcess, seed_families, service_settings
 from tests.stack import free_port
 
 SECRET = "scale-test-webhook-Secret_1"
-SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 FAMILIES = 6
 DASHBOARDS = 3  # each parent asks this many times, quickly
 NOTICES = 2000
 CHATS = 200
-
-
-class Proxy:
-    """The load balancer: each update to the next replica in turn; every fourth one also to the
-    other replica at the same moment (a repeat, as when Telegram retries)."""
-
-    def __init__(self, targets: list[str]) -> None:
-        self.targets = targets
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}/telegram/webhook"
-        self._turn = itertools.count()
-        self.by_target: Counter[int] = Counter()
-        self.repeated = 0
-        self._http: aiohttp.ClientSession | None = None
-        self._runner: web.AppRunner | None = None
-
-    async def start(self) -> None:
-        self._http = aiohttp.ClientSession()
-        app = web.Application()
-        app.router.add_post("/telegram/webhook", self.handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-        if self._http is not None:
-            await self._http.close()
-
-    async def _post(self, i: int, body: bytes, headers: dict[str, str]) -> int:
-        assert self._http is not None
-        try:
-            async with self._http.post(self.targets[i], data=body, headers=headers,
-                                       timeout=aiohttp.ClientTimeout(total=30)) as r:
-                self.by_target[i] += 1
-                return r.status
-        except (aiohttp.ClientError, TimeoutError):
-            return 502
-
-    async def handle(self, request: web.Request) -> web.Response:
-        body = await request.read()
-        headers = {"Content-Type": "application/json", SECRET_HEADER: request.headers.get(SECRET_HEADER, "")}
-        n = next(self._turn)
-        first = n % len(self.targets)
-        if n % 4 == 3:
-            self.repeated += 1
-            statuses = await asyncio.gather(*(self._post(i, body, headers) for i in range(len(self.targets))))
-            status = statuses[first]
-        else:
-            status = await self._post(first, body, headers)
-        return web.Response(status=status)
 
 
 @contextlib.contextmanager
@@ -115,7 +60,7 @@ async def test_two_web_replicas_and_two_workers_handle_everything_once(stand, tm
     data_dir.mkdir()
     _, families = await seed_families(data_dir, stand, FAMILIES)  # and the schema migrated, as a release does
     hook_ports = [free_port(), free_port()]
-    proxy = Proxy([f"http://127.0.0.1:{p}/telegram/webhook" for p in hook_ports])
+    proxy = Proxy([f"http://127.0.0.1:{p}/telegram/webhook" for p in hook_ports], repeat_every=4)
     watcher = build_portal(service_settings(data_dir))
     processes: list[ServiceProcess] = []
     with redis_for_test() as redis_url:
