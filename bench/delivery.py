@@ -1,18 +1,26 @@
 """Delivery benchmark: N notices to M chats, through the Bot API stand-in with Telegram's limits.
 
     .venv/bin/python -m bench.delivery [--notices 2000] [--chats 200] [--workers 1]
-                                       [--latency 0.05] [--in-flight 1]
+                                       [--latency 0.05] [--in-flight 1] [--postgres]
 
 A fresh SQLite database in a temporary folder (migrated as in production), the outbox filled in
 one transaction, then delivered by the real worker(s) over HTTP to the stand-in, which enforces
 30 messages/s overall and 1/s per chat. Prints the elapsed time, messages/s, the highest rate any
-one chat saw, the stand-in's 429 count and peak memory (of this process: the stand-in included).
+one chat saw, the stand-in's 429 count, the share sent within 10 seconds of being due (all are
+due at once, when written) and peak memory (of this process: the stand-in included).
+
+Each worker has its own Bot and its own flood-limit state, made as a worker process makes it
+(`notifications.worker.make_pacer`). `--postgres` runs on a throwaway PostgreSQL server with a
+throwaway Redis (Debian's, as `make test-postgres` does): the workers then share one flood limit
+through Redis, as separate `ehcp-bot worker` processes do. Without Redis, several workers each
+keep the whole rate (so give each its share with `--rate`).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import resource
 import sys
@@ -34,6 +42,7 @@ from core.models import OutboxItem
 from core.outbox import enqueue
 from ehcp.bootstrap import build_portal
 from notifications.telegram import TelegramDelivery
+from notifications.worker import make_pacer
 from standin import BotAPIStandIn
 
 TOKEN = "123456:BENCH-token"
@@ -66,11 +75,27 @@ def global_peak(times: list[float]) -> int:
 
 
 async def run(
-    notices: int, chats: int, workers: int, rate: float | None, latency: float = 0.0, in_flight: int = 1
+    notices: int, chats: int, workers: int, rate: float | None, latency: float = 0.0, in_flight: int = 1,
+    postgres: bool = False,
+) -> dict[str, float]:
+    with contextlib.ExitStack() as servers:
+        urls: dict[str, object] = {}
+        if postgres:
+            from tests.postgres_server import throwaway_server
+            from tests.redis_server import throwaway_redis
+
+            urls = {"database_url": servers.enter_context(throwaway_server()),
+                    "redis_url": servers.enter_context(throwaway_redis())}
+        return await _run(notices, chats, workers, rate, latency, in_flight, urls)
+
+
+async def _run(
+    notices: int, chats: int, workers: int, rate: float | None, latency: float, in_flight: int,
+    urls: dict[str, object],
 ) -> dict[str, float]:
     with tempfile.TemporaryDirectory(prefix="ehcp-bench-") as tmp:
         overrides: dict[str, object] = {"data_dir": Path(tmp), "secret_key": "bench-" + "x" * 40,
-                                        "delivery_in_flight": in_flight}
+                                        "delivery_in_flight": in_flight, "bot_token": TOKEN, **urls}
         if rate is not None:
             overrides["delivery_rate"] = rate
         settings = Settings(_env_file=None, **overrides)
@@ -93,6 +118,7 @@ async def run(
             Bot(TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(stand.base_url)))
             for _ in range(workers)
         ]
+        pacers = [make_pacer(settings) for _ in range(workers)]
         try:
             users = [stand.user(first_name=f"Parent{i}") for i in range(chats)]
             t0 = time.perf_counter()
@@ -102,11 +128,13 @@ async def run(
                     u = users[i * chats // notices] if notices >= chats else users[i % chats]
                     enqueue(session, now=now, text=f"Notice {i}: your child's plan moved on", chat_id=u.id)
             enqueue_s = time.perf_counter() - t0
+            due_at = time.monotonic()
 
             stop = asyncio.Event()
             started = time.perf_counter()
             tasks = [
-                asyncio.create_task(TelegramDelivery(portal, b, f"bench-{n}").run(stop)) for n, b in enumerate(bots)
+                asyncio.create_task(TelegramDelivery(portal, b, f"bench-{n}", pacer=p).run(stop))
+                for n, (b, p) in enumerate(zip(bots, pacers, strict=True))
             ]
 
             def sent() -> int:
@@ -138,11 +166,16 @@ async def run(
                 "peak_per_chat_per_s": peak_chat,
                 "min_per_chat_gap_s": min_gap if min_gap is not None else float("nan"),
                 "rate_limited_429": stand.stats.rate_limited,
+                "within_10s": sum(1 for r in stand.sent_log if r.method.lower() == "sendmessage"
+                                  and r.at - due_at <= 10.0) / max(notices, 1),
+                "engine": "PostgreSQL with Redis" if urls else "SQLite",
                 "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             }
         finally:
             for b in bots:
                 await b.session.close()
+            for p in pacers:
+                await p.close()
             await stand.stop()
             await portal.close()
 
@@ -155,11 +188,13 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--rate", type=float, default=None, help="override delivery_rate (default 29/s)")
     p.add_argument("--latency", type=float, default=0.0, help="seconds of round trip added to every request")
     p.add_argument("--in-flight", type=int, default=1, help="delivery_in_flight (default 1)")
+    p.add_argument("--postgres", action="store_true", help="on a throwaway PostgreSQL, the limit shared through Redis")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    r = asyncio.run(run(args.notices, args.chats, args.workers, args.rate, args.latency, args.in_flight))
+    r = asyncio.run(run(args.notices, args.chats, args.workers, args.rate, args.latency, args.in_flight,
+                        args.postgres))
     print(f"notices            {r['notices']} to {r['chats']} chats, {r['workers']} worker(s), "
-          f"{args.in_flight} in flight each, {args.latency * 1000:.0f} ms round trip")
+          f"{args.in_flight} in flight each, {args.latency * 1000:.0f} ms round trip, {r['engine']}")
     print(f"enqueue            {r['enqueue_s']:.2f} s")
     print(f"elapsed            {r['elapsed_s']:.1f} s")
     print(f"throughput         {r['msgs_per_s']:.1f} messages/s ({r['msgs_per_s'] / 30:.0%} of Telegram's 30 a second)")
@@ -167,6 +202,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"peak overall       {r['peak_global_per_s']} in any 1 s (limit 30)")
     print(f"peak per chat      {r['peak_per_chat_per_s']} in any 1 s; smallest gap {r['min_per_chat_gap_s']:.3f} s")
     print(f"429 answers        {r['rate_limited_429']}")
+    print(f"within 10 s        {r['within_10s']:.1%} sent within 10 s of being due (all due at once)")
     print(f"peak memory (RSS)  {r['peak_rss_mb']:.0f} MB (this process, stand-in included)")
 
 
