@@ -1,8 +1,9 @@
 """Reminder benchmark: key dates and reminders for N cases (100,000 by default).
 
-    .venv/bin/python -m bench.reminders [--cases 100000] [--seed 1] [--db-dir DIR]
+    .venv/bin/python -m bench.reminders [--cases 100000] [--seed 1] [--db-dir DIR] [--postgres]
 
-A fresh SQLite database in a temporary folder (migrated as in production) is seeded, untimed,
+A fresh SQLite database in a temporary folder (or, with `--postgres`, a throwaway PostgreSQL
+server), migrated as in production, is seeded, untimed,
 with N cases spread over the 20-week assessment and the annual review cycle as they stand on a
 fixed day (Tuesday 24 Nov 2026, 09:30 UTC): each a child, a case with its request date and the
 events its stage implies (decisions, draft and final plans, annual reviews, amendments, some
@@ -40,7 +41,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.accounts.models import Account
@@ -414,11 +415,20 @@ async def count(portal: Portal, stmt: Any) -> int:
         return int(await s.scalar(stmt) or 0)
 
 
-async def run(cases: int, seed_value: int, db_dir: Path | None) -> dict[str, Any]:
+async def run(cases: int, seed_value: int, db_dir: Path | None, postgres: bool = False) -> dict[str, Any]:
+    if postgres:
+        from tests.postgres_server import throwaway_server
+
+        with throwaway_server() as url:
+            return await _run(cases, seed_value, db_dir, url)
+    return await _run(cases, seed_value, db_dir, None)
+
+
+async def _run(cases: int, seed_value: int, db_dir: Path | None, database_url: str | None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="ehcp-bench-") as tmp:
         folder = db_dir or Path(tmp)
         settings = Settings(
-            _env_file=None, data_dir=folder, database_url=None, secret_key="bench-" + "x" * 40
+            _env_file=None, data_dir=folder, database_url=database_url, secret_key="bench-" + "x" * 40
         )
         db_path = folder / "ehcp.sqlite3"
         await upgrade_async(settings.storage.resolved_database_url())
@@ -467,9 +477,14 @@ async def run(cases: int, seed_value: int, db_dir: Path | None) -> dict[str, Any
                     )
                     or 0
                 )
-            r["db_mb"] = sum(
-                p.stat().st_size for p in folder.glob(db_path.name + "*") if p.is_file()
-            ) / 1e6
+            r["engine"] = "PostgreSQL" if database_url else "SQLite"
+            if database_url:
+                async with portal.db() as s:
+                    r["db_mb"] = int(await s.scalar(text("SELECT pg_database_size(current_database())"))) / 1e6
+            else:
+                r["db_mb"] = sum(
+                    p.stat().st_size for p in folder.glob(db_path.name + "*") if p.is_file()
+                ) / 1e6
             r["peak_rss_mb"] = max(
                 r["peak_rss_mb"], resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             )
@@ -498,7 +513,7 @@ def report(r: dict[str, Any]) -> None:
     print(f"rerun (idempotent)   {r['rerun_s']:.2f} s, added {r['rerun_added']} rows")
     print(f"reminders in table   {r['reminder_rows']:,}; without an open key date: {r['orphans']}")
     print(f"peak memory (RSS)    {r['peak_rss_mb']:.0f} MB (whole process, seeding included)")
-    print(f"database             {r['db_mb']:.0f} MB (SQLite)")
+    print(f"database             {r['db_mb']:.0f} MB ({r['engine']})")
     print(f"load average         {' '.join(f'{x:.2f}' for x in r['load'])} at start, {os.cpu_count()} CPUs")
 
 
@@ -516,11 +531,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         default=None,
         help="make and keep the database in this empty folder (default: a temporary one)",
     )
+    p.add_argument("--postgres", action="store_true", help="on a throwaway PostgreSQL server (Debian's)")
     args = p.parse_args(argv)
     if args.cases < 1:
         p.error("--cases must be at least 1")
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    r = asyncio.run(run(args.cases, args.seed, args.db_dir))
+    r = asyncio.run(run(args.cases, args.seed, args.db_dir, args.postgres))
     report(r)
     return r
 
