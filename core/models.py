@@ -215,6 +215,18 @@ class WorkerHeartbeat(Base):
     seen_at: Mapped[datetime]
 
 
+class LeaderLease(Base):
+    """A role that one process at a time may hold (the scheduler of the daily jobs), leased until
+    `expires_at` (wall-clock time) and renewed by its holder. See core/leases.py."""
+
+    __tablename__ = "leader_leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(64))
+    acquired_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
 class PageLink(Base):
     """A link from the chat to one of the parents' pages (register, log in, reset a password,
     change the password or the email).

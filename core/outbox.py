@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session, UOWTransaction
 
 from core.audit import Actor, audit
 from core.errors import NotFound
@@ -20,6 +21,22 @@ if TYPE_CHECKING:
 # Reminders wait out quiet hours; every other kind goes at once (silently at night).
 REMINDER = "reminder"
 NOTICE = "notice"
+
+# On PostgreSQL, a transaction that adds to either outbox says so on this channel when it
+# commits (NOTIFY is delivered at commit, and not at all on a rollback): the delivery workers
+# LISTEN and tick at once instead of at their next interval.
+OUTBOX_CHANNEL = "ehcp_outbox"
+
+
+@event.listens_for(Session, "after_flush")
+def _tell_the_workers(session: Session, _flush: UOWTransaction) -> None:
+    """Every session: a flush that inserted outbox or email rows (still in `session.new` here)
+    queues a NOTIFY in its transaction. PostgreSQL folds repeats within one transaction."""
+    if not any(isinstance(obj, (OutboxItem, EmailItem)) for obj in session.new):
+        return
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_notify(:channel, '')"), {"channel": OUTBOX_CHANNEL})
 
 
 def enqueue(
@@ -67,6 +84,18 @@ def enqueue(
     )
     session.add(item)
     return item
+
+
+async def renew_leases(session: AsyncSession, holder: str, until: datetime) -> int:
+    """Extend to `until` the lease of every outbox row `holder` is still sending (a delivery
+    worker in a long batch). Returns how many rows."""
+    res = await session.execute(
+        update(OutboxItem)
+        .where(OutboxItem.locked_by == holder, OutboxItem.status == "sending")
+        .values(locked_until=until)
+        .execution_options(synchronize_session=False)
+    )
+    return res.rowcount or 0
 
 
 def enqueue_email(

@@ -15,17 +15,21 @@ Anything else (an id of another shape, a live process, a recent heartbeat) is le
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import os
 import socket
 import uuid
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.leases import Leases
 from core.models import WorkerHeartbeat
+from core.outbox import renew_leases
 from core.portal import Portal
 
 log = logging.getLogger(__name__)
@@ -33,6 +37,8 @@ log = logging.getLogger(__name__)
 HOST = socket.gethostname()[:24]
 BEAT_EVERY = 3.0  # seconds between heartbeats
 STALE_AFTER = timedelta(seconds=15)  # a worker not seen for this long is dead
+LEASE_FOR = timedelta(seconds=15)  # the scheduler's lease, if not renewed
+RENEW_EVERY = 4.0  # seconds between renewals of the scheduler's lease
 
 _ended_here: set[str] = set()  # workers of this process that have stopped
 
@@ -123,4 +129,104 @@ class Heartbeat:
             log.warning("could not remove the heartbeat of %s", self.worker_id, exc_info=True)
 
 
-__all__ = ["BEAT_EVERY", "Heartbeat", "dead_holders", "new_worker_id", "wall_now"]
+@contextlib.asynccontextmanager
+async def leases_kept(portal: Portal, holder: str, every: float | None = None) -> AsyncIterator[None]:
+    """While inside (a delivery batch): every `every` seconds (None: a quarter of
+    `delivery_lease_seconds`), the outbox rows `holder` is still sending get a full lease again,
+    so another worker never takes a row that is still being worked on. On leaving, a renewal
+    under way finishes and no other starts."""
+    done = asyncio.Event()
+    keeper = asyncio.ensure_future(_keep_leases(portal, holder, every, done))
+    try:
+        yield
+    finally:
+        done.set()
+        await asyncio.shield(keeper)
+
+
+async def _keep_leases(portal: Portal, holder: str, every: float | None, done: asyncio.Event) -> None:
+    lease = portal.settings.delivery.delivery_lease_seconds
+    while True:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(done.wait(), every or lease / 4)
+        if done.is_set():
+            return
+        try:
+            async with portal.db() as s, s.begin():
+                await renew_leases(s, holder, portal.clock.now() + timedelta(seconds=lease))
+        except Exception:  # noqa: BLE001 - the next round tries again
+            log.warning("could not renew the leases of %s", holder, exc_info=True)
+
+
+class Leadership:
+    """Whether this process is the scheduler: the one that runs the jobs that must run once (the
+    daily reminder planning, the daily housekeeping, the staff relay).
+
+    The role is the leader lease `SCHEDULER` (core/leases.py), held for `LEASE_FOR` and renewed
+    by `step()` every `RENEW_EVERY` seconds. Another process takes it once it expires, or at
+    once when its holder is known to be dead (`dead_holders`: gone from this host, or its
+    heartbeat stale). Calling the object says whether the lease is held now (and, by this
+    process's clock, not yet expired). One log line each time the role is gained or lost.
+    """
+
+    def __init__(
+        self,
+        portal: Portal,
+        holder: str,
+        *,
+        name: str = "scheduler",
+        lease_for: timedelta | None = None,
+        clock: Callable[[], datetime] = wall_now,
+        on_change: Callable[[bool], None] | None = None,
+    ) -> None:
+        self.leases = Leases(portal)
+        self.holder = holder
+        self.name = name
+        self.lease_for = lease_for or LEASE_FOR
+        self.clock = clock
+        self.on_change = on_change
+        self._until: datetime | None = None  # the expiry of the lease this process holds
+        self._said = False  # the role as last logged
+
+    def __call__(self) -> bool:
+        return self._until is not None and self.clock() < self._until
+
+    async def step(self) -> bool:
+        """Take or renew the lease; returns whether this process is the scheduler now. A
+        database error keeps what is held until it expires (the next step tries again)."""
+        now = self.clock()
+        try:
+            got = await self.leases.take(self.name, self.holder, now=now, ttl=self.lease_for, dead=dead_holders)
+        except Exception:  # noqa: BLE001 - tried again at the next step
+            log.warning("could not renew the %s lease", self.name, exc_info=True)
+        else:
+            self._until = now + self.lease_for if got else None
+        self._changed()
+        return self()
+
+    async def resign(self) -> None:
+        """Give the role up (a clean stop): another process takes it at its next step."""
+        self._until = None
+        try:
+            await self.leases.give_up(self.name, self.holder)
+        except Exception:  # noqa: BLE001 - stopping anyway; the lease runs out
+            log.warning("could not give up the %s lease", self.name, exc_info=True)
+        self._changed()
+
+    def _changed(self) -> None:
+        now = self()
+        if now == self._said:
+            return
+        self._said = now
+        if now:
+            log.info("%s is now the %s (runs the daily jobs)", self.holder, self.name)
+        else:
+            log.info("%s is no longer the %s", self.holder, self.name)
+        if self.on_change is not None:
+            self.on_change(now)
+
+
+__all__ = [
+    "BEAT_EVERY", "LEASE_FOR", "RENEW_EVERY", "Heartbeat", "Leadership", "dead_holders", "leases_kept", "new_worker_id",
+    "wall_now",
+]

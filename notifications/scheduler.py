@@ -1,5 +1,10 @@
 """APScheduler 3 jobs that tick the delivery workers. The due work lives in our tables (outbox,
-email_outbox); the scheduler only ticks, so nothing is lost when it stops or misses a run."""
+email_outbox); the scheduler only ticks, so nothing is lost when it stops or misses a run.
+
+Every delivery process runs the delivery ticks (Telegram, email, sending due reminders: their
+rows are claimed, so processes share them). The jobs that must run once (planning reminders,
+the daily housekeeping, the staff relay with its per-group pacing) run only in the process that
+is the scheduler (`leader`: see notifications/liveness.py `Leadership`)."""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import TypeVar
 
 from aiogram import Bot
 from apscheduler.events import EVENT_JOB_EXECUTED, JobExecutionEvent
@@ -21,14 +27,16 @@ from sqlalchemy import func, select
 from core.clock import LONDON
 from core.models import EmailItem, OutboxItem
 from core.portal import Portal
-from notifications.liveness import BEAT_EVERY, Heartbeat, new_worker_id
+from notifications.liveness import BEAT_EVERY, RENEW_EVERY, Heartbeat, Leadership, new_worker_id
 from notifications.mail import EmailDelivery, Mailer
 from notifications.pacing import TelegramPacer
 from notifications.reminders import ReminderJob
 from notifications.staff_relay import StaffRelay
 from notifications.telegram import TelegramDelivery
+from ops.metrics import Counting
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 async def daily_cleanup(portal: Portal) -> None:
@@ -64,11 +72,21 @@ class DeliveryTick:
         self._stop = stop
         self._idle = asyncio.Event()
         self._idle.set()
+        self.again = False  # woken while running: the tick may have missed new work, run again
+
+    def wake(self) -> bool:
+        """New work was announced. False if a tick is in flight (it is run again once done);
+        True if the caller should start one now."""
+        if not self._idle.is_set():
+            self.again = True
+            return False
+        return True
 
     async def run(self) -> int:
         if self._stop is not None and self._stop.is_set():
             return 0
         self._idle.clear()
+        self.again = False
         try:
             return await self._run_once()
         except Exception:
@@ -91,6 +109,8 @@ def build_scheduler(
     stop: asyncio.Event | None = None,
     pacer: TelegramPacer | None = None,
     heartbeat: Heartbeat | None = None,
+    leader: Leadership | Callable[[], bool] | None = None,
+    metrics: Counting | None = None,
 ) -> AsyncIOScheduler:
     """An AsyncIOScheduler (not started) with the delivery ticks and the daily hook.
 
@@ -103,6 +123,13 @@ def build_scheduler(
 
     `stop`, once set, makes the workers finish the sends in flight, give back the rest of
     their batch and start no more ticks: see `run_delivery` for a clean shutdown.
+
+    `leader` says whether this process is the scheduler now: the once-only jobs (reminder
+    planning, the daily housekeeping, the staff relay) do nothing while it says no. A
+    `Leadership` is also renewed by a job here, and the once-only jobs are run at once when it
+    is gained. None: this process runs everything (a single process, or a test).
+
+    `scheduler.wake_delivery()` runs the Telegram and email ticks now (new work was announced).
     """
     wid = worker_id or new_worker_id()
     interval = max(0.1, portal.settings.delivery.delivery_interval)
@@ -115,16 +142,17 @@ def build_scheduler(
     workers: list[tuple[str, str, Callable[[], Awaitable[int]]]] = [
         ("deliver_email", "deliver the email outbox", email.run_once),
     ]
-    reminders = ReminderJob(portal)
-    workers.append(("send_reminders", "plan reminders daily and send those due", reminders.run_once))
+    reminders = ReminderJob(portal, may_plan=leader)
+    workers.append(("send_reminders", "plan reminders daily (the scheduler) and send those due", reminders.run_once))
     telegram = None
     if bot is not None:
-        telegram = TelegramDelivery(portal, bot, f"{wid}:tg", stop=stop, pacer=pacer)
+        telegram = TelegramDelivery(portal, bot, f"{wid}:tg", stop=stop, pacer=pacer, metrics=metrics)
         workers.insert(0, ("deliver_telegram", "deliver the outbox to Telegram", telegram.run_once))
     staff = None
     if bot is not None and portal.settings.telegram.staff_chat_id is not None:
         staff = StaffRelay(portal, bot)
-        workers.append(("staff_relay", "post families' messages in the staff group", staff.run_once))
+        workers.append(("staff_relay", "post families' messages in the staff group (the scheduler)",
+                        _only_if(leader, staff.run_once)))
     ticks: dict[str, DeliveryTick] = {}
     for job_id, name, run_once in workers:
         ticks[job_id] = DeliveryTick(job_id, run_once, stop)
@@ -140,16 +168,42 @@ def build_scheduler(
             next_run_time=datetime.now(LONDON),  # the first tick at start, not an interval later
         )
 
-    def again_if_busy(event: JobExecutionEvent) -> None:
-        # Called once the tick's instance is released, so the job can run again straight away.
-        if event.job_id not in ticks or not event.retval or (stop is not None and stop.is_set()):
-            return
-        if scheduler.state != STATE_RUNNING:
+    def run_now(job_id: str) -> None:
+        if scheduler.state != STATE_RUNNING or (stop is not None and stop.is_set()):
             return
         with contextlib.suppress(JobLookupError):
-            scheduler.modify_job(event.job_id, next_run_time=datetime.now(scheduler.timezone))
+            scheduler.modify_job(job_id, next_run_time=datetime.now(scheduler.timezone))
+
+    def again_if_busy(event: JobExecutionEvent) -> None:
+        # Called once the tick's instance is released, so the job can run again straight away.
+        tick = ticks.get(event.job_id)
+        if tick is not None and (event.retval or tick.again):
+            run_now(event.job_id)
+
+    def wake_delivery() -> None:
+        for job_id in ("deliver_telegram", "deliver_email"):
+            if job_id in ticks and ticks[job_id].wake():
+                run_now(job_id)
 
     scheduler.add_listener(again_if_busy, EVENT_JOB_EXECUTED)
+    if isinstance(leader, Leadership):
+
+        def gained(leading: bool) -> None:
+            if leading:  # plan today's reminders and relay to the staff group now, not a tick later
+                for job_id in ("send_reminders", "staff_relay"):
+                    if job_id in ticks:
+                        run_now(job_id)
+
+        leader.on_change = gained
+        scheduler.add_job(
+            _renew(leader),
+            IntervalTrigger(seconds=RENEW_EVERY),
+            id="leadership",
+            name="hold or seek the scheduler's lease",
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=60,
+        )
     if heartbeat is not None:
         scheduler.add_job(
             _beat(heartbeat),
@@ -161,9 +215,8 @@ def build_scheduler(
             misfire_grace_time=60,
         )
     scheduler.add_job(
-        daily_cleanup,
+        _only_if(leader, lambda: daily_cleanup(portal)),
         CronTrigger(hour=3, minute=30, timezone=LONDON),
-        args=[portal],
         id="daily_cleanup",
         name="daily outbox housekeeping",
         max_instances=1,
@@ -175,7 +228,25 @@ def build_scheduler(
     scheduler.reminder_job = reminders  # type: ignore[attr-defined]
     scheduler.staff_relay = staff  # type: ignore[attr-defined]
     scheduler.delivery_ticks = list(ticks.values())  # type: ignore[attr-defined]
+    scheduler.wake_delivery = wake_delivery  # type: ignore[attr-defined]
     return scheduler
+
+
+def _only_if(leader: Callable[[], bool] | None, job: Callable[[], Awaitable[T]]) -> Callable[[], Awaitable[T | int]]:
+    """`job`, run only while this process is the scheduler (always, with no `leader`). A
+    coroutine function either way (APScheduler runs anything else in a thread)."""
+
+    async def gated() -> T | int:
+        return await job() if leader is None or leader() else 0
+
+    return gated
+
+
+def _renew(leadership: Leadership) -> Callable[[], Awaitable[None]]:
+    async def renew() -> None:
+        await leadership.step()  # logs its own errors
+
+    return renew
 
 
 def _beat(heartbeat: Heartbeat) -> Callable[[], Awaitable[None]]:

@@ -19,6 +19,8 @@ One tick (`run_once`):
    worker still holds. So a crash can only repeat the one send Telegram accepted in the instant
    before it; a row recorded `sent` is never sent again.
 
+While a batch runs its leases are renewed (liveness.leases_kept): a slow send keeps its rows.
+
 Logs carry ids only: never the text of a notice, a token or a code.
 """
 
@@ -56,7 +58,7 @@ from core.ops_queries import due_at
 from core.outbox import REMINDER, enqueue_email
 from core.portal import Portal
 from core.quiet import is_quiet, quiet_ends_at
-from notifications.liveness import dead_holders, wall_now
+from notifications.liveness import dead_holders, leases_kept, wall_now
 from notifications.loop import run_until_stopped
 from notifications.mail import backoff_seconds
 from notifications.pacing import PER_CHAT_MARGIN, RateLimiter, TelegramPacer, pre_paced
@@ -112,6 +114,8 @@ def _err(exc: BaseException) -> str:
 
 class TelegramDelivery:
     """Delivers the outbox to Telegram. Several may run at once (in one or many processes)."""
+
+    renew_every: float | None = None  # seconds between lease renewals in a batch (None: lease / 4)
 
     def __init__(
         self,
@@ -558,7 +562,8 @@ class TelegramDelivery:
             try:
                 # One chat's failure (say, the database) must not cancel another chat's send in
                 # flight: that send could be accepted by Telegram and never recorded.
-                results = await asyncio.gather(*tasks, return_exceptions=True)
+                async with leases_kept(self.portal, self.worker_id, self.renew_every):
+                    results = await asyncio.gather(*tasks, return_exceptions=True)
             except BaseException:  # this tick was cancelled: give back what is still held
                 with contextlib.suppress(Exception):
                     await self._release(rows, _Tally())
