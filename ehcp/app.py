@@ -30,6 +30,7 @@ from core.services import Services
 from ehcp.bootstrap import build_portal
 from notifications.pacing import attach
 from notifications.worker import make_pacer, run_delivery
+from ops import Metrics, TelegramCheck, start_ops_server
 from web import start_web
 from web.account_pages import account_pages
 
@@ -55,7 +56,8 @@ NO_TOKEN = """
 """
 
 
-async def run_bot(portal: Portal, bot: Bot, stop: asyncio.Event, services: Services | None = None) -> None:
+async def run_bot(portal: Portal, bot: Bot, stop: asyncio.Event, services: Services | None = None,
+                  metrics: Metrics | None = None) -> None:
     """The bot's part: who it is, then long polling. Whatever Telegram does (unreachable, a
     token it refuses), this waits and tries again; it never ends the process, so the API, the
     pages and delivery go on."""
@@ -81,9 +83,9 @@ async def run_bot(portal: Portal, bot: Bot, stop: asyncio.Event, services: Servi
     if tg.webhook_url:
         assert tg.webhook_secret is not None  # checked at start (webhook_problem)
         await run_webhook(bot, dp, inbox, stop, url=tg.webhook_url, secret=tg.webhook_secret.get_secret_value(),
-                          host=tg.webhook_host, port=tg.webhook_port)
+                          host=tg.webhook_host, port=tg.webhook_port, metrics=metrics)
         return
-    await run_polling(bot, dp, inbox, stop, poll_timeout=tg.polling_timeout)
+    await run_polling(bot, dp, inbox, stop, poll_timeout=tg.polling_timeout, metrics=metrics)
 
 
 def webhook_problem(settings: Settings) -> str | None:
@@ -97,6 +99,33 @@ def webhook_problem(settings: Settings) -> str | None:
     if not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", secret):
         return "EHCP_WEBHOOK_SECRET must be 16 to 256 of A-Z a-z 0-9 _ - when EHCP_WEBHOOK_URL is set."
     return None
+
+
+class ProcessOps:
+    """This process's metrics and readiness checks (ops/): Telegram seen through the bot's own
+    calls, Redis pinged when it is used."""
+
+    def __init__(self, settings: Settings, bot: Bot | None) -> None:
+        self.metrics = Metrics()
+        self.telegram: TelegramCheck | None = None
+        if bot is not None:
+            self.telegram = TelegramCheck(bot.get_me)
+            bot.session.middleware(self.telegram.middleware)
+        self.redis = None
+        if settings.storage.redis_url:
+            from redis.asyncio import Redis
+
+            self.redis = Redis.from_url(settings.storage.redis_url, socket_timeout=2, socket_connect_timeout=2)
+
+    @property
+    def checks(self) -> dict[str, object]:
+        """Keyword arguments for start_api / start_ops_server."""
+        return {"metrics": self.metrics, "telegram": self.telegram,
+                "redis_ping": self.redis.ping if self.redis is not None else None}
+
+    async def close(self) -> None:
+        if self.redis is not None:
+            await self.redis.aclose()
 
 
 async def run_everything(settings: Settings, stop: asyncio.Event, portal: Portal | None = None) -> None:
@@ -119,9 +148,11 @@ async def run_everything(settings: Settings, stop: asyncio.Event, portal: Portal
         attach(bot, pacer)
     await upgrade_async(settings.storage.resolved_database_url())
     portal = portal or build_portal(settings)
+    ops = ProcessOps(settings, bot)
     services = Services.build(portal)  # one container for the bot, the API and the pages
     api = await start_api(
-        portal, [onboarding_api, cases_api, messages_api, documents_api, forms_api], services=services
+        portal, [onboarding_api, cases_api, messages_api, documents_api, forms_api], services=services,
+        **ops.checks,
     )
     web = await start_web(portal, [account_pages()], services=services)
     log.info(
@@ -133,8 +164,8 @@ async def run_everything(settings: Settings, stop: asyncio.Event, portal: Portal
             await run_delivery(portal, None, stop)  # emails (invitations, codes) still go out
             return
         await asyncio.gather(
-            run_bot(portal, bot, stop, services),
-            run_delivery(portal, bot, stop, pacer=pacer),
+            run_bot(portal, bot, stop, services, metrics=ops.metrics),
+            run_delivery(portal, bot, stop, pacer=pacer, metrics=ops.metrics),
         )
     finally:
         await web.cleanup()
@@ -142,6 +173,7 @@ async def run_everything(settings: Settings, stop: asyncio.Event, portal: Portal
         if bot is not None:
             await bot.session.close()
         await pacer.close()
+        await ops.close()
         await portal.close()
 
 
@@ -178,9 +210,11 @@ async def run_web(settings: Settings, stop: asyncio.Event) -> None:
     if bot is not None:
         attach(bot, pacer)
     portal = build_portal(settings)
+    ops = ProcessOps(settings, bot)
     services = Services.build(portal)
     api = await start_api(
-        portal, [onboarding_api, cases_api, messages_api, documents_api, forms_api], services=services
+        portal, [onboarding_api, cases_api, messages_api, documents_api, forms_api], services=services,
+        **ops.checks,
     )
     web = await start_web(portal, [account_pages()], services=services)
     log.info("web: caseworker API on http://%s:%s; parents' pages on %s%s", settings.http.api_host,
@@ -189,13 +223,14 @@ async def run_web(settings: Settings, stop: asyncio.Event) -> None:
         if bot is None:
             await stop.wait()
         else:
-            await run_bot(portal, bot, stop, services)
+            await run_bot(portal, bot, stop, services, metrics=ops.metrics)
     finally:
         await web.cleanup()
         await api.cleanup()
         if bot is not None:
             await bot.session.close()
         await pacer.close()
+        await ops.close()
         await portal.close()
 
 
@@ -209,13 +244,22 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
     if settings.telegram.bot_token is not None:
         bot = attach(create_bot(settings), pacer)
     portal = build_portal(settings)
+    ops = ProcessOps(settings, bot)
+    runner = None
+    if settings.http.metrics_port:
+        runner = await start_ops_server(settings.http.api_host, settings.http.metrics_port, portal, **ops.checks)
+        log.info("worker: /healthz, /readyz and /metrics on http://%s:%s", settings.http.api_host,
+                 settings.http.metrics_port)
     log.info("worker: delivering%s", "" if bot is not None else " email only (no bot token)")
     try:
-        await run_delivery(portal, bot, stop, pacer=pacer)
+        await run_delivery(portal, bot, stop, pacer=pacer, metrics=ops.metrics)
     finally:
+        if runner is not None:
+            await runner.cleanup()
         if bot is not None:
             await bot.session.close()
         await pacer.close()
+        await ops.close()
         await portal.close()
 
 

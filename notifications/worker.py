@@ -26,7 +26,7 @@ from core.outbox import OUTBOX_CHANNEL
 from core.portal import Portal
 from notifications.liveness import Heartbeat, Leadership, new_worker_id
 from notifications.mail import Mailer
-from notifications.pacing import TelegramPacer, attach
+from notifications.pacing import SharedRateLimiter, TelegramPacer, attach
 from notifications.scheduler import build_scheduler, stop_scheduler
 from ops.metrics import Counting
 
@@ -39,8 +39,19 @@ _SQLALCHEMY_ONLY = ("prepared_statement_cache_size", "prepared_statement_name_fu
 
 
 def make_pacer(settings: Settings) -> TelegramPacer:
-    """The process's one flood-limit state (see notifications/pacing.py)."""
-    return TelegramPacer(settings.delivery.delivery_rate, settings.delivery.delivery_rate_per_chat)
+    """The process's one flood-limit state (see notifications/pacing.py). With EHCP_REDIS_URL the
+    global rate is shared by every process sending with the bot's token (close it with
+    `await pacer.close()`)."""
+    cfg = settings.delivery
+    limiter = None
+    if settings.storage.redis_url:
+        from redis.asyncio import Redis
+
+        token = settings.telegram.bot_token.get_secret_value() if settings.telegram.bot_token else ""
+        bot_id = token.split(":", 1)[0] or "none"
+        limiter = SharedRateLimiter(cfg.delivery_rate, Redis.from_url(settings.storage.redis_url),
+                                    key=f"ehcp:telegram:{bot_id}:rate")
+    return TelegramPacer(cfg.delivery_rate, cfg.delivery_rate_per_chat, limiter=limiter)
 
 
 def make_bot(settings: Settings, pacer: TelegramPacer | None = None) -> Bot:

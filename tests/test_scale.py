@@ -6,8 +6,8 @@ otherwise) and one Redis, against the Bot API stand-in delivering by webhook.
 - every update is handled once, whichever replica gets it and however often;
 - 2,000 notices are each delivered once; a worker SIGKILLed mid-delivery is picked up by the
   other at once, with at most one notice seen twice;
-- the once-a-day jobs' scheduler is elected by a database lock: kill its holder and the other
-  worker takes it.
+- the once-a-day jobs' scheduler is elected by a database lock: its holder is the worker
+  killed, and the other worker takes it.
 """
 
 from __future__ import annotations
@@ -19,10 +19,11 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 
+import aiohttp
 from sqlalchemy import func, select
 
 from bench.proxy import Proxy
-from core.models import InboundUpdate, OutboxItem
+from core.models import InboundUpdate, LeaderLease, OutboxItem
 from core.outbox import enqueue
 from ehcp.bootstrap import build_portal
 from tests.redis_server import throwaway_redis
@@ -43,6 +44,14 @@ def redis_for_test() -> Iterator[str]:
         return
     with throwaway_redis() as url:
         yield url
+
+
+async def _truthy(value) -> bool:  # noqa: ANN001
+    return bool(await value)
+
+
+async def _is(value, expected: object) -> bool:  # noqa: ANN001
+    return await value == expected
 
 
 async def wait(condition, within: float, what: str, sleep: float = 0.1) -> None:  # noqa: ANN001
@@ -68,13 +77,23 @@ async def test_two_web_replicas_and_two_workers_handle_everything_once(stand, tm
         webs = [ServiceProcess(data_dir, stand, role="web", log_name=f"web{i}.log", EHCP_WEBHOOK_URL=proxy.url,
                                EHCP_WEBHOOK_SECRET=SECRET, EHCP_WEBHOOK_PORT=str(port), **common)
                 for i, port in enumerate(hook_ports)]
+        metrics_ports = [free_port(), free_port()]
         workers = [ServiceProcess(data_dir, stand, role="worker", log_name=f"worker{i}.log",
-                                  EHCP_DELIVERY_RATE="400", EHCP_DELIVERY_RATE_PER_CHAT="20", **common)
+                                  EHCP_DELIVERY_RATE="400", EHCP_DELIVERY_RATE_PER_CHAT="20",
+                                  EHCP_METRICS_PORT=str(metrics_ports[i]), **common)
                    for i in range(2)]
         processes = [*webs, *workers]
         try:
             await proxy.start()
             await asyncio.gather(*(p.start() for p in processes))
+
+            # ---- each replica ready, as a load balancer's probe sees it: database, Redis, Telegram
+            async with aiohttp.ClientSession() as http:
+                for w in webs:
+                    async with http.get(w.api_url + "/readyz") as r:
+                        body = await r.json()
+                        assert r.status == 200 and body["checks"] == {
+                            "database": "ok", "redis": "ok", "telegram": "ok"}, body
 
             # ---- parents tap at once: every update handled once, whichever replica had it
             async def ask(family) -> None:  # noqa: ANN001
@@ -110,8 +129,18 @@ async def test_two_web_replicas_and_two_workers_handle_everything_once(stand, tm
                 return [r.message.text for r in stand.sent_log
                         if r.method == "sendMessage" and r.message.text.startswith("Notice ")]
 
+            async def scheduler_pid() -> int | None:
+                async with watcher.db() as s:
+                    row = await s.get(LeaderLease, "scheduler")
+                return int(row.holder.split(":")[2]) if row is not None else None
+
+            # One worker holds the scheduler's lease (the once-a-day jobs): that one is killed.
+            await wait(lambda: _truthy(scheduler_pid()), 30, "a scheduler elected")
+            holder = await scheduler_pid()
+            assert holder in {w.proc.pid for w in workers}, holder
+            victim = next(w for w in workers if w.proc.pid == holder)
+            survivor = next(w for w in workers if w is not victim)
             await stand.world.changed.wait_for(lambda: len(sent()) >= NOTICES // 4, 60)
-            victim = workers[0]
             victim.kill()
             killed_at = len(sent())
 
@@ -122,6 +151,16 @@ async def test_two_web_replicas_and_two_workers_handle_everything_once(stand, tm
                 return left == 0
 
             await wait(all_sent, 120, "every notice sent by the surviving worker")
+            # The survivor took the scheduler's lease (at once: the holder's process is gone).
+            await wait(lambda: _is(scheduler_pid(), survivor.proc.pid), 30, "the other worker to take the lease")
+            assert "is now the scheduler" in survivor.log()
+            # What the survivor sent shows in its own metrics (as a council's monitoring reads them).
+            port = metrics_ports[workers.index(survivor)]
+            async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{port}/metrics") as r:
+                text = await r.text()
+            sent_line = next(line for line in text.splitlines() if line.startswith('ehcp_deliveries_total{result="sent"}'))
+            assert float(sent_line.split()[-1]) >= NOTICES - killed_at, sent_line
+            assert "ehcp_outbox_due 0.0" in text
             texts = Counter(sent())
             assert set(texts) == {f"Notice {j:04d}" for j in range(NOTICES)}  # nothing lost
             doubled = sum(n - 1 for n in texts.values())
