@@ -120,7 +120,7 @@ class HttpSettings(BaseSettings):
     )
     metrics_port: int = Field(
         0, ge=0, le=65535,
-        description="A delivery worker's own /healthz, /readyz and /metrics (ehcp-bot deliver), on EHCP_API_HOST. "
+        description="A worker's own /healthz, /readyz and /metrics (ehcp-bot worker), on EHCP_API_HOST. "
         "0: off. The service's are on the caseworker API's port.",
     )
     public_url: str = Field(
