@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-postgres lint bench bench-reminders bench-updates bench-latency bench-replies lock migrate clean
+.PHONY: run test test-postgres lint bench bench-reminders bench-updates bench-latency bench-replies bench-ask lock migrate clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -43,6 +43,11 @@ bench-replies: $(STAMP)
 
 bench-reminders: $(STAMP)
 	$(BIN)/python -m bench.reminders $(ARGS)
+
+# "Ask anything": recall@1 and @3, the share of unanswerable questions declined, answer time and
+# memory, on bench/ask_eval.yaml (ARGS="--misses" lists what it gets wrong, "--tune" the thresholds).
+bench-ask: $(STAMP)
+	$(BIN)/python -m bench.ask $(ARGS)
 
 # Re-pin after changing dependencies in pyproject.toml (needs network to PyPI).
 lock:

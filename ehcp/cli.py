@@ -89,6 +89,38 @@ def _cmd_forms(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_kb(settings: Settings, args: argparse.Namespace) -> int:
+    """`kb check`: every knowledge-base file (bundled, the rights pages, the council's folder:
+    --dir, or EHCP_KB_DIR) checked and listed; `kb ask "question"`: the answer and its source, or
+    the decline. A file with a problem is named with the problem, and the exit status is 1."""
+    import os
+    from pathlib import Path
+
+    from core.knowledge import Answer, KBError, load_kb
+    from core.rights import facts_for
+
+    folder = args.dir or os.environ.get("EHCP_KB_DIR") or None
+    try:
+        kb = load_kb(Path(folder) if folder else None, facts=facts_for(None, settings),
+                     rights_dir=settings.product.rights_dir)
+    except KBError as exc:
+        print(f"ehcp-bot: {exc}", file=sys.stderr)
+        return 1
+    if args.action == "check":
+        for f in kb.files:
+            print(f"{f.name}\t{f.origin}\t{len(f.passages)} passages\t{f.licence.name}\t{f.source.title}")
+        print(f"{len(kb.files)} files, {len(kb.passages)} passages: all good.")
+        return 0
+    reply = kb.ask(args.question)
+    if isinstance(reply, Answer):
+        print(reply.text())
+        print(f"\n(passage {reply.passage.id} in {reply.passage.file}, confidence {reply.confidence:.2f})")
+        return 0
+    print(f"I don't know: nothing in the knowledge base answers this well enough ({reply.reason}). "
+          "Ask the SEND team.")
+    return 0
+
+
 def _role(settings: Settings, name: str) -> int:
     """Run one process role (`web` or `worker`) until SIGTERM or SIGINT."""
     from core.forms.questions import FormDefinitionError
@@ -285,6 +317,13 @@ def build_parser() -> argparse.ArgumentParser:
     forms.add_subparsers(dest="action", required=True).add_parser(
         "check", help="check every form definition (bundled and EHCP_FORMS_DIR) and list them"
     )
+    kb = sub.add_parser("kb", help="the knowledge base that answers parents' questions")
+    kbsub = kb.add_subparsers(dest="action", required=True)
+    kbsub.add_parser("check", help="check every file (bundled, rights pages, EHCP_KB_DIR) and list them"
+                     ).add_argument("--dir", help="the council's folder (default: EHCP_KB_DIR)")
+    kask = kbsub.add_parser("ask", help="answer one question from the knowledge base, or decline")
+    kask.add_argument("question")
+    kask.add_argument("--dir", help="the council's folder (default: EHCP_KB_DIR)")
     return parser
 
 
@@ -296,7 +335,7 @@ def main(argv: list[str] | None = None) -> None:
     setup_logging(settings)
     handlers = {
         "run": _cmd_run, "sandbox": _cmd_sandbox, "web": _cmd_web, "worker": _cmd_worker, "deliver": _cmd_worker, "migrate": _cmd_migrate, "token": _cmd_token,
-        "staff": _cmd_staff, "forms": _cmd_forms, "updates": _cmd_updates,
+        "staff": _cmd_staff, "forms": _cmd_forms, "updates": _cmd_updates, "kb": _cmd_kb,
     }
     sys.exit(handlers[args.command](settings, args))
 
