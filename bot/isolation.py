@@ -4,90 +4,152 @@ Within one process, bot/updates.py already hands a chat's updates over in order,
 With several `web` replicas behind a load balancer, two updates of one chat can reach two
 replicas at once; each would read the dialogue's state, change it and write it back, and one
 change would be lost. So the whole handling of an update (reading the state, the handlers, and
-the transaction that writes the state and marks the update done) runs under a lock per chat:
-aiogram's `RedisEventIsolation` when EHCP_REDIS_URL is set, its in-process
-`SimpleEventIsolation` otherwise.
+the transaction that writes the state and marks the update done) runs under a lock per chat in
+Redis when EHCP_REDIS_URL is set (the key and lock of aiogram's `RedisEventIsolation`, which is
+also what the Dispatcher and aiogram-dialog are given).
 
-aiogram's Dispatcher and aiogram-dialog take their own locks while a handler runs (on keys of the
-same chat). They are given this same object: a lock asked for by the task that already holds
-its chat's lock is granted at once (Redis's locks are not re-entrant, and waiting for ourselves
-would never end); anyone else (aiogram-dialog's background updates, say) waits for the chat.
-
-A replica killed while holding a chat's lock frees it when the lock's timeout runs out
-(`LOCK_TIMEOUT`); until then that chat's next update waits (and is tried again), others go on.
+- The lock lives `LOCK_TIMEOUT` seconds and is renewed every third of that while the update is
+  handled, so a long handling (a 429 waited out) keeps it; a replica killed while holding it
+  frees the chat when it runs out. An update that cannot get its chat within `LOCK_WAIT` (another
+  replica is busy with it) is tried again later.
+- If Redis cannot be reached, the update is handled without the cross-replica lock (this
+  replica still takes its chats one at a time) and that is logged once: parents are answered
+  through a Redis outage; two taps of one parent reaching two replicas in that time could be
+  handled at once.
+- aiogram's Dispatcher and aiogram-dialog take their own locks while a handler runs (on keys of
+  the same chat). A lock asked for by the task that holds its chat is granted at once (Redis's
+  locks are not re-entrant, and waiting for ourselves would never end); anyone else waits for
+  the chat itself.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
-from contextvars import ContextVar
+from typing import Any
 
 from aiogram.fsm.storage.base import BaseEventIsolation, StorageKey
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 
 log = logging.getLogger(__name__)
 
-LOCK_TIMEOUT = 30  # seconds a chat's lock in Redis lives without its holder (a killed replica)
-LOCK_WAIT = 20  # seconds an update waits for its chat's lock before it is tried again later
+LOCK_TIMEOUT = 30.0  # seconds a chat's lock in Redis lives without renewal (a killed replica)
+LOCK_WAIT = 20.0  # seconds an update waits for its chat's lock before it is tried again later
+REDIS_TIMEOUT = 2.0  # seconds for a Redis connection or answer: a hung Redis is an unreachable one
 
-_held: ContextVar[frozenset[tuple[int, int]]] = ContextVar("ehcp_chats_held", default=frozenset())
+
+class ChatBusy(RuntimeError):
+    """Another replica held the chat for longer than LOCK_WAIT: the update is tried again."""
+
+
+def redis_client(url: str) -> Any:
+    """A Redis client that gives up in seconds rather than hanging a replica on a half-open
+    connection (so callers fall back, or try again)."""
+    from redis.asyncio import Redis
+
+    return Redis.from_url(url, socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT,
+                          health_check_interval=30)
 
 
 class ChatIsolation(BaseEventIsolation):
-    """Per chat, across processes when `inner` is Redis's (see the module's docstring)."""
+    """Per chat, across processes when given Redis (see the module's docstring)."""
 
-    def __init__(self, inner: BaseEventIsolation, *, redis: object | None = None) -> None:
+    def __init__(self, inner: BaseEventIsolation, *, redis: Any = None, key_builder: Any = None) -> None:
         self.inner = inner
-        self.redis = redis  # the client, when Redis: closed with this object
+        self.redis = redis
+        self.key_builder = key_builder
+        self._holders: dict[tuple[int, int], asyncio.Task[Any]] = {}
+        self._alone = False  # Redis unreachable: said once
 
     @classmethod
     def from_settings(cls, redis_url: str | None) -> ChatIsolation:
         if not redis_url:
             return cls(SimpleEventIsolation())
         from aiogram.fsm.storage.redis import DefaultKeyBuilder, RedisEventIsolation
-        from redis.asyncio import Redis
 
-        redis = Redis.from_url(redis_url)
-        inner = RedisEventIsolation(
-            redis,
-            key_builder=DefaultKeyBuilder(prefix="ehcp", with_destiny=True),
-            lock_kwargs={"timeout": LOCK_TIMEOUT, "blocking_timeout": LOCK_WAIT},
-        )
-        return cls(inner, redis=redis)
+        redis = redis_client(redis_url)
+        keys = DefaultKeyBuilder(prefix="ehcp", with_bot_id=True, with_destiny=True)
+        inner = RedisEventIsolation(redis, key_builder=keys,
+                                    lock_kwargs={"timeout": LOCK_TIMEOUT, "blocking_timeout": LOCK_WAIT})
+        return cls(inner, redis=redis, key_builder=keys)
 
     @property
     def shared(self) -> bool:
         """Whether the lock holds across processes."""
         return self.redis is not None
 
+    def _mine(self, bot_id: int, chat_id: int) -> bool:
+        task = asyncio.current_task()
+        return task is not None and self._holders.get((bot_id, chat_id)) is task
+
     @asynccontextmanager
     async def chat(self, bot_id: int, chat_id: int) -> AsyncGenerator[None, None]:
-        """Hold the chat for the whole handling of one update."""
-        held = _held.get()
-        if (bot_id, chat_id) in held:
+        """Hold the chat for the whole handling of one update (see the module's docstring).
+        Raises ChatBusy if another replica keeps it past LOCK_WAIT."""
+        if self.redis is None or self._mine(bot_id, chat_id):
             yield
             return
+        from redis.exceptions import LockError, LockNotOwnedError, RedisError
+
         key = StorageKey(bot_id=bot_id, chat_id=chat_id, user_id=chat_id, destiny="chat")
+        lock = self.redis.lock(self.key_builder.build(key, "lock"), timeout=LOCK_TIMEOUT, blocking_timeout=LOCK_WAIT)
         try:
-            async with self.inner.lock(key):
-                token = _held.set(held | {(bot_id, chat_id)})
-                try:
-                    yield
-                finally:
-                    _held.reset(token)
-        except Exception as exc:
-            if type(exc).__name__ != "LockNotOwnedError":
-                raise
-            # The handling outlived the lock's timeout: done, but another replica may have
-            # started on the chat meanwhile. Said, so an operator can raise LOCK_TIMEOUT.
-            log.warning("chat %s: an update's handling outlasted its %s s lock", chat_id, LOCK_TIMEOUT)
+            got = await lock.acquire()
+        except LockError:
+            got = False
+        except (RedisError, OSError) as exc:
+            if not self._alone:
+                log.warning("Redis unreachable (%s): updates are handled without the lock across replicas",
+                            type(exc).__name__)
+                self._alone = True
+            yield
+            return
+        if not got:
+            raise ChatBusy(f"chat {chat_id} was busy in another replica for {LOCK_WAIT:.0f} s")
+        if self._alone:
+            log.info("Redis reachable again: one chat at a time across replicas again")
+            self._alone = False
+        task = asyncio.current_task()
+        assert task is not None
+        self._holders[(bot_id, chat_id)] = task
+        keeper = asyncio.create_task(self._keep(lock, chat_id))
+        try:
+            yield
+        finally:
+            keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keeper
+            self._holders.pop((bot_id, chat_id), None)
+            try:
+                await lock.release()
+            except LockNotOwnedError:  # it ran out (Redis emptied, or renewals failed)
+                log.warning("chat %s: its lock ran out while an update was handled", chat_id)
+            except (RedisError, OSError) as exc:  # it runs out by itself
+                log.warning("chat %s: could not release its lock (%s)", chat_id, type(exc).__name__)
+
+    @staticmethod
+    async def _keep(lock: Any, chat_id: int) -> None:
+        """Renew the lock every third of its life while the chat is held."""
+        from redis.exceptions import RedisError
+
+        while True:
+            await asyncio.sleep(LOCK_TIMEOUT / 3)
+            try:
+                await lock.reacquire()
+            except (RedisError, OSError) as exc:
+                log.warning("chat %s: could not renew its lock (%s)", chat_id, type(exc).__name__)
 
     @asynccontextmanager
     async def lock(self, key: StorageKey) -> AsyncGenerator[None, None]:
-        if (key.bot_id, key.chat_id) in _held.get():
+        if self._mine(key.bot_id, key.chat_id):
             yield  # this task holds the whole chat already
+            return
+        if self.redis is not None:
+            async with self.chat(key.bot_id, key.chat_id):  # anyone else waits for the chat itself
+                yield
             return
         async with self.inner.lock(key):
             yield
@@ -95,7 +157,7 @@ class ChatIsolation(BaseEventIsolation):
     async def close(self) -> None:
         await self.inner.close()
         if self.redis is not None:
-            await self.redis.aclose()  # type: ignore[attr-defined]
+            await self.redis.aclose()
 
 
-__all__ = ["ChatIsolation", "LOCK_TIMEOUT"]
+__all__ = ["ChatBusy", "ChatIsolation", "LOCK_TIMEOUT", "redis_client"]

@@ -31,6 +31,7 @@ from aiogram.types import Update
 from pydantic import ValidationError
 from redis.exceptions import RedisError
 
+from bot.isolation import ChatBusy
 from bot.storage import DatabaseStorage, Held
 from bot.texts import something_went_wrong
 from core.audit import reads_collected, write_reads
@@ -138,15 +139,27 @@ class UpdateProcessor:
         received = self._received.pop(uid, None)
         arrived = received if received is not None else time.monotonic()  # for the handling time
         storage = self.dp.storage if isinstance(self.dp.storage, DatabaseStorage) else None
+        shared = self._shared()
+        busy = 0
         while True:
             handled = False
             try:
                 async with self._chat_held(stored.chat_id):
+                    # With several replicas, another may have handled it while this one waited
+                    # for the chat (a backlog at start takes every pending update).
+                    if shared and await self.inbox.load(uid) is None:
+                        return
                     write = await self._handle(update, storage, received)
                     handled = True
                     # Marked done (with the dialogue's state) before the chat is let go; retried
                     # inside until the database takes it, never handled again for its sake.
                     await self.inbox.finish(uid, write)
+            except ChatBusy:
+                # Another replica is busy with the chat: not a failure of this update; wait.
+                busy += 1
+                log.info("update %s: its chat is busy in another replica; waiting", uid)
+                await asyncio.sleep(min(2.0 * busy, 30.0))
+                continue
             except Exception as exc:
                 if handled:
                     raise
@@ -168,6 +181,10 @@ class UpdateProcessor:
                 return
             self.metrics.handled("done", time.monotonic() - arrived)
             return
+
+    def _shared(self) -> bool:
+        isolation = self.dp.workflow_data.get("chat_isolation")
+        return isolation is not None and isolation.shared
 
     def _chat_held(self, chat_id: int | None) -> contextlib.AbstractAsyncContextManager[None]:
         """The chat's lock for the whole handling (bot/isolation.py): across replicas with Redis."""

@@ -18,6 +18,7 @@ from api.forms import api as forms_api
 from api.messages import api as messages_api
 from api.onboarding import api as onboarding_api
 from bot.factory import MissingBotToken, create_bot, create_dispatcher
+from bot.isolation import redis_client
 from bot.updates import run_polling
 from bot.webhook import run_webhook
 from core.config import Settings
@@ -113,9 +114,7 @@ class ProcessOps:
             bot.session.middleware(self.telegram.middleware)
         self.redis = None
         if settings.storage.redis_url:
-            from redis.asyncio import Redis
-
-            self.redis = Redis.from_url(settings.storage.redis_url, socket_timeout=2, socket_connect_timeout=2)
+            self.redis = redis_client(settings.storage.redis_url)
 
     @property
     def checks(self) -> dict[str, object]:
@@ -206,6 +205,9 @@ async def run_web(settings: Settings, stop: asyncio.Event) -> None:
                            "EHCP_WEBHOOK_SECRET (replicas cannot share long polling). For one process: ehcp-bot run.")
         bot = create_bot(settings)
     await _schema_current(settings)
+    if not settings.storage.redis_url:
+        log.warning("web: no EHCP_REDIS_URL: run exactly one web replica (several need Redis to take "
+                    "a chat's updates one at a time and share Telegram's flood limit)")
     pacer = make_pacer(settings)
     if bot is not None:
         attach(bot, pacer)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import os
 import socket
@@ -34,13 +35,23 @@ from core.portal import Portal
 
 log = logging.getLogger(__name__)
 
-HOST = socket.gethostname()[:24]
+def _host_name(name: str, width: int = 24) -> str:
+    """This host's name as worker ids carry it: whole when short, else its start and a hash of
+    the whole (pods named alike must not share a name: one would judge the other dead)."""
+    name = name.replace(":", "-")
+    if len(name) <= width:
+        return name
+    return f"{name[: width - 9]}-{hashlib.sha1(name.encode()).hexdigest()[:8]}"  # noqa: S324 - a name, not a secret
+
+
+HOST = _host_name(socket.gethostname())
 BEAT_EVERY = 3.0  # seconds between heartbeats
 STALE_AFTER = timedelta(seconds=15)  # a worker not seen for this long is dead
 LEASE_FOR = timedelta(seconds=15)  # the scheduler's lease, if not renewed
 RENEW_EVERY = 4.0  # seconds between renewals of the scheduler's lease
 
 _ended_here: set[str] = set()  # workers of this process that have stopped
+_alive_here: set[str] = set()  # workers of this process that are running
 
 
 def new_worker_id(role: str = "worker") -> str:
@@ -87,8 +98,12 @@ async def dead_holders(session: AsyncSession, holders: Iterable[str]) -> list[st
     stale_before = wall_now() - STALE_AFTER
     dead = []
     for holder, (base, host, pid) in parsed.items():
-        if host == HOST and pid == os.getpid():
+        if host == HOST and pid == os.getpid() and (base in _ended_here or base in _alive_here):
             gone = base in _ended_here
+        elif host == HOST and pid == os.getpid():
+            # This host and process id, but not a worker of this process: an earlier run of a
+            # container restarted under the same name and pid. Its heartbeat tells.
+            gone = base in seen and seen[base] < stale_before
         elif host == HOST and _process_gone(pid):
             gone = True
         else:
@@ -116,12 +131,14 @@ class Heartbeat:
 
     async def start(self) -> None:
         _ended_here.discard(self.worker_id)
+        _alive_here.add(self.worker_id)
         await self.beat()
 
     async def stop(self) -> None:
         """The worker has stopped: what it still holds is free at once (for this process now,
         and for others once the row is gone and the process id no longer runs)."""
         _ended_here.add(self.worker_id)
+        _alive_here.discard(self.worker_id)
         try:
             async with self.portal.db() as s, s.begin():
                 await s.execute(delete(WorkerHeartbeat).where(WorkerHeartbeat.worker_id == self.worker_id))

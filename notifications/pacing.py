@@ -36,6 +36,7 @@ PER_CHAT_MARGIN = 0.05  # seconds added to 1/rate between two sends to one chat
 LIMITER_TOLERANCE = 0.005  # seconds a send may be let through late and keep its slot
 MAX_RETRY_AFTER = 300.0  # a longer wait than this is not waited out by an interactive answer
 MAX_429_TRIES = 5
+RETRY_REDIS_AFTER = 5.0  # seconds a process paces alone before it asks an unreachable Redis again
 FLOOD_MEMORY = 60.0  # seconds after a 429 during which the bot's answers keep strictly to the limits
 
 # Methods Telegram counts against its message limits (the stand-in counts the first five).
@@ -136,12 +137,16 @@ class SharedRateLimiter(RateLimiter):
         self._take = redis.register_script(_TAKE_SLOT)
         self._pause = redis.register_script(_PAUSE)
         self._alone = False
+        self._try_again_at = 0.0
         self._pending: set[asyncio.Task[Any]] = set()
 
     async def acquire(self) -> None:
         async with self._lock:
             while (wait := self._paused_until - time.monotonic()) > 0:  # noqa: ASYNC110 - a deadline, not an event
                 await asyncio.sleep(wait)
+            if self._alone and time.monotonic() < self._try_again_at:
+                await self._acquire_alone()  # Redis was unreachable a moment ago: not asked on every send
+                return
             try:
                 wait_us = int(await self._take(keys=self._keys, args=[int(self.interval * 1_000_000)]))
             except Exception as exc:  # noqa: BLE001 - Redis unreachable: pace alone
@@ -149,6 +154,7 @@ class SharedRateLimiter(RateLimiter):
                     log.warning("Redis unreachable (%s): this process keeps to the flood limit on its own",
                                 type(exc).__name__)
                     self._alone = True
+                self._try_again_at = time.monotonic() + RETRY_REDIS_AFTER
                 await self._acquire_alone()
                 return
             if self._alone:

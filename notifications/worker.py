@@ -49,7 +49,8 @@ def make_pacer(settings: Settings) -> TelegramPacer:
 
         token = settings.telegram.bot_token.get_secret_value() if settings.telegram.bot_token else ""
         bot_id = token.split(":", 1)[0] or "none"
-        limiter = SharedRateLimiter(cfg.delivery_rate, Redis.from_url(settings.storage.redis_url),
+        limiter = SharedRateLimiter(cfg.delivery_rate, Redis.from_url(settings.storage.redis_url, socket_timeout=2,
+                                                                   socket_connect_timeout=2, health_check_interval=30),
                                     key=f"ehcp:telegram:{bot_id}:rate")
     return TelegramPacer(cfg.delivery_rate, cfg.delivery_rate_per_chat, limiter=limiter)
 

@@ -96,12 +96,22 @@ def checks_for(portal: Portal, *, redis_ping: Check | None = None, telegram: Che
     return found
 
 
-async def readiness(checks: dict[str, Check], within: float = CHECK_SECONDS) -> tuple[bool, dict[str, str]]:
-    """Run the checks at once; (all fine?, {name: "ok" | "failed" | "timeout"})."""
+REQUIRED = frozenset({"database"})  # without it a process can do nothing; without the others, most things
+
+
+async def readiness(checks: dict[str, Check], within: float = CHECK_SECONDS) -> tuple[str, dict[str, str]]:
+    """Run the checks at once; (status, {name: "ok" | "failed" | "timeout"}).
+
+    The status is "ok" when every check passed; "degraded" when only Redis or Telegram did not
+    (the process still serves the API and the pages, stores updates and queues notices, and
+    Telegram's work waits: taking it out of the load balancer would only take those away too);
+    "unavailable" when the database did not."""
     names = list(checks)
     results = await asyncio.gather(*(_run(n, checks[n], within) for n in names))
     found = dict(zip(names, results, strict=True))
-    return all(r == "ok" for r in results), found
+    if any(found[n] != "ok" for n in names if n in REQUIRED):
+        return "unavailable", found
+    return ("ok" if all(r == "ok" for r in results) else "degraded"), found
 
 
 __all__ = ["CHECK_SECONDS", "Check", "TelegramCheck", "checks_for", "readiness"]

@@ -2,8 +2,9 @@
 small server of their own for a process that has none (`start_ops_server`, the delivery worker).
 
 - GET /healthz: 200 "ok" while the process answers (liveness: restart it when this fails).
-- GET /readyz: 200 {"status": "ok", "checks": {"database": "ok", ...}}, or 503 with
-  "unavailable" and the check that failed (readiness: send it no work meanwhile).
+- GET /readyz: 200 {"status": "ok", "checks": {"database": "ok", ...}}; 200 "degraded" naming
+  Redis or Telegram when only they fail (the process still serves); 503 "unavailable" when the
+  database fails (readiness: send it no work meanwhile).
 - GET /metrics: Prometheus's text format. Counts and times only, never a family's data; none of
   the three needs a token (keep the port on the internal network).
 """
@@ -45,10 +46,10 @@ def add_routes(
         return web.Response(text="ok")
 
     async def readyz(request: web.Request) -> web.Response:
-        ok, found = await readiness(checks)
-        body = {"status": "ok" if ok else "unavailable", "checks": found}
-        return web.Response(text=json.dumps(body), status=200 if ok else 503, content_type="application/json",
-                            headers={"Cache-Control": "no-store"})
+        status, found = await readiness(checks)
+        body = {"status": status, "checks": found}
+        return web.Response(text=json.dumps(body), status=503 if status == "unavailable" else 200,
+                            content_type="application/json", headers={"Cache-Control": "no-store"})
 
     async def metrics_text(request: web.Request) -> web.Response:
         try:

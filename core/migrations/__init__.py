@@ -36,12 +36,15 @@ async def upgrade_async(url: str, revision: str = "head") -> None:
 
 def pending(url: str) -> bool:
     """Whether the database at `url` lacks migrations this code needs (a `web` or `worker`
-    process, which never migrates, refuses to start on it: `ehcp-bot migrate` first)."""
+    process, which never migrates, refuses to start on it: `ehcp-bot migrate` first). A database
+    a newer release has migrated further (a rolling release, this process the older one) lacks
+    nothing this code needs: False."""
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
     from sqlalchemy.ext.asyncio import create_async_engine
 
-    heads = set(ScriptDirectory.from_config(alembic_config(url)).get_heads())
+    script = ScriptDirectory.from_config(alembic_config(url))
+    heads = set(script.get_heads())
 
     async def current() -> set[str]:
         engine = create_async_engine(url)
@@ -51,7 +54,15 @@ def pending(url: str) -> bool:
         finally:
             await engine.dispose()
 
-    return asyncio.run(current()) != heads
+    found = asyncio.run(current())
+    if found == heads:
+        return False
+    for rev in found:
+        try:
+            script.get_revision(rev)
+        except Exception:  # noqa: BLE001 - a revision this code does not know: a newer release's
+            return False
+    return True
 
 
 async def pending_async(url: str) -> bool:
