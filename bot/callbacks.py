@@ -48,6 +48,23 @@ class FormButton(CallbackData, prefix="form"):
     action: str = "open"
 
 
+class AskButton(CallbackData, prefix="ask"):
+    """Under an answer from the knowledge base: "Was this helpful?" (`action` "yes" or "no") and
+    "Ask the SEND team" ("team"). `id` and `key` name the question's record (core/questions.py)."""
+
+    id: int
+    key: str
+    action: str
+
+
+class GoButton(CallbackData, prefix="go"):
+    """Under an answer from the case: open a child's `place` ("sent", "inbox", "actions" or
+    "documents"); the dialogue checks access again."""
+
+    place: str
+    child_id: int
+
+
 MAX_ID = 2**63 - 1
 T = TypeVar("T", bound=CallbackData)
 
@@ -66,4 +83,4 @@ def usable_id(value: int) -> int | None:
     return value if 0 < value <= MAX_ID else None
 
 
-__all__ = ["DashboardButton", "DocumentButton", "FormButton", "MessageButton", "RightsButton", "parse", "usable_id"]
+__all__ = ["AskButton", "DashboardButton", "DocumentButton", "FormButton", "GoButton", "MessageButton", "RightsButton", "parse", "usable_id"]

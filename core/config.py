@@ -194,6 +194,17 @@ class ProductSettings(BaseSettings):
         description="A folder of the council's own rights pages (Markdown with a '---' block; see "
         "core/rights.py), added to the bundled ones (a same id replaces one). Checked at start.",
     )
+    kb_dir: Path | None = Field(
+        None,
+        description="A folder of the council's own knowledge-base pages (Markdown with a '---' block naming "
+        "source and licence; see core/knowledge/base.py) that answer parents' questions, added to the "
+        "bundled ones. Checked at start.",
+    )
+    question_retention_days: int = Field(
+        0, ge=0, le=3650,
+        description="How many days the text of a parent's question is kept (for the council to improve its "
+        "pages). 0: never kept; only the outcome, the passage shown and the answer to \"Was this helpful?\".",
+    )
     sendiass_name: str = Field(
         "Your local SENDIASS (SEND Information, Advice and Support Service)",
         description="The free local SEND information, advice and support service, as parents know it.",

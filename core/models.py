@@ -248,3 +248,20 @@ class PageLink(Base):
     verified_at: Mapped[datetime | None]  # the emailed code was right (forgotten password): choose a new one
     completed_at: Mapped[datetime | None]  # the step is done: the link is used up
     cancelled_at: Mapped[datetime | None]  # a newer link for the same chat replaced it
+
+
+class AskedQuestion(Base):
+    """A question a parent typed in the chat that the knowledge base answered or declined (core/
+    questions.py): the passage shown and "Was this helpful?", for the council to improve its pages.
+    Not whose question it was; its text only while EHCP_QUESTION_RETENTION_DAYS allows."""
+
+    __tablename__ = "asked_questions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    key: Mapped[str] = mapped_column(String(16))  # carried by the answer's buttons
+    outcome: Mapped[str] = mapped_column(String(16))  # "answered" or "declined"
+    passage_id: Mapped[str | None] = mapped_column(String(64))
+    asked_at: Mapped[datetime] = mapped_column(index=True)
+    helpful: Mapped[bool | None] = mapped_column(Boolean)
+    rated_at: Mapped[datetime | None]
+    question: Mapped[str | None] = mapped_column(Text)

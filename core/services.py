@@ -14,6 +14,7 @@ from core.chats import ChatService
 from core.documents.service import DocumentService
 from core.forms.casework import FormCasework
 from core.forms.filling import FormFilling
+from core.knowledge import load_kb
 from core.messages.service import MessageService
 from core.messages.staff import StaffDirectory, StaffGroup
 from core.onboarding import AccessService, ChatLinkService, InvitationService
@@ -21,8 +22,9 @@ from core.outbox import NoticeStatuses
 from core.page_flow import PageFlow
 from core.page_links import PageLinks
 from core.portal import Portal
+from core.questions import Questions
 from core.reminders import ReminderPreferences
-from core.rights import Topics, load_topics
+from core.rights import Topics, facts_for, load_topics
 
 
 @dataclass
@@ -46,12 +48,16 @@ class Services:
     cases: CaseService
     notice_statuses: NoticeStatuses
     rights: Topics  # the "What can I do?" pages (checked at start; the council's folder added)
+    questions: Questions  # Ask anything: the case, the knowledge base (checked at start), or declined
 
     @classmethod
     def build(cls, portal: Portal) -> Services:
         accounts = AccountService(portal)
         page_links = PageLinks(portal)
         messages = MessageService(portal)
+        product = portal.settings.product
+        dashboard = DashboardService(portal, counters=[_unread_messages, _documents_to_view, _actions_to_complete])
+        kb = load_kb(product.kb_dir, facts=facts_for(None, portal.settings), rights_dir=product.rights_dir)
         return cls(
             portal=portal,
             accounts=accounts,
@@ -61,7 +67,7 @@ class Services:
             chat_links=ChatLinkService(portal),
             page_links=page_links,
             page_flow=PageFlow(portal, accounts, page_links),
-            dashboard=DashboardService(portal, counters=[_unread_messages, _documents_to_view, _actions_to_complete]),
+            dashboard=dashboard,
             reminders=ReminderPreferences(portal),
             messages=messages,
             staff=StaffDirectory(portal),
@@ -71,7 +77,8 @@ class Services:
             form_casework=FormCasework(portal),
             cases=CaseService(portal),
             notice_statuses=NoticeStatuses(portal),
-            rights=load_topics(portal.settings.product.rights_dir),
+            rights=load_topics(product.rights_dir),
+            questions=Questions(portal, kb, dashboard),
         )
 
 

@@ -24,9 +24,10 @@ from bot.webhook import run_webhook
 from core.config import Settings
 from core.forms.loading import load_forms
 from core.inbox import UpdateInbox
+from core.knowledge import load_kb
 from core.migrations import upgrade_async
 from core.portal import Portal
-from core.rights import load_topics
+from core.rights import facts_for, load_topics
 from core.services import Services
 from ehcp.bootstrap import build_portal
 from notifications.pacing import attach
@@ -134,6 +135,7 @@ async def run_everything(settings: Settings, stop: asyncio.Event, portal: Portal
     runs."""
     load_forms(settings.product.forms_dir)
     load_topics(settings.product.rights_dir)
+    load_kb(settings.product.kb_dir, facts=facts_for(None, settings), rights_dir=settings.product.rights_dir)
     problem = webhook_problem(settings)
     if problem:
         raise MissingBotToken(problem)
@@ -195,6 +197,7 @@ async def run_web(settings: Settings, stop: asyncio.Event) -> None:
     handled one at a time across them, and their answers share one flood limit."""
     load_forms(settings.product.forms_dir)
     load_topics(settings.product.rights_dir)
+    load_kb(settings.product.kb_dir, facts=facts_for(None, settings), rights_dir=settings.product.rights_dir)
     problem = webhook_problem(settings)
     if problem:
         raise NotReady(problem)

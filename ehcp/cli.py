@@ -24,11 +24,12 @@ def _cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         await run_everything(settings, stop)
 
     from core.forms.questions import FormDefinitionError
+    from core.knowledge import KBError
     from core.rights import RightsError
 
     try:
         asyncio.run(main())
-    except (MissingBotToken, FormDefinitionError, RightsError) as exc:
+    except (MissingBotToken, FormDefinitionError, RightsError, KBError) as exc:
         print(f"ehcp-bot: {exc}", file=sys.stderr)
         return 2
     return 0
@@ -49,14 +50,16 @@ def _cmd_sandbox(settings: Settings, args: argparse.Namespace) -> int:
     definition stops it before anything starts, as it stops `run`."""
     from core.forms.loading import load_forms
     from core.forms.questions import FormDefinitionError
-    from core.rights import RightsError, load_topics
+    from core.knowledge import KBError, load_kb
+    from core.rights import RightsError, facts_for, load_topics
     from ehcp.app import install_stop_signals
     from ehcp.sandbox import forget, serve
 
     try:
         load_forms(settings.product.forms_dir)
         load_topics(settings.product.rights_dir)
-    except (FormDefinitionError, RightsError) as exc:
+        load_kb(settings.product.kb_dir, facts=facts_for(None, settings), rights_dir=settings.product.rights_dir)
+    except (FormDefinitionError, RightsError, KBError) as exc:
         print(f"ehcp-bot: {exc}", file=sys.stderr)
         return 2
     if getattr(args, "reset", False) and forget(settings.storage.data_dir / "sandbox"):
@@ -93,13 +96,12 @@ def _cmd_kb(settings: Settings, args: argparse.Namespace) -> int:
     """`kb check`: every knowledge-base file (bundled, the rights pages, the council's folder:
     --dir, or EHCP_KB_DIR) checked and listed; `kb ask "question"`: the answer and its source, or
     the decline. A file with a problem is named with the problem, and the exit status is 1."""
-    import os
     from pathlib import Path
 
     from core.knowledge import Answer, KBError, load_kb
     from core.rights import facts_for
 
-    folder = args.dir or os.environ.get("EHCP_KB_DIR") or None
+    folder = args.dir or settings.product.kb_dir
     try:
         kb = load_kb(Path(folder) if folder else None, facts=facts_for(None, settings),
                      rights_dir=settings.product.rights_dir)
@@ -124,6 +126,7 @@ def _cmd_kb(settings: Settings, args: argparse.Namespace) -> int:
 def _role(settings: Settings, name: str) -> int:
     """Run one process role (`web` or `worker`) until SIGTERM or SIGINT."""
     from core.forms.questions import FormDefinitionError
+    from core.knowledge import KBError
     from core.rights import RightsError
     from ehcp.app import NotReady, install_stop_signals, run_web, run_worker
 
@@ -136,7 +139,7 @@ def _role(settings: Settings, name: str) -> int:
 
     try:
         asyncio.run(main())
-    except (NotReady, FormDefinitionError, RightsError) as exc:
+    except (NotReady, FormDefinitionError, RightsError, KBError) as exc:
         print(f"ehcp-bot {name}: {exc}", file=sys.stderr)
         return 2
     return 0

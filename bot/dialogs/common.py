@@ -20,12 +20,18 @@ from core.services import Services
 
 
 async def _unexpected(message: Message, _widget: MessageInput, manager: DialogManager) -> None:
+    from bot.questions.handlers import answer_question  # the room imports this module
+
+    if await answer_question(message, manager):  # a question, typed where buttons are shown
+        manager.show_mode = ShowMode.NO_UPDATE  # the answer and its buttons, below the window
+        return
     await message.answer(texts.unexpected_text())
     manager.show_mode = ShowMode.SEND  # show the window again below the answer
 
 
 def unexpected_input() -> MessageInput:
-    """For windows that expect a button: a kind answer to anything typed or sent, then the window again."""
+    """For windows that expect a button: a kind answer to anything typed or sent, then the window
+    again; on the menu, help and the dashboard, a logged-in parent's text is a question."""
     return MessageInput(_unexpected)
 
 

@@ -12,11 +12,12 @@ def command_routers() -> list[Router]:
     from bot.handlers.commands import commands_router
     from bot.handlers.membership import membership_router
     from bot.messages.handlers import messages_router
+    from bot.questions.handlers import questions_router
     from bot.staff.handlers import staff_router
 
     # The staff group's router comes first: nothing else may answer in the staff group.
     return [staff_router(), membership_router(), commands_router(), dashboard_router(), messages_router(),
-            documents_router(), forms_router()]
+            documents_router(), forms_router(), questions_router()]
 
 
 def guard_routers() -> list[Router]:

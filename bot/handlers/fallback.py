@@ -15,6 +15,7 @@ from aiogram_dialog.utils import CB_SEP
 from bot import texts
 from bot.dialogs.common import presses_of
 from bot.menu import show_main_menu
+from bot.questions.handlers import answer_question
 from core.errors import NotFound, Refused
 
 log = logging.getLogger(__name__)
@@ -25,12 +26,14 @@ def fallback_router() -> Router:
 
     @router.message(F.chat.type == "private")
     async def unexpected(message: Message, dialog_manager: DialogManager) -> None:
+        if await answer_question(message, dialog_manager):  # a logged-in parent's question
+            return
         await message.answer(texts.unexpected_text())
         await show_main_menu(dialog_manager)
 
     @router.callback_query()
     async def unknown_button(query: CallbackQuery, dialog_manager: DialogManager) -> None:
-        await _stale(query, dialog_manager)
+        await stale(query, dialog_manager)
 
     return router
 
@@ -46,12 +49,12 @@ def foreign_button_router() -> Router:
     @router.callback_query(~F.data.contains(CB_SEP))
     async def foreign(query: CallbackQuery, dialog_manager: DialogManager) -> None:
         log.info("refused a button press with unknown data")
-        await _stale(query, dialog_manager)
+        await stale(query, dialog_manager)
 
     return router
 
 
-async def _stale(query: CallbackQuery, dialog_manager: DialogManager) -> None:
+async def stale(query: CallbackQuery, dialog_manager: DialogManager) -> None:
     if _superseded(query, dialog_manager):
         # The second of two quick taps (or a tap that crossed the bot's edit): the window the
         # first one opened is working, so nothing is said, taken away or sent again.
@@ -112,7 +115,7 @@ def register_error_handlers(dp) -> None:  # noqa: ANN001
         log.info("stale dialogue button: %s", type(event.exception).__name__)
         update = event.update
         if update.callback_query is not None:
-            await _stale(update.callback_query, dialog_manager)
+            await stale(update.callback_query, dialog_manager)
         elif update.message is not None:
             await update.message.answer(texts.stale_button())
             await show_main_menu(dialog_manager)

@@ -31,7 +31,7 @@ from bot.messages.compose import compose_windows
 from bot.messages.draft import new_draft, reply_subject, start_draft
 from bot.messages.reading import reading_windows, send_long
 from core.errors import NotFound
-from core.messages.service import MessageType
+from core.messages.service import MAX_BODY, MessageType
 
 
 async def _on_start(start_data: Any, manager: DialogManager) -> None:
@@ -55,12 +55,21 @@ async def _on_start(start_data: Any, manager: DialogManager) -> None:
             reply_to=data["reply_to"],
         )
         return
+    if isinstance(data.get("question"), str):  # "Ask the SEND team" under an answer: the question filled in
+        question = data["question"][:MAX_BODY]
+        manager.dialog_data["draft"] = new_draft(
+            type=MessageType.GENERAL.value, subject=texts.question_subject(), body=question,
+            note=texts.question_filled_in(question) if question.strip() else None,
+        )
+        manager.dialog_data["then"] = MessagesSG.text.state  # after choosing the child
     if child_id_of(manager) is None:
         ov = await services_of(manager).dashboard.overview(chat_id_of(manager))
         if ov.dashboard is not None:
             manager.dialog_data["child_id"] = ov.dashboard.child_id
         elif ov.account_id is not None and len(ov.children) > 1:
             await manager.switch_to(MessagesSG.choose)
+            return
+    manager.dialog_data.pop("then", None)
 
 
 async def menu_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
@@ -104,7 +113,8 @@ async def _chosen(callback: CallbackQuery, _w: Any, manager: DialogManager, item
     remember_child(
         manager, child_id, f"{ov.dashboard.child_forename} {ov.dashboard.child_surname}"
     )
-    await manager.switch_to(MessagesSG.menu)
+    then = manager.dialog_data.pop("then", None)
+    await manager.switch_to(MessagesSG.text if then == MessagesSG.text.state else MessagesSG.menu)
 
 
 async def _open_dashboard(_c: CallbackQuery, _b: Button, manager: DialogManager) -> None:

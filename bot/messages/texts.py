@@ -234,3 +234,12 @@ def message_long_footer(sender: str, subject: str, parts: int, files: int, can_r
     )
     rest = message_footer(files, can_reply)
     return lead + (f"\n\n{rest}" if rest else "")
+
+
+def question_subject() -> str:
+    return "A question asked in the chat"
+
+
+def question_filled_in(question: str) -> str:
+    """The note above a New Message started by "Ask the SEND team": the question, to check."""
+    return f"Your question is filled in:\n<i>{escape(question)}</i>"
