@@ -4,10 +4,13 @@ API, the parents' pages and the scheduled delivery jobs."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import signal
 import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
 from aiogram import Bot
 
@@ -30,7 +33,7 @@ from core.portal import Portal
 from core.rights import facts_for, load_topics
 from core.services import Services
 from ehcp.bootstrap import build_portal
-from notifications.pacing import attach
+from notifications.pacing import TelegramPacer, attach
 from notifications.worker import make_pacer, run_delivery
 from ops import Metrics, TelegramCheck, start_ops_server
 from web import start_web
@@ -128,14 +131,59 @@ class ProcessOps:
             await self.redis.aclose()
 
 
-async def run_everything(settings: Settings, stop: asyncio.Event, portal: Portal | None = None) -> None:
-    """Check the form definitions and the rights pages, migrate, then run every part until `stop`
-    is set. Without a bot token, run what can run. A bad form definition or rights page stops the
-    start (FormDefinitionError or RightsError, naming the file and the problem) before anything
-    runs."""
+@dataclass
+class Parts:
+    """What a process holds while it runs."""
+
+    portal: Portal
+    pacer: TelegramPacer
+    ops: ProcessOps
+    services: Services
+
+
+@contextlib.asynccontextmanager
+async def process_parts(settings: Settings, bot: Bot | None, *, portal: Portal | None = None,
+                        faces: bool = True) -> AsyncIterator[Parts]:
+    """The parts a process runs on: one flood-limit state (the bot's answers and the outbox share
+    it), the portal, its metrics and checks, the core services and, with `faces`, the caseworker
+    API and the parents' pages. Each is let go of, in reverse order, whatever happens at start
+    (a port in use, say) or at stop."""
+    async with contextlib.AsyncExitStack() as held:
+        pacer = make_pacer(settings)
+        held.push_async_callback(pacer.close)
+        if bot is not None:
+            attach(bot, pacer)
+            held.push_async_callback(bot.session.close)
+        portal = portal or build_portal(settings)
+        held.push_async_callback(portal.close)
+        ops = ProcessOps(settings, bot)
+        held.push_async_callback(ops.close)
+        services = Services.build(portal)  # one container for the bot, the API and the pages
+        if faces:
+            api = await start_api(
+                portal, [onboarding_api, cases_api, messages_api, documents_api, forms_api], services=services,
+                **ops.checks,
+            )
+            held.push_async_callback(api.cleanup)
+            web = await start_web(portal, [account_pages()], services=services)
+            held.push_async_callback(web.cleanup)
+            log.info("Caseworker API on http://%s:%s; parents' pages on %s", settings.http.api_host,
+                     settings.http.api_port, settings.http.public_url)
+        yield Parts(portal, pacer, ops, services)
+
+
+def check_data(settings: Settings) -> None:
+    """The form definitions, the rights pages and the knowledge base, checked before anything
+    runs (FormDefinitionError, RightsError or KBError, naming the file and the problem)."""
     load_forms(settings.product.forms_dir)
     load_topics(settings.product.rights_dir)
     load_kb(settings.product.kb_dir, facts=facts_for(None, settings), rights_dir=settings.product.rights_dir)
+
+
+async def run_everything(settings: Settings, stop: asyncio.Event, portal: Portal | None = None) -> None:
+    """Check the data pages, migrate, then run every part until `stop` is set. Without a bot
+    token, run what can run."""
+    check_data(settings)
     problem = webhook_problem(settings)
     if problem:
         raise MissingBotToken(problem)
@@ -144,38 +192,15 @@ async def run_everything(settings: Settings, stop: asyncio.Event, portal: Portal
     except MissingBotToken:
         bot = None
         print(NO_TOKEN, file=sys.stderr, flush=True)
-    pacer = make_pacer(settings)  # one flood-limit state for the bot's answers and the outbox
-    if bot is not None:
-        attach(bot, pacer)
     await upgrade_async(settings.storage.resolved_database_url())
-    portal = portal or build_portal(settings)
-    ops = ProcessOps(settings, bot)
-    services = Services.build(portal)  # one container for the bot, the API and the pages
-    api = await start_api(
-        portal, [onboarding_api, cases_api, messages_api, documents_api, forms_api], services=services,
-        **ops.checks,
-    )
-    web = await start_web(portal, [account_pages()], services=services)
-    log.info(
-        "Caseworker API on http://%s:%s; parents' pages on %s",
-        settings.http.api_host, settings.http.api_port, settings.http.public_url,
-    )
-    try:
+    async with process_parts(settings, bot, portal=portal) as parts:
         if bot is None:
-            await run_delivery(portal, None, stop)  # emails (invitations, codes) still go out
+            await run_delivery(parts.portal, None, stop)  # emails (invitations, codes) still go out
             return
         await asyncio.gather(
-            run_bot(portal, bot, stop, services, metrics=ops.metrics),
-            run_delivery(portal, bot, stop, pacer=pacer, metrics=ops.metrics),
+            run_bot(parts.portal, bot, stop, parts.services, metrics=parts.ops.metrics),
+            run_delivery(parts.portal, bot, stop, pacer=parts.pacer, metrics=parts.ops.metrics),
         )
-    finally:
-        await web.cleanup()
-        await api.cleanup()
-        if bot is not None:
-            await bot.session.close()
-        await pacer.close()
-        await ops.close()
-        await portal.close()
 
 
 class NotReady(RuntimeError):
@@ -194,49 +219,25 @@ async def _schema_current(settings: Settings) -> None:
 async def run_web(settings: Settings, stop: asyncio.Event) -> None:
     """`ehcp-bot web`: the webhook receiver, the caseworker API and the parents' pages, and no
     delivery. Any number run behind a load balancer; with EHCP_REDIS_URL one chat's updates are
-    handled one at a time across them, and their answers share one flood limit."""
-    load_forms(settings.product.forms_dir)
-    load_topics(settings.product.rights_dir)
-    load_kb(settings.product.kb_dir, facts=facts_for(None, settings), rights_dir=settings.product.rights_dir)
+    handled one at a time across them."""
+    check_data(settings)
     problem = webhook_problem(settings)
     if problem:
         raise NotReady(problem)
-    bot: Bot | None = None
-    if settings.telegram.bot_token is not None:
-        if not settings.telegram.webhook_url:
-            raise NotReady("ehcp-bot web receives Telegram's updates by webhook: set EHCP_WEBHOOK_URL and "
-                           "EHCP_WEBHOOK_SECRET (replicas cannot share long polling). For one process: ehcp-bot run.")
-        bot = create_bot(settings)
+    if settings.telegram.bot_token is not None and not settings.telegram.webhook_url:
+        raise NotReady("ehcp-bot web receives Telegram's updates by webhook: set EHCP_WEBHOOK_URL and "
+                       "EHCP_WEBHOOK_SECRET (replicas cannot share long polling). For one process: ehcp-bot run.")
     await _schema_current(settings)
     if not settings.storage.redis_url:
         log.warning("web: no EHCP_REDIS_URL: run exactly one web replica (several need Redis to take "
                     "a chat's updates one at a time and share Telegram's flood limit)")
-    pacer = make_pacer(settings)
-    if bot is not None:
-        attach(bot, pacer)
-    portal = build_portal(settings)
-    ops = ProcessOps(settings, bot)
-    services = Services.build(portal)
-    api = await start_api(
-        portal, [onboarding_api, cases_api, messages_api, documents_api, forms_api], services=services,
-        **ops.checks,
-    )
-    web = await start_web(portal, [account_pages()], services=services)
-    log.info("web: caseworker API on http://%s:%s; parents' pages on %s%s", settings.http.api_host,
-             settings.http.api_port, settings.http.public_url, "" if bot is not None else " (no bot token)")
-    try:
+    bot = create_bot(settings) if settings.telegram.bot_token is not None else None
+    async with process_parts(settings, bot) as parts:
         if bot is None:
+            log.info("web: no bot token: the caseworker API and the pages only")
             await stop.wait()
         else:
-            await run_bot(portal, bot, stop, services, metrics=ops.metrics)
-    finally:
-        await web.cleanup()
-        await api.cleanup()
-        if bot is not None:
-            await bot.session.close()
-        await pacer.close()
-        await ops.close()
-        await portal.close()
+            await run_bot(parts.portal, bot, stop, parts.services, metrics=parts.ops.metrics)
 
 
 async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
@@ -244,28 +245,16 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
     staff relay; no HTTP but its metrics. Any number share the work (leased rows, SKIP LOCKED on
     PostgreSQL); the once-a-day jobs run in one of them at a time."""
     await _schema_current(settings)
-    pacer = make_pacer(settings)
-    bot: Bot | None = None
-    if settings.telegram.bot_token is not None:
-        bot = attach(create_bot(settings), pacer)
-    portal = build_portal(settings)
-    ops = ProcessOps(settings, bot)
-    runner = None
-    if settings.http.metrics_port:
-        runner = await start_ops_server(settings.http.api_host, settings.http.metrics_port, portal, **ops.checks)
-        log.info("worker: /healthz, /readyz and /metrics on http://%s:%s", settings.http.api_host,
-                 settings.http.metrics_port)
-    log.info("worker: delivering%s", "" if bot is not None else " email only (no bot token)")
-    try:
-        await run_delivery(portal, bot, stop, pacer=pacer, metrics=ops.metrics)
-    finally:
-        if runner is not None:
-            await runner.cleanup()
-        if bot is not None:
-            await bot.session.close()
-        await pacer.close()
-        await ops.close()
-        await portal.close()
+    bot = create_bot(settings) if settings.telegram.bot_token is not None else None
+    async with process_parts(settings, bot, faces=False) as parts, contextlib.AsyncExitStack() as held:
+        if settings.http.metrics_port:
+            runner = await start_ops_server(settings.http.api_host, settings.http.metrics_port, parts.portal,
+                                            **parts.ops.checks)
+            held.push_async_callback(runner.cleanup)
+            log.info("worker: /healthz, /readyz and /metrics on http://%s:%s", settings.http.api_host,
+                     settings.http.metrics_port)
+        log.info("worker: delivering%s", "" if bot is not None else " email only (no bot token)")
+        await run_delivery(parts.portal, bot, stop, pacer=parts.pacer, metrics=parts.ops.metrics)
 
 
 # The name `ehcp-bot deliver` has always had.
