@@ -30,7 +30,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 bench: $(STAMP)
-	$(BIN)/python -m bench.delivery
+	$(BIN)/python -m bench.delivery $(ARGS)
 
 bench-updates: $(STAMP)
 	$(BIN)/python -m bench.updates --no-latency $(ARGS)
