@@ -2,7 +2,10 @@
 
 For the answerable questions: recall@1 and recall@3 (a passage that answers it is the first, or
 among the first three, found) and the share answered (not declined) with a right passage first.
-For the unanswerable ones: the share declined. Then p50 and p95 answer time over every question,
+For the unanswerable ones: the share declined. Then every question routed as the product routes
+it (core.questions.case_intent first, for a family whose child is Sam, then the knowledge base):
+the share of the case questions taken as the right case question, and how many knowledge and
+unanswerable questions are wrongly taken as case questions. Then p50 and p95 answer time over every question,
 and the memory the loaded knowledge base adds. Every figure on the whole set, and on the held-out
 third (every third question), which the thresholds were not tuned on.
 
@@ -24,8 +27,10 @@ from pathlib import Path
 import yaml
 
 from core.knowledge import Answer, KnowledgeBase, load_kb, search
+from core.questions import case_intent
 
 EVAL = Path(__file__).with_name("ask_eval.yaml")
+NAMES = ("Sam",)  # the asking family's children, as case_intent is given them
 
 
 def held_out(n: int) -> bool:
@@ -35,8 +40,30 @@ def held_out(n: int) -> bool:
 def load_eval() -> tuple[list[tuple[str, set[str], bool]], list[tuple[str, bool]]]:
     data = yaml.safe_load(EVAL.read_text(encoding="utf-8"))
     answerable = [(str(q), set(ids), held_out(n)) for n, (q, ids) in enumerate(data["answerable"])]
-    unanswerable = [(str(q), held_out(n)) for n, q in enumerate(data["unanswerable"])]
+    unanswerable = [(str(q["q"] if isinstance(q, dict) else q), held_out(n))
+                    for n, q in enumerate(data["unanswerable"])]
     return answerable, unanswerable
+
+
+def load_case() -> tuple[list[tuple[str, set[str], bool]], dict[str, str]]:
+    """The case questions (text, the intents that answer it, held out), and the unanswerable
+    questions the family's case answers (text -> intent)."""
+    data = yaml.safe_load(EVAL.read_text(encoding="utf-8"))
+    case = [(str(q), set(intents), held_out(n)) for n, (q, intents) in enumerate(data.get("case") or [])]
+    by_case = {str(q["q"]): str(q["case"]) for q in data["unanswerable"] if isinstance(q, dict)}
+    return case, by_case
+
+
+def routing(answerable, unanswerable, case, by_case, *, which: str = "all") -> dict[str, float]:
+    """Every question routed as the product does: case_intent first, then the knowledge base."""
+    keep = (lambda h: True) if which == "all" else (lambda h: h == (which == "held-out"))
+    c = [(q, intents) for q, intents, h in case if keep(h)]
+    right = sum(str(case_intent(q, NAMES)) in intents for q, intents in c)
+    kb_as_case = sum(case_intent(q, NAMES) is not None for q, _ids, h in answerable if keep(h))
+    none_as_case = sum(case_intent(q, NAMES) is not None and str(case_intent(q, NAMES)) != by_case.get(q)
+                       for q, h in unanswerable if keep(h))
+    return {"n_case": len(c), "case_right": right / len(c) if c else 0.0, "kb_as_case": kb_as_case,
+            "unanswerable_as_case": none_as_case}
 
 
 def figures(kb: KnowledgeBase, answerable, unanswerable, *, which: str = "all") -> dict[str, float]:
@@ -80,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--misses", action="store_true", help="list the questions it gets wrong")
     args = parser.parse_args(argv)
     answerable, unanswerable = load_eval()
+    case, by_case = load_case()
 
     gc.collect()
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -114,6 +142,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{which:>8}: {f['n_answerable']} answerable, {f['n_unanswerable']} unanswerable | "
               f"recall@1 {f['recall@1']:.3f}  recall@3 {f['recall@3']:.3f}  "
               f"answered with a right passage {f['answered_right']:.3f} | declined {f['declined']:.3f}")
+    for which in ("all", "held-out"):
+        r = routing(answerable, unanswerable, case, by_case, which=which)
+        print(f"{which:>8}: routed as the product does | case questions to the right case fact "
+              f"{r['case_right']:.3f} (of {r['n_case']}) | knowledge questions taken as case {r['kb_as_case']} | "
+              f"unanswerable taken as case {r['unanswerable_as_case']}")
+    n_answerable = len(answerable) + len(case)
+    print(f"answerable in all: {n_answerable} ({len(answerable)} from the knowledge base, {len(case)} from the case); "
+          f"unanswerable: {len(unanswerable)}")
     print(f"answer time: p50 {statistics.median(times):.2f} ms, p95 {p95:.2f} ms (over {len(times)} questions)")
     print(f"memory added: {traced / 2**20:.1f} MB allocated by loading (tracemalloc), "
           f"peak RSS +{(rss_after - rss_before) / 1024:.1f} MB")
@@ -130,6 +166,16 @@ def main(argv: list[str] | None = None) -> int:
             reply = kb.ask(q)
             if isinstance(reply, Answer):
                 print(f"ANSWERED{' (held out)' if h else ''}: {q!r} with {reply.passage.id} ({reply.confidence:.2f})")
+        for q, intents, h in case:
+            got = case_intent(q, NAMES)
+            if str(got) not in intents:
+                print(f"CASE MISS{' (held out)' if h else ''}: {q!r} wants {sorted(intents)}; got {got}")
+        for q, _ids, h in answerable:
+            if (got := case_intent(q, NAMES)) is not None:
+                print(f"TAKEN AS CASE{' (held out)' if h else ''}: knowledge question {q!r} as {got}")
+        for q, h in unanswerable:
+            if (got := case_intent(q, NAMES)) is not None and str(got) != by_case.get(q):
+                print(f"TAKEN AS CASE{' (held out)' if h else ''}: unanswerable {q!r} as {got}")
     return 0
 
 

@@ -15,6 +15,7 @@ to improve its pages) only when EHCP_QUESTION_RETENTION_DAYS allows, and only th
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -25,7 +26,7 @@ from sqlalchemy import update
 
 from core.cases.dashboard import Dashboard, DashboardService
 from core.knowledge import Answer, Declined, KnowledgeBase
-from core.knowledge.search import words
+from core.knowledge.search import _WORD, words
 from core.models import AskedQuestion
 from core.portal import Portal
 
@@ -58,26 +59,42 @@ _ABOUT: dict[str, Intent] = {
     **dict.fromkeys(("form", "forms"), Intent.FORMS),
     **dict.fromkeys(("document", "documents", "letter", "letters", "paperwork", "report", "reports"),
                     Intent.DOCUMENTS),
-    **dict.fromkeys(("draft", "final", "plan", "ehcp", "decision", "decide", "deadline", "deadlines",
-                     "date", "dates", "due", "assessment"), Intent.DATES),
+    **dict.fromkeys(("draft", "final", "plan", "ehcp", "decision", "decide", "decided", "assessment", "assess",
+                     "review", "annual", "case"), Intent.DATES),
 }
+# A reply from the SEND team is about messages ("have they replied yet"), unless the question is
+# about a step of the process ("how long does the council have to reply to my request").
+_REPLIES = frozenset("reply replied replies replys responded response respond answered".split())
 # Words that make it the family's own case, not the process in general.
 _MINE = frozenset("i im ive me my mine we our us hes shes son daughter child kid kids childs".split())
-_WHEN = frozenset("when date dates due deadline deadlines yet still long".split())
-_WHO = frozenset("who whos contact phone email number name speak talk call ring".split())
-_STATUS = frozenset("read seen opened reply replied answer answered back new unread any".split())
-_TODO = frozenset("due fill complete do need needs outstanding waiting any new yet still havent".split())
-_ARRIVED = frozenset("received receive waiting yet still outstanding any new havent arrived".split())
-_VOCAB = sorted(_ABOUT) + sorted(_MINE | _WHEN | _WHO | _STATUS | _TODO | _ARRIVED)
+_WHEN = frozenset("when date dates deadline deadlines yet late ready news next".split())
+_WHO = frozenset("who whos contact phone email number name speak talk call ring dealing handling charge".split())
+_STATUS = frozenset("read seen opened reply replied answer answered back new unread any get got received".split())
+_TODO = frozenset("fill complete do need needs outstanding waiting any new yet still havent done all finished "
+                  "left".split())
+_ARRIVED = frozenset("received receive waiting yet still outstanding any new havent arrived sent come came through "
+                     "where".split())
+# Words of the process and its other people: a question with one of them is about the process
+# ("how long to appeal", "which form do i use send35", "who do i talk to at school"), unless it
+# names the case fact outright ("who is my caseworker").
+_PROCESS = frozenset("school mediation certificate appeal appealing tribunal complaint ombudsman lgo solicitor "
+                     "send35 send35a comment representations info information find teacher senco progress".split())
+_VOCAB = sorted(_ABOUT) + sorted(_REPLIES | _MINE | _WHEN | _WHO | _STATUS | _TODO | _ARRIVED)
+_KNOWN = frozenset(_VOCAB) | _PROCESS
 
+# The parent's own time limit ("how long do I have to comment"), not a date of the case.
+_OWN_LIMIT = re.compile(r"\bhow long (do|have|did|would|will) (i|we) (have|got|get)\b|\bhow long to\b"
+                        r"|\bhow long (have|do|does) (i|we|he|she|they) (got )?to (appeal|comment|complain|contact)")
+# Asking what to do, not for a date: "the council missed the deadline what can I do".
+_WHAT_TO_DO = re.compile(r"\bwhat (can|should|do|could) (i|we)\b|\bwhat now\b|\bcan i\b")
 
 _SHORT = {"wen": "when", "whn": "when", "wehn": "when", "whne": "when", "hoo": "who", "whos": "who", "msg": "message",
-          "msgs": "messages", "cw": "caseworker", "doc": "document", "docs": "documents"}
+          "msgs": "messages", "cw": "caseworker", "doc": "document", "docs": "documents", "wil": "will"}
 
 
 def _near(word: str) -> str:
     word = _SHORT.get(word, word)
-    if len(word) < 5 or word in _ABOUT:
+    if len(word) < 5 or word in _KNOWN:
         return word
     match = get_close_matches(word, _VOCAB, n=1, cutoff=0.8)
     return match[0] if match else word
@@ -87,23 +104,33 @@ def case_intent(text: str, names: tuple[str, ...] = ()) -> Intent | None:
     """The case fact a question asks for, or None (a question about the process, or nothing).
 
     It must be about the family ("my", "I", "we", a child's name) and ask for that fact: "when will
-    I get the final plan" is one, "what is a final plan" is not."""
-    said = [_near(w) for w in words(text.lower().replace("case worker", "caseworker"))]
+    I get the final plan" is one, "what is a final plan" is not, and neither is "how long do I have
+    to comment on the draft" (the parent's own time limit) or "who do I talk to at school"."""
+    plain = " ".join(_WORD.findall(text.lower().replace("’", "'").replace("'", "")))
+    plain = plain.replace("case worker", "caseworker").replace("key worker", "keyworker")
+    said = [_near(w) for w in words(plain)]
     seen = set(said)
     about = {_ABOUT[w] for w in said if w in _ABOUT}
+    process = bool(seen & _PROCESS)
     if not (seen & _MINE or named(text, names)):
         if "who" in seen and Intent.CASEWORKER in about:  # "who is the caseworker"
             return Intent.CASEWORKER
         return None
     if Intent.MESSAGES in about and seen & (_STATUS | _WHO):
         return Intent.MESSAGES
-    if Intent.FORMS in about and seen & _TODO:
+    if seen & _REPLIES and not process and Intent.DATES not in about and Intent.DOCUMENTS not in about:
+        return Intent.MESSAGES  # "have the send team replied to me yet"
+    if Intent.FORMS in about and seen & _TODO and not process:
         return Intent.FORMS
-    if Intent.DOCUMENTS in about and seen & _ARRIVED:
+    if Intent.DOCUMENTS in about and seen & _ARRIVED and not _WHAT_TO_DO.search(plain):
         return Intent.DOCUMENTS
-    if Intent.CASEWORKER in about or ("who" in seen and seen & _WHO - {"who"}):
+    if Intent.CASEWORKER in about:
         return Intent.CASEWORKER
-    if Intent.DATES in about and seen & _WHEN:
+    if "who" in seen and seen & _WHO - {"who"} and not process and (about or named(text, names)
+                                                                    or seen & {"child", "son", "daughter"}):
+        return Intent.CASEWORKER  # "who do I ring about my son's plan"
+    if (Intent.DATES in about and (seen & _WHEN or "how long" in plain) and not process
+            and not _OWN_LIMIT.search(plain) and not _WHAT_TO_DO.search(plain)):
         return Intent.DATES
     return None
 
