@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import math
 import resource
 import statistics
 import time
@@ -84,9 +85,13 @@ def figures(kb: KnowledgeBase, answerable, unanswerable, *, which: str = "all") 
 
 def tune(kb: KnowledgeBase, answerable, unanswerable) -> tuple[float, int, float]:
     """The thresholds that answer most answerable training questions rightly while declining at
-    least 90% of the unanswerable training ones (ties: the first, the least strict)."""
+    least 90% of the unanswerable training ones with one question to spare (there are only about
+    30 of them: one question is 3 points, and a threshold that only just reaches 90% on them does
+    not hold on new questions). Ties: the first, the least strict."""
+    n_u = sum(not h for _q, h in unanswerable)
+    need = (math.ceil(0.9 * n_u) + 1) / n_u
     best: tuple[float, float, int, float] | None = None
-    for unknown in (0.6, 0.8, 1.0):
+    for unknown in (0.6, 0.8, 1.0, 1.25, 1.5, 2.0):
         search.UNKNOWN_WEIGHT = unknown
         for matched in (1, 2):
             for cov in [x / 100 for x in range(20, 91, 5)]:
@@ -94,7 +99,7 @@ def tune(kb: KnowledgeBase, answerable, unanswerable) -> tuple[float, int, float
                 f = figures(kb, answerable, unanswerable, which="training")
                 print(f"  unknown weight {unknown}, coverage >= {cov:.2f}, matched >= {matched}: "
                       f"answered right {f['answered_right']:.3f}, declined {f['declined']:.3f}")
-                if f["declined"] >= 0.9 and (best is None or f["answered_right"] > best[0]):
+                if f["declined"] >= need - 1e-9 and (best is None or f["answered_right"] > best[0]):
                     best = (f["answered_right"], cov, matched, unknown)
     assert best is not None, "no threshold declines 90% of the unanswerable training questions"
     search.UNKNOWN_WEIGHT = best[3]
