@@ -18,7 +18,7 @@ import logging
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from difflib import get_close_matches
 from enum import StrEnum
 
@@ -204,7 +204,8 @@ class Questions:
 
     async def _record(self, outcome: Outcome, passage_id: str | None, text: str) -> tuple[int, str]:
         """The question's record (its text only if the council's setting keeps it); texts kept
-        longer than the setting allows are cleared on the way."""
+        longer than the setting allows are cleared on the way (and every day by
+        clear_old_question_texts, whether or not anyone asks)."""
         days = self.portal.settings.product.question_retention_days
         now = self.portal.clock.now()
         key = secrets.token_urlsafe(6)
@@ -212,9 +213,7 @@ class Questions:
                             question=text[:MAX_KEPT] if days > 0 else None)
         async with self.portal.db() as s, s.begin():
             s.add(row)
-            await s.execute(update(AskedQuestion).where(
-                AskedQuestion.question.is_not(None), AskedQuestion.asked_at < now - timedelta(days=days),
-            ).values(question=None))
+            await s.execute(_clear_before(now - timedelta(days=days)))
             await s.flush()
             return row.id, key
 
@@ -235,5 +234,24 @@ class Questions:
         return ok
 
 
+def _clear_before(cutoff: datetime):  # noqa: ANN202 - an UPDATE statement
+    return update(AskedQuestion).where(AskedQuestion.question.is_not(None), AskedQuestion.asked_at < cutoff) \
+        .values(question=None)
+
+
+async def clear_old_question_texts(portal: Portal, *, ahead: timedelta = timedelta(0)) -> int:
+    """Clear the kept text of every question older than EHCP_QUESTION_RETENTION_DAYS (0: every
+    kept text), whether or not anyone has asked since; the outcome, the passage and "Was this
+    helpful?" stay. `ahead`: also those that will be older by then (a daily job passes a day, so
+    no text waits past its limit for the next run). Returns how many texts were cleared."""
+    days = portal.settings.product.question_retention_days
+    cutoff = portal.clock.now() - timedelta(days=days) + ahead
+    async with portal.db() as s, s.begin():
+        done = await s.execute(_clear_before(cutoff))
+    cleared = done.rowcount or 0
+    log.info("question texts cleared=%d retention_days=%d", cleared, days)
+    return cleared
+
+
 __all__ = ["CaseReply", "DeclinedReply", "Intent", "KnowledgeReply", "NotLinked", "Outcome", "Questions", "Reply",
-           "case_intent"]
+           "case_intent", "clear_old_question_texts"]

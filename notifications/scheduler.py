@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from aiogram import Bot
@@ -27,6 +27,7 @@ from sqlalchemy import func, select
 from core.clock import LONDON
 from core.models import EmailItem, OutboxItem
 from core.portal import Portal
+from core.questions import clear_old_question_texts
 from notifications.liveness import BEAT_EVERY, RENEW_EVERY, Heartbeat, Leadership, new_worker_id
 from notifications.mail import EmailDelivery, Mailer
 from notifications.pacing import TelegramPacer
@@ -40,8 +41,11 @@ T = TypeVar("T")
 
 
 async def daily_cleanup(portal: Portal) -> None:
-    """Daily hook. For now it only logs the outbox's state (counts by status), so a stuck or
-    failing outbox shows in the logs; delivery records stay for the SEND team to see."""
+    """Daily hook. Clears the kept text of parents' questions older than
+    EHCP_QUESTION_RETENTION_DAYS (a day ahead, so none waits past its limit for tomorrow's run),
+    and logs the outbox's state (counts by status), so a stuck or failing outbox shows in the
+    logs; delivery records stay for the SEND team to see."""
+    await clear_old_question_texts(portal, ahead=timedelta(days=1))
     async with portal.db() as session:
         outbox = dict((await session.execute(select(OutboxItem.status, func.count()).group_by(OutboxItem.status))).all())
         email = dict((await session.execute(select(EmailItem.status, func.count()).group_by(EmailItem.status))).all())
