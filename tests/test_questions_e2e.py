@@ -2,14 +2,25 @@
 stand-in, a real SQLite database. A case question is answered from the asking family's own case
 (never another's), a rights question with a quoted passage and its source, an unanswerable one is
 declined with "Ask the SEND team" (which starts a New Message with the question filled in), and
-"Was this helpful?" is recorded without the question's text. A chat not logged in is told how to
-start, as before."""
+"Was this helpful?" is recorded without the question's text. A case answer's button opens that
+screen for that child; a parent of two asking about one by name hears about that one only. A kept
+question's text is cleared by the daily housekeeping once older than EHCP_QUESTION_RETENTION_DAYS,
+whether or not anyone asks again (the tests' clock moves; nothing sleeps). A chat not logged in
+is told how to start, as before."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from core.models import AskedQuestion
-from core.questions import case_intent
+from core.questions import case_intent, clear_old_question_texts
+from notifications.scheduler import daily_cleanup
 from tests.stack import active_parent, rows, seen_by, window
+from tests.test_documents_e2e import publish
+from tests.test_forms_e2e import assign
+from tests.test_messages_e2e import account_of, caseworker_sends
+
+TWO = (("Sam", "CASE-1"), ("Mia", "CASE-2"))
 
 
 async def request(stack, ref: str, on: str) -> dict:  # noqa: ANN001
@@ -43,6 +54,112 @@ async def test_a_case_question_is_answered_with_that_childs_dates_and_no_other_f
     assert "Mia Jones" in said.text and "Overdue" in said.text
     assert "Sam" not in seen_by(bea)
     assert await rows(portal, AskedQuestion) == []  # case answers need no record
+
+
+async def test_a_parent_of_two_asking_about_one_by_name_gets_only_that_childs_dates(stack, stand):
+    alex = await active_parent(stack, stand, children=TWO)
+    await request(stack, "CASE-1", "2026-11-24")
+    await request(stack, "CASE-2", "2026-10-01")
+    await alex.wait_for(lambda m: "recorded the request" in m.text and "Mia" in m.text)
+
+    asked = await alex.send("when is mias final plan due")
+    said = await alex.wait_for(lambda m: "Decision to assess due" in m.text and m.message_id > asked.message_id)
+    assert "Mia Jones" in said.text and "Sam" not in said.text
+    assert "Decision to assess due: 11 Nov 2026" in said.text and "Overdue" in said.text
+    assert "Final EHC plan due: 17 Feb 2027" in said.text
+    await alex.send("who is sams case worker")  # the next answer comes after any other for Mia
+    await alex.wait_for(lambda m: "caseworker has not been allocated" in m.text and "Sam Jones" in m.text)
+    answers = [m for m in alex.messages if m.message_id > asked.message_id and "Decision to assess due" in m.text]
+    assert answers == [said]  # one answer, Mia's: none for Sam
+
+    # Asked about neither by name: one answer for each child, each with its own dates.
+    mark = (await alex.send("wen will i get the draft plan")).message_id
+    await alex.wait_until(lambda: len([m for m in alex.messages if m.message_id > mark
+                                       and "Decision to assess due" in m.text]) == 2, what="two answers")
+    both = [m for m in alex.messages if m.message_id > mark and "Decision to assess due" in m.text]
+    assert {("Sam Jones" in m.text, "Mia Jones" in m.text) for m in both} == {(True, False), (False, True)}
+    sam = next(m for m in both if "Sam Jones" in m.text)
+    assert "4 Jan 2027" in sam.text and "11 Nov 2026" not in sam.text
+
+
+async def test_a_case_answers_button_opens_that_screen_for_the_child_asked_about(stack, stand, portal):
+    alex = await active_parent(stack, stand, children=TWO)
+
+    # Messages: Sent Items (and the Inbox, where a new message waits), Mia's, not Sam's.
+    await caseworker_sends(stack, await account_of(portal, alex), subject="Your assessment",
+                           text="We have your request.", ref="CASE-2")
+    await alex.wait_for(lambda m: "Your assessment" in m.text or "new message" in m.text.lower())
+    asked = await alex.send("has anyone read my message about mia")
+    said = await alex.wait_for(lambda m: "You have not sent a message" in m.text and m.message_id > asked.message_id)
+    assert "Mia Jones" in said.text and "1 new message in your Inbox" in said.text
+    await alex.press(said, "Sent Items")
+    await window(alex, "Mia Jones's Sent Items", after=said.message_id)
+    asked = await alex.send("any new mesages for mia")  # a pressed answer's buttons are gone: ask again
+    said = await alex.wait_for(lambda m: "1 new message in your Inbox" in m.text and m.message_id > asked.message_id)
+    await alex.press(said, "Inbox")
+    inbox = await window(alex, "Mia Jones's Inbox", after=said.message_id)
+    assert "1 message" in inbox.text and any("Your assessment" in b.text for b in inbox.reply_markup.buttons)
+
+    # Forms: Actions to Complete for Mia.
+    await assign(stack, "CASE-2")
+    await alex.wait_for(lambda m: "fill in the" in m.text and m.reply_markup is not None)
+    asked = await alex.send("do i need to fill in any forms for mia")
+    said = await alex.wait_for(lambda m: "waiting for you in Actions to Complete" in m.text
+                               and m.message_id > asked.message_id)
+    assert "Mia Jones" in said.text and "1 form is waiting" in said.text
+    await alex.press(said, "Actions to Complete")
+    await window(alex, "Actions to Complete for Mia", after=said.message_id)
+
+    # Documents: Documents to View for Mia.
+    await publish(stack, "Educational psychologist's report", ref="CASE-2")
+    await alex.wait_for(lambda m: "psychologist" in m.text)
+    asked = await alex.send("have i got all mias documents yet")
+    said = await alex.wait_for(lambda m: "not been received yet" in m.text and m.message_id > asked.message_id)
+    assert "Mia Jones" in said.text and "1 document has not been received yet" in said.text
+    await alex.press(said, "Documents to View")
+    shown = await window(alex, "Documents to View", after=said.message_id)
+    assert "for Mia" in shown.text and "psychologist" in shown.text
+
+
+async def test_a_kept_question_text_is_cleared_after_the_set_days_even_if_nobody_asks_again(stack, stand, portal,
+                                                                                            clock):
+    portal.settings.product.question_retention_days = 3
+    alex = await active_parent(stack, stand)
+    await alex.send("what is a mediation certificat")
+    await alex.wait_for(lambda m: "Was this helpful?" in m.text)
+    (row,) = await rows(portal, AskedQuestion)
+    assert row.question == "what is a mediation certificat"
+    asked_at = clock.now()
+
+    # Two days on, nobody has asked anything: still kept (it is younger than 3 days).
+    clock.advance(days=2)
+    assert await clear_old_question_texts(portal) == 0
+    assert (await rows(portal, AskedQuestion))[0].question == "what is a mediation certificat"
+    # The daily housekeeping clears it a day ahead, so it never waits past 3 days for the next run.
+    clock.advance(hours=1)
+    await daily_cleanup(portal)
+    (row,) = await rows(portal, AskedQuestion)
+    assert row.question is None
+    assert (row.outcome, row.passage_id) == ("answered", "rights_mediation_the_certificate")  # the rest stays
+    assert clock.now() - asked_at < timedelta(days=3)
+
+    # Exactly: older than the setting is cleared, younger is not.
+    portal.settings.product.question_retention_days = 1
+    await alex.send("can i apeal if they say no")
+    await alex.wait_for(lambda m: "Was this helpful?" in m.text)
+    clock.advance(hours=23)
+    assert await clear_old_question_texts(portal) == 0
+    clock.advance(hours=2)
+    assert await clear_old_question_texts(portal) == 1
+    assert [r.question for r in await rows(portal, AskedQuestion)] == [None, None]
+
+    # With 0 days no text is ever stored, and the housekeeping clears any left from before.
+    portal.settings.product.question_retention_days = 0
+    await alex.send("what is sendiass")
+    await alex.wait_until(lambda: len([m for m in alex.messages if "Was this helpful?" in m.text]) == 3,
+                          what="the third answer")
+    await daily_cleanup(portal)
+    assert [r.question for r in await rows(portal, AskedQuestion)] == [None, None, None]
 
 
 async def test_a_rights_question_is_quoted_with_its_source_and_helpful_is_recorded(stack, stand, portal):

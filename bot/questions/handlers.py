@@ -27,6 +27,7 @@ from bot.dialogs.states import (
     OnboardingSG,
     SettingsSG,
 )
+from bot.filters import inline
 from bot.questions import texts
 from core.clock import london_today
 from core.questions import CaseReply, DeclinedReply, Intent, KnowledgeReply, NotLinked
@@ -81,10 +82,14 @@ def _ask_buttons(record_id: int, key: str, *, helpful: bool) -> InlineKeyboardMa
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-def _go(label: str, place: str, child_id: int) -> InlineKeyboardMarkup:
-    data = (DashboardButton(child_id=child_id) if place == "dashboard"
-            else GoButton(place=place, child_id=child_id)).pack()
-    return InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text=label, callback_data=data)]])
+def _go(label: str, place: str, child_id: int, *more: tuple[str, str]) -> InlineKeyboardMarkup:
+    """The button that goes there (and any more, each (label, place)), for that child."""
+    def data(place: str) -> str:
+        return (DashboardButton(child_id=child_id) if place == "dashboard"
+                else GoButton(place=place, child_id=child_id)).pack()
+
+    return InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text=text, callback_data=data(where))]
+                                                 for text, where in ((label, place), *more)])
 
 
 async def _case_answers(reply: CaseReply, chat_id: int, services: Services) -> list[tuple[str, InlineKeyboardMarkup]]:
@@ -98,8 +103,9 @@ async def _case_answers(reply: CaseReply, chat_id: int, services: Services) -> l
             out.append((texts.caseworker(d), _go(texts.DASHBOARD, "dashboard", d.child_id)))
         elif reply.intent is Intent.MESSAGES:
             page = await services.messages.page(chat_id, d.child_id, "sent", 0, per_page=1)
+            inbox = ((texts.INBOX, "inbox"),) if d.counts.messages else ()  # new ones to read there
             out.append((texts.messages(d, page.items[0] if page.items else None),
-                        _go(texts.SENT_ITEMS, "sent", d.child_id)))
+                        _go(texts.SENT_ITEMS, "sent", d.child_id, *inbox)))
         elif reply.intent is Intent.FORMS:
             out.append((texts.forms(d), _go(texts.ACTIONS, "actions", d.child_id)))
         else:
@@ -110,7 +116,7 @@ async def _case_answers(reply: CaseReply, chat_id: int, services: Services) -> l
 def questions_router() -> Router:
     router = Router(name="questions")
 
-    @router.callback_query(AskButton.filter(F.action.in_({"yes", "no", "team"})), F.message.chat.type == "private")
+    @router.callback_query(AskButton.filter(F.action.in_({"yes", "no", "team"})), inline(F.message.chat.type == "private"))
     async def pressed(query: CallbackQuery, callback_data: AskButton, dialog_manager: DialogManager,
                       services: Services) -> None:
         from bot.handlers.fallback import stale  # the kind answer to a dead or forged button
@@ -130,7 +136,7 @@ def questions_router() -> Router:
         await services.questions.helpful(record_id, callback_data.key, callback_data.action == "yes")
         await query.answer("Thank you. Your answer helps the council improve these pages.")
 
-    @router.callback_query(GoButton.filter(F.place.in_(set(_PLACES))), F.message.chat.type == "private")
+    @router.callback_query(GoButton.filter(F.place.in_(set(_PLACES))), inline(F.message.chat.type == "private"))
     async def go(query: CallbackQuery, callback_data: GoButton, dialog_manager: DialogManager) -> None:
         await query.answer()
         child_id = usable_id(callback_data.child_id) or -1
