@@ -16,6 +16,7 @@ from bot.callbacks import DocumentButton, parse, usable_id
 from bot.dialogs.common import RecentPresses
 from bot.dialogs.states import DocumentsSG
 from bot.documents.dialog import send_document_to_chat
+from bot.filters import inline
 from core.services import Services
 
 
@@ -24,7 +25,7 @@ def documents_router() -> Router:
 
     # Every "doc:" press comes here, a forged or mangled one too: it is answered like another
     # family's document (nothing said about what exists).
-    @router.callback_query(F.data.startswith(DocumentButton.__prefix__ + ":"), F.message.chat.type == "private")
+    @router.callback_query(inline(F.data.startswith(DocumentButton.__prefix__ + ":")), inline(F.message.chat.type == "private"))
     async def receive(
         query: CallbackQuery, dialog_manager: DialogManager, services: Services, bot: Bot,
         presses: RecentPresses, update_received: float | None = None,

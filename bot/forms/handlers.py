@@ -16,6 +16,7 @@ from aiogram_dialog import DialogManager, ShowMode, StartMode
 
 from bot.callbacks import FormButton, parse, usable_id
 from bot.dialogs.states import FormsSG
+from bot.filters import inline
 from bot.forms import texts
 from core.errors import NotFound
 from core.services import Services
@@ -28,7 +29,7 @@ def forms_router() -> Router:
 
     # Every "form:" press comes here, a forged or mangled one too: it is answered like another
     # family's form (nothing said about what exists).
-    @router.callback_query(F.data.startswith(FormButton.__prefix__ + ":"), F.message.chat.type == "private")
+    @router.callback_query(inline(F.data.startswith(FormButton.__prefix__ + ":")), inline(F.message.chat.type == "private"))
     async def open_from_notice(
         query: CallbackQuery, dialog_manager: DialogManager, services: Services
     ) -> None:

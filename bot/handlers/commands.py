@@ -10,6 +10,7 @@ from aiogram_dialog import DialogManager, ShowMode, StartMode
 
 from bot import texts
 from bot.dialogs.states import DeleteDataSG, HelpSG, OnboardingSG
+from bot.filters import inline
 from bot.menu import show_main_menu
 from bot.onboarding import texts as onboarding_texts
 from core.config import Settings
@@ -19,7 +20,7 @@ from core.services import Services
 
 def commands_router() -> Router:
     router = Router(name="commands")
-    router.message.filter(F.chat.type == "private")
+    router.message.filter(inline(F.chat.type == "private"))
 
     @router.message(CommandStart())
     async def start(

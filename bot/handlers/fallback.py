@@ -14,6 +14,7 @@ from aiogram_dialog.utils import CB_SEP
 
 from bot import texts
 from bot.dialogs.common import presses_of
+from bot.filters import inline
 from bot.menu import show_main_menu
 from bot.questions.handlers import answer_question
 from core.errors import NotFound, Refused
@@ -24,7 +25,7 @@ log = logging.getLogger(__name__)
 def fallback_router() -> Router:
     router = Router(name="fallback")
 
-    @router.message(F.chat.type == "private")
+    @router.message(inline(F.chat.type == "private"))
     async def unexpected(message: Message, dialog_manager: DialogManager) -> None:
         if await answer_question(message, dialog_manager):  # a logged-in parent's question
             return
@@ -46,7 +47,7 @@ def foreign_button_router() -> Router:
     """
     router = Router(name="foreign-buttons")
 
-    @router.callback_query(~F.data.contains(CB_SEP))
+    @router.callback_query(inline(~F.data.contains(CB_SEP)))
     async def foreign(query: CallbackQuery, dialog_manager: DialogManager) -> None:
         log.info("refused a button press with unknown data")
         await stale(query, dialog_manager)

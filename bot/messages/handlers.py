@@ -14,6 +14,7 @@ from aiogram_dialog import DialogManager, ShowMode, StartMode
 
 from bot.callbacks import MessageButton, usable_id
 from bot.dialogs.states import MessagesSG
+from bot.filters import inline
 from bot.messages import texts
 from core.errors import NotFound
 from core.services import Services
@@ -22,14 +23,14 @@ from core.services import Services
 def messages_router() -> Router:
     router = Router(name="messages")
 
-    @router.message(Command("messages"), F.chat.type == "private")
+    @router.message(Command("messages"), inline(F.chat.type == "private"))
     async def messages(message: Message, dialog_manager: DialogManager) -> None:
         await dialog_manager.start(
             MessagesSG.menu, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND
         )
 
     @router.callback_query(
-        MessageButton.filter(F.action.in_({"read", "reply"})), F.message.chat.type == "private"
+        MessageButton.filter(F.action.in_({"read", "reply"})), inline(F.message.chat.type == "private")
     )
     async def from_notice(
         query: CallbackQuery, callback_data: MessageButton, dialog_manager: DialogManager, services: Services

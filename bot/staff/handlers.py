@@ -22,6 +22,7 @@ from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import CallbackQuery, ChatMemberUpdated, Message
 
+from bot.filters import inline
 from bot.staff import texts
 from core.config import Settings
 from core.errors import NotFound, Refused
@@ -51,7 +52,7 @@ def staff_router() -> Router:
     router = Router(name="staff")
     router.message.filter(in_staff_chat)
     router.callback_query.filter(button_in_staff_chat)
-    router.my_chat_member.filter(F.chat.type.in_({"group", "supergroup"}))
+    router.my_chat_member.filter(inline(F.chat.type.in_({"group", "supergroup"})))
 
     @router.message()
     async def staff_message(message: Message, bot: Bot, services: Services) -> None:
