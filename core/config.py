@@ -69,6 +69,10 @@ class StorageSettings(BaseSettings):
         ge=100,
         description="How long a write waits for its turn: behind this process's other writers (first come, first served), and on SQLite's lock behind other processes. Past it, the work is tried again.",
     )
+    sqlite_inline: bool = Field(
+        True,
+        description="Run SQLite's calls on the event loop's own thread: no thread hop per call, and a wait for another process's lock sleeps on the loop, never blocking it. false: the aiosqlite driver (a thread per connection).",
+    )
     sqlite_synchronous: Literal["NORMAL", "FULL"] = Field(
         "FULL",
         description="SQLite's synchronous setting in WAL mode. FULL: a commit survives a power cut too (about 0.3 ms more per commit); NORMAL: only a crash of the process.",
@@ -203,7 +207,7 @@ class ProductSettings(BaseSettings):
     question_retention_days: int = Field(
         0, ge=0, le=3650,
         description="How many days the text of a parent's question is kept (for the council to improve its "
-        "pages). 0: never kept; only the outcome, the passage shown and the answer to \"Was this helpful?\".",
+        "pages), cleared by the worker's daily housekeeping so none is kept longer. 0: never kept; only the outcome, the passage shown and the answer to \"Was this helpful?\".",
     )
     sendiass_name: str = Field(
         "Your local SENDIASS (SEND Information, Advice and Support Service)",

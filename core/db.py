@@ -26,7 +26,7 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import DateTime, event, text
+from sqlalchemy import DateTime, event, make_url, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -256,7 +256,8 @@ class SessionFactory:
 
 
 def create_engine(
-    url: str, *, busy_timeout_ms: int = 5000, synchronous: str = "FULL", echo: bool = False
+    url: str, *, busy_timeout_ms: int = 5000, synchronous: str = "FULL", echo: bool = False,
+    inline_sqlite: bool = True,
 ) -> AsyncEngine:
     """An async engine. SQLite gets WAL, a busy timeout, `synchronous` (FULL: a commit survives a
     power cut, not only a crash of the process) and foreign keys on every connection."""
@@ -272,14 +273,23 @@ def create_engine(
             kwargs.update(pool_size=20, max_overflow=40, pool_timeout=60)
     else:
         kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=20)
+    inline = is_sqlite and inline_sqlite and make_url(url).drivername == "sqlite+aiosqlite"
+    if inline:
+        import core.sqlite_inline  # noqa: F401  (registers the dialect)
+
+        url = make_url(url).set(drivername="sqlite+inline")
     engine = create_async_engine(url, **kwargs)
     if is_sqlite:
+        # The inline driver waits for another process's lock on the loop, not in SQLite.
+        busy_pragma = 0 if inline else int(busy_timeout_ms)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001
             cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+            # Reading the mode takes no lock; setting it waits for another process's writer.
+            if str(cur.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+                cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute(f"PRAGMA busy_timeout={busy_pragma}")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute(f"PRAGMA synchronous={synchronous.upper()}")
             cur.close()

@@ -55,6 +55,7 @@ def create_portal(settings: Settings, clock: Clock | None = None) -> Portal:
         settings.storage.resolved_database_url(),
         busy_timeout_ms=settings.storage.sqlite_busy_timeout_ms,
         synchronous=settings.storage.sqlite_synchronous,
+        inline_sqlite=settings.storage.sqlite_inline,
     )
     portal = Portal(
         settings=settings,

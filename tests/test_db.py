@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -17,7 +18,11 @@ from tests.conftest import sqlite_only
 async def test_sqlite_runs_in_wal_mode_with_a_busy_timeout_and_foreign_keys(portal):
     async with portal.engine.connect() as conn:
         assert (await conn.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
-        assert (await conn.execute(text("PRAGMA busy_timeout"))).scalar() == portal.settings.storage.sqlite_busy_timeout_ms
+        # SQLite's own busy handler would sleep the event loop's thread: the wait for another
+        # process's lock is the driver's, on the loop (core/sqlite_inline.py), as long as the setting.
+        assert (await conn.execute(text("PRAGMA busy_timeout"))).scalar() == 0
+        driver = (await conn.get_raw_connection()).driver_connection
+        assert driver.wait_timeout == portal.settings.storage.sqlite_busy_timeout_ms / 1000
         assert (await conn.execute(text("PRAGMA foreign_keys"))).scalar() == 1
         assert (await conn.execute(text("PRAGMA synchronous"))).scalar() == 2  # FULL: a commit survives a power cut
 
@@ -51,6 +56,60 @@ async def test_the_audit_log_keeps_who_what_which_child_and_when(portal, clock):
 
 
 # --- readers and writers ------------------------------------------------------------------------
+
+
+def _other_process_holding_the_write_lock(portal) -> sqlite3.Connection:  # noqa: ANN001
+    other = sqlite3.connect(portal.engine.url.database, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    return other
+
+
+@sqlite_only
+async def test_a_writer_waiting_for_another_process_lets_everything_else_go_on(portal):
+    """Another process (here a plain connection) holds the write lock. Our writer waits for it
+    without stopping the event loop: the other process lets go from a task on the same loop,
+    which could not run if the wait blocked the thread, and the write then gets through."""
+    async with portal.db() as s:  # the file in WAL mode, as the running product keeps it
+        await s.execute(text("select 1"))
+    other = _other_process_holding_the_write_lock(portal)
+
+    async def write() -> None:
+        async with portal.db() as s, s.begin():
+            audit(s, Actor.system("test"), "written.after.waiting", at=datetime(2026, 1, 1, tzinfo=UTC))
+
+    writer = asyncio.create_task(write())
+    for _ in range(20):  # the writer has tried, met the lock, and is waiting
+        await asyncio.sleep(0)
+    assert not writer.done()
+    async with portal.db() as reader:  # a reader meanwhile is not held up either
+        assert (await reader.execute(text("select count(*) from audit_log"))).scalar() == 0
+    other.execute("COMMIT")
+    other.close()
+    await writer
+    async with portal.db() as s:
+        assert (await s.execute(text("select action from audit_log"))).scalar() == "written.after.waiting"
+
+
+@sqlite_only
+async def test_a_lock_held_past_the_busy_timeout_fails_the_write_as_busy_not_for_ever(settings, clock):
+    from core.db import is_transient
+    from core.migrations import upgrade_async
+    from ehcp.bootstrap import build_portal
+
+    await upgrade_async(settings.storage.resolved_database_url())
+    settings.storage.sqlite_busy_timeout_ms = 100
+    portal = build_portal(settings, clock)
+    async with portal.db() as s:
+        await s.execute(text("select 1"))
+    other = _other_process_holding_the_write_lock(portal)
+    try:
+        with pytest.raises(Exception) as caught:
+            async with portal.db() as s, s.begin():
+                audit(s, Actor.system("test"), "never", at=datetime(2026, 1, 1, tzinfo=UTC))
+        assert is_transient(caught.value) and "locked" in str(caught.value)
+    finally:
+        other.close()
+        await portal.close()
 
 
 @sqlite_only
