@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from aiogram import Bot, Dispatcher, Router
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram_dialog import setup_dialogs
@@ -21,6 +19,7 @@ from core.config import Settings
 from core.dialog_state import DialogStateStore
 from core.portal import Portal
 from core.services import Services
+from notifications.session import telegram_session
 
 
 class MissingBotToken(RuntimeError):
@@ -33,7 +32,7 @@ def create_bot(settings: Settings) -> Bot:
             "No bot token. Create a bot with @BotFather in Telegram, then set EHCP_BOT_TOKEN "
             "(in the environment or in a .env file). See README, 'Connect a real bot'."
         )
-    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram.telegram_api_base))
+    session = telegram_session(settings.telegram.telegram_api_base)
     return Bot(
         settings.telegram.bot_token.get_secret_value(),
         session=session,

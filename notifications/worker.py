@@ -17,8 +17,6 @@ from collections.abc import Callable
 from typing import Any
 
 from aiogram import Bot
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
 
 from core.config import Settings
 from core.db import persist
@@ -28,6 +26,7 @@ from notifications.liveness import Heartbeat, Leadership, new_worker_id
 from notifications.mail import Mailer
 from notifications.pacing import SharedRateLimiter, TelegramPacer, attach
 from notifications.scheduler import build_scheduler, stop_scheduler
+from notifications.session import telegram_session
 from ops.metrics import Counting
 
 log = logging.getLogger(__name__)
@@ -60,7 +59,7 @@ def make_bot(settings: Settings, pacer: TelegramPacer | None = None) -> Bot:
     its requests kept to Telegram's flood limits by `pacer`."""
     if settings.telegram.bot_token is None:
         raise SystemExit("EHCP_BOT_TOKEN is not set")
-    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram.telegram_api_base))
+    session = telegram_session(settings.telegram.telegram_api_base)
     return attach(Bot(settings.telegram.bot_token.get_secret_value(), session=session), pacer or make_pacer(settings))
 
 
