@@ -249,7 +249,8 @@ async def clear_old_question_texts(portal: Portal, *, ahead: timedelta = timedel
     async with portal.db() as s, s.begin():
         done = await s.execute(_clear_before(cutoff))
     cleared = done.rowcount or 0
-    log.info("question texts cleared=%d retention_days=%d", cleared, days)
+    if cleared:  # quiet when there was nothing to clear
+        log.info("question texts cleared=%d retention_days=%d", cleared, days)
     return cleared
 
 
