@@ -287,7 +287,8 @@ def create_engine(
         def _pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001
             cur = dbapi_conn.cursor()
             # Reading the mode takes no lock; setting it waits for another process's writer.
-            if str(cur.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+            cur.execute("PRAGMA journal_mode")
+            if str(cur.fetchone()[0]).lower() != "wal":
                 cur.execute("PRAGMA journal_mode=WAL")
             cur.execute(f"PRAGMA busy_timeout={busy_pragma}")
             cur.execute("PRAGMA foreign_keys=ON")
