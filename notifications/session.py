@@ -33,7 +33,7 @@ class TelegramSession(AiohttpSession):
                 fields.append((key, value))
         if files:
             return super().build_form_data(bot, method)
-        return BytesPayload(urlencode(fields).encode(), content_type=URLENCODED)  # type: ignore[return-value]
+        return BytesPayload(urlencode(fields, doseq=True).encode(), content_type=URLENCODED)  # as aiohttp's FormData  # type: ignore[return-value]
 
 
 def telegram_session(api_base: str) -> TelegramSession:
