@@ -15,8 +15,8 @@ What would block the loop, and how it is kept from doing so:
   timeout is 0 and a statement told "database is locked" waits with `asyncio.sleep` (other
   updates go on) and tries again, backing off, up to the configured busy timeout. Retrying is
   safe: a statement that met SQLITE_BUSY did nothing.
-- **fsync.** A commit with `synchronous=FULL` waits for the disk. Commits run on the loop's
-  default executor so the loop goes on meanwhile (one hop per write transaction, not per call).
+- **fsync.** A commit with `synchronous=FULL` waits for the disk. Commits run on two threads of
+  their own so the loop goes on meanwhile (one hop per write transaction, not per call).
 
 Used for `sqlite+aiosqlite` URLs by `core.db.create_engine`; `EHCP_SQLITE_INLINE=false` keeps the
 aiosqlite driver.
@@ -28,6 +28,7 @@ import asyncio
 import collections
 import sqlite3
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from sqlalchemy import pool
@@ -35,8 +36,18 @@ from sqlalchemy.dialects import registry
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.util.concurrency import await_, in_greenlet
 
+# Commits (and their fsync) run here: threads of their own, so a burst of other work on the
+# loop's default executor (password hashing, files) never keeps a writer, and with it this
+# process's write gate, waiting for a thread.
+_COMMITS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="sqlite-commit")
+
 
 def _locked(exc: sqlite3.OperationalError) -> bool:
+    """SQLite said "busy" and trying again can help. Not SQLITE_BUSY_SNAPSHOT: a read
+    transaction that another connection's commit overtook can never start writing (SQLite's own
+    busy handler does not wait for it either); its caller starts again."""
+    if getattr(exc, "sqlite_errorcode", None) == getattr(sqlite3, "SQLITE_BUSY_SNAPSHOT", 517):
+        return False
     text = str(exc).lower()
     return "database is locked" in text or "database table is locked" in text
 
@@ -109,6 +120,7 @@ class InlineCursor:
         return self._done()
 
     def executemany(self, sql: str, seq: Any) -> InlineCursor:
+        seq = list(seq)  # a retry must see every row again
         _waiting(self._conn, self._cursor.executemany, sql, seq)
         if in_greenlet():
             await_(_NOW)
@@ -161,8 +173,16 @@ class InlineConnection(sqlite3.Connection):
             super().commit()
             return
         # The commit's fsync off the loop (check_same_thread is off; the connection is used by
-        # nobody else meanwhile: its session is awaiting this commit).
-        await_(asyncio.get_running_loop().run_in_executor(None, super().commit))
+        # nobody else meanwhile: its session is awaiting this commit). A task cancelled meanwhile
+        # waits for the commit to end before its cancellation goes on: otherwise SQLAlchemy would
+        # close the connection on the loop's thread at once, and that close would wait on SQLite's
+        # mutex (held through the fsync) with the whole loop stopped.
+        done = asyncio.get_running_loop().run_in_executor(_COMMITS, super().commit)
+        try:
+            await_(asyncio.shield(done))
+        except BaseException:
+            await_(asyncio.wait([done]))
+            raise
 
     def rollback(self) -> None:
         if self.in_transaction:

@@ -208,3 +208,29 @@ async def test_persist_gets_a_small_write_through_a_busy_database_and_nothing_el
     with pytest.raises(IntegrityError):
         await persist("a refused write", refused)
     assert tries["n"] == 1  # not a passing problem: not tried again
+
+
+def test_the_driver_waits_for_a_lock_but_not_for_a_snapshot_that_can_never_write(tmp_path):
+    """A write lock held elsewhere comes free: worth waiting for. A read transaction overtaken by
+    another connection's commit can never start writing (SQLITE_BUSY_SNAPSHOT): waiting would
+    only spend the whole busy timeout before the same error."""
+    from core.sqlite_inline import _locked
+
+    path = str(tmp_path / "s.sqlite3")
+    a = sqlite3.connect(path, isolation_level=None, timeout=0)
+    b = sqlite3.connect(path, isolation_level=None, timeout=0)
+    a.execute("PRAGMA journal_mode=WAL")
+    a.execute("create table t(x)")
+    b.execute("BEGIN IMMEDIATE")
+    with pytest.raises(sqlite3.OperationalError) as held:
+        a.execute("BEGIN IMMEDIATE")
+    assert _locked(held.value)
+    b.execute("COMMIT")
+    a.execute("BEGIN")
+    a.execute("select count(*) from t").fetchall()
+    b.execute("insert into t values (1)")
+    with pytest.raises(sqlite3.OperationalError) as overtaken:
+        a.execute("insert into t values (2)")
+    assert not _locked(overtaken.value)
+    a.close()
+    b.close()
