@@ -32,7 +32,6 @@ Exceptions (school closed 4+ weeks, exceptional personal circumstances, absence 
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -484,9 +483,13 @@ def key_dates(events: CaseEvents, today: date) -> list[KeyDate]:
     return result
 
 
+_MONTHS = ("", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
 def format_date(d: date) -> str:
-    """A date as the guide shows it: ``30 Jan 2023``."""
-    return f"{d.day} {calendar.month_abbr[d.month]} {d.year}"
+    """A date as the guide shows it: ``30 Jan 2023`` (English month names whatever the machine's
+    locale; `calendar.month_abbr` would also format a date to find each one)."""
+    return f"{d.day} {_MONTHS[d.month]} {d.year}"
 
 
 # --------------------------------------------------------------------------- stage
