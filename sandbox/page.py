@@ -19,7 +19,7 @@ import aiohttp
 from aiohttp import web
 
 from core.clock import format_datetime
-from core.reminders import next_reminder_at
+from core.reminders import next_reminder_sent_at
 
 if TYPE_CHECKING:
     from sandbox.runtime import Sandbox
@@ -314,13 +314,14 @@ async def file(request: web.Request) -> web.Response:
 
 
 async def clock(request: web.Request) -> web.Response:
-    """Forward an hour, a day, a week, or to a minute past the next reminder's time."""
+    """Forward an hour, a day, a week, or to a minute past the moment the next reminder goes
+    (its time, or the end of quiet hours if it falls in them: reminders wait for the morning)."""
     sandbox = _sandbox(request)
     step = str((await _json(request)).get("step", ""))
     if step == "reminder":
         if sandbox.portal is None:
             raise web.HTTPServiceUnavailable(text="The sandbox is still starting.")
-        due = await next_reminder_at(sandbox.portal)
+        due = await next_reminder_sent_at(sandbox.portal)
         if due is None:
             raise web.HTTPConflict(text="No reminder is waiting to be sent.")
         sandbox.advance(max(due - sandbox.clock.now() + timedelta(minutes=1), timedelta(0)))

@@ -21,6 +21,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from core.clock import LONDON
 from ehcp.sandbox import serve
 from sandbox.runtime import HOST, Sandbox
 from tests.stack import free_port
@@ -282,9 +283,18 @@ async def test_a_caseworker_writes_in_the_family_topic_and_the_parent_gets_it(tm
         assert bad[0] == 404
 
 
-async def test_the_clock_goes_to_the_next_reminder_and_the_reminder_arrives(tmp_path: Path):
+@pytest.mark.parametrize("start", ["as it is", "in quiet hours"])
+async def test_the_clock_goes_to_the_next_reminder_and_the_reminder_arrives(tmp_path: Path, start: str):
+    """Whatever the time of day: a visitor at 22:00 (quiet hours, when reminders wait for the
+    morning) whose next reminder is already due is moved to the morning, not left where it is
+    with a reminder that cannot go yet."""
     async with running(tmp_path, demo=True) as page:
         await page.until(lambda s: s if page.sandbox.seeded else None, "the demo families")
+        if start == "in quiet hours":
+            local = page.sandbox.clock.now().astimezone(LONDON)
+            evening = local.replace(hour=22, minute=0, second=0, microsecond=0)
+            page.sandbox.advance((evening if evening > local else evening + timedelta(days=1)) - local)
+            assert (await page.post("/api/clock", {"step": "day"}))[0] == 200  # tomorrow's reminder now due, held
         before = page.sandbox.clock.now()
         status, moved = await page.post("/api/clock", {"step": "reminder"})
         assert status == 200, moved

@@ -12,6 +12,7 @@ from core.reminders.service import (
     ReminderPreferences,
     applies,
     next_reminder_at,
+    next_reminder_sent_at,
     plan_account,
     plan_all,
     plan_case,
@@ -22,5 +23,5 @@ from core.reminders.service import (
 
 __all__ = [
     "FORM_KEY", "KINDS", "OFFSET_DAYS", "Choices", "OpenDate", "Recipient", "Reminder", "ReminderPreference",
-    "ReminderPreferences", "applies", "next_reminder_at", "plan_account", "plan_all", "plan_case", "send_at", "send_due", "wanted",
+    "ReminderPreferences", "applies", "next_reminder_at", "next_reminder_sent_at", "plan_account", "plan_all", "plan_case", "send_at", "send_due", "wanted",
 ]

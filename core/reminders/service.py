@@ -34,7 +34,7 @@ from core.events import AccessChanged, CaseDatesChanged, EventBus
 from core.notices import Recipient as Told
 from core.onboarding.models import AccessGrant, Case, Child
 from core.portal import Portal
-from core.quiet import is_quiet
+from core.quiet import is_quiet, quiet_ends_at
 from core.reminders.models import Reminder, ReminderPreference
 from core.reminders.notices import DateReminder, FormReminder
 from core.timescales import RULES_BY_KEY
@@ -341,6 +341,16 @@ async def next_reminder_at(portal: Portal) -> datetime | None:
     """When the next reminder waiting to go is due to be sent (None: none is waiting)."""
     async with portal.db() as s:
         return await s.scalar(select(func.min(Reminder.send_at)).where(Reminder.status == "pending"))
+
+
+async def next_reminder_sent_at(portal: Portal) -> datetime | None:
+    """When the next reminder waiting to go will be sent: its time, or, if that (or now, for one
+    already due) falls in quiet hours, the morning after them (None: none is waiting)."""
+    due = await next_reminder_at(portal)
+    if due is None:
+        return None
+    quiet = portal.settings.delivery
+    return quiet_ends_at(max(due, portal.clock.now()), quiet.quiet_hours_start, quiet.quiet_hours_end)
 
 
 async def send_due(portal: Portal, now: datetime | None = None, *, batch: int = 200) -> int:
